@@ -1,0 +1,3 @@
+from snpappliance.cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""The CLI edge: the only place where errors are caught and turned into exit codes.
+
+Each command lives in its own module under :mod:`snpappliance.cli`, registers
+itself on :data:`app` and only translates options into a call of a plain
+function elsewhere in the package.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+import typer
+from typer import rich_utils
+
+from snpappliance.cli.app import app, state
+from snpappliance.errors import SnpappError
+from snpappliance.log import console
+
+# Importing the command modules registers their commands on `app`.
+from snpappliance.cli import report as _report  # noqa: F401  isort: skip
+from snpappliance.cli import import_logs as _import_logs  # noqa: F401  isort: skip
+
+__all__ = ["app", "main", "run_cli"]
+
+
+def _print_error(exc: SnpappError) -> None:
+    console.print(f"[bold red]snpapp: {exc.label}:[/bold red] {exc.message}", markup=True)
+    if exc.detail:
+        for line in exc.detail.splitlines():
+            console.print(f"  [dim]│[/dim] {line}", markup=True, highlight=False)
+    if exc.hint:
+        console.print(f"  [yellow]hint:[/yellow] {exc.hint}")
+
+
+def run_cli(argv: Sequence[str] | None = None) -> int:
+    """Run snpapp with ``argv`` and return its exit code; never raises."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="snpapp", standalone_mode=False)
+    except SnpappError as exc:
+        if state.debug:
+            console.print(traceback.format_exc(), markup=False, highlight=False)
+        _print_error(exc)
+        return exc.exit_code
+    except click.ClickException as exc:
+        rich_utils.rich_format_error(exc)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        console.print("[red]snpapp: interrupted[/red]")
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run_cli())

@@ -1,0 +1,64 @@
+"""The typer application object and the global options every command shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+
+from snpappliance import __version__
+from snpappliance.log import setup_logging
+
+HELP = """\
+snpapp measures what AMD SEV-SNP costs, end to end.
+
+  snpapp build all               build pinned toolchains and artefacts (kernel, QEMU, OVMF, SVSM)
+  snpapp deploy --host genoa01   install a built release on a Genoa host over SSH
+  snpapp campaign                run the benchmark campaign (fresh guest per run, SNP off vs on)
+  snpapp report                  render the statistics and the PDF report
+
+Run any command with --help to learn its options.
+"""
+
+app = typer.Typer(
+    name="snpapp",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class CliState:
+    """Global flags set by the top-level callback (the CLI edge reads ``debug``)."""
+
+    debug: bool = False
+
+
+state = CliState()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"snpapp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Log every external command and show tracebacks.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    state.debug = debug
+    setup_logging(debug=debug)

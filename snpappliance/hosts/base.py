@@ -1,0 +1,54 @@
+"""The :class:`Host` protocol."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Protocol, runtime_checkable
+
+from snpappliance.proc import Completed
+
+
+@runtime_checkable
+class Host(Protocol):
+    """A machine snpapp runs commands on: this one, or one reached over SSH."""
+
+    @property
+    def name(self) -> str:
+        """How the user names the host (``local``, ``genoa01``)."""
+        ...
+
+    @property
+    def is_local(self) -> bool: ...
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float | None = None,
+        check: bool = True,
+        input: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Completed:
+        """Run ``argv`` on the host to completion (see :func:`snpappliance.proc.run`)."""
+        ...
+
+    def spawn(
+        self,
+        argv: Sequence[str],
+        *,
+        stdout: IO[bytes] | int | None = subprocess.PIPE,
+        env: Mapping[str, str] | None = None,
+    ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+        """Start ``argv`` on the host; leaving the context kills it there and reaps it."""
+        ...
+
+    def put(self, src: Path, dst: str) -> None:
+        """Copy the local file or directory ``src`` to ``dst`` on the host."""
+        ...
+
+    def get(self, src: str, dst: Path) -> None:
+        """Copy ``src`` on the host to the local path ``dst``."""
+        ...

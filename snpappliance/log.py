@@ -1,0 +1,39 @@
+"""Console output: one stderr console, log set-up, and timed steps."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+#: Everything for people goes to stderr; stdout is kept for data (--json, paths).
+console = Console(stderr=True, highlight=False)
+
+log = logging.getLogger("snpapp")
+
+
+def setup_logging(*, debug: bool) -> None:
+    """Configure the ``snpapp`` logger once, at the CLI edge."""
+    handler = RichHandler(console=console, show_path=False, show_time=debug, markup=False)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("snpapp")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    root.propagate = False
+
+
+@contextlib.contextmanager
+def step(title: str) -> Iterator[None]:
+    """Announce a step, then report it done (✓) or failed (✗) with its duration."""
+    console.print(f"[bold]▸[/bold] {title} …")
+    start = time.monotonic()
+    try:
+        yield
+    except BaseException:
+        console.print(f"  [red]✗[/red] {title} [dim]({time.monotonic() - start:.1f} s)[/dim]")
+        raise
+    console.print(f"  [green]✓[/green] {title} [dim]({time.monotonic() - start:.1f} s)[/dim]")
