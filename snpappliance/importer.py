@@ -1,0 +1,257 @@
+"""``snpapp import``: raw benchmark logs → rows of the long results format.
+
+All files are read and parsed before anything is written; one bad file raises and
+nothing is appended. Rows are appended to the results file with
+:func:`snpappliance.results.append_rows` (header check, one write, fsync).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from snpappliance.errors import InputError, UsageError
+from snpappliance.log import console
+from snpappliance.parsers import Measurement, parse_log
+from snpappliance.results import COLUMNS, STATUS_OK, append_rows
+
+#: Files taken from a directory argument.
+LOG_SUFFIXES = (".log", ".txt")
+
+Row = dict[str, object]
+ArmKey = tuple[str, str]  # (scenario, metric)
+
+
+@dataclass(frozen=True)
+class ParsedLog:
+    """The measurements of one raw log and when it was written."""
+
+    path: Path
+    run_id: str
+    started_at: str
+    measurements: tuple[Measurement, ...]
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import appended."""
+
+    out: Path
+    files: int
+    rows_per_metric: Mapping[str, int]
+
+
+def _natural_key(path: Path) -> tuple[str | int, ...]:
+    """Sort key that puts ``cpu-2.log`` before ``cpu-10.log``."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", path.name))
+
+
+def _logs_in(directory: Path) -> list[Path]:
+    files = [p for p in directory.iterdir() if p.is_file() and p.suffix in LOG_SUFFIXES]
+    if not files:
+        raise InputError(
+            f"directory {directory} holds no *.log or *.txt files",
+            hint="pass the log files themselves, or the directory that holds them",
+        )
+    return sorted(files, key=_natural_key)
+
+
+def expand_inputs(paths: Sequence[Path]) -> list[Path]:
+    """Files named on the command line; a directory means its ``*.log``/``*.txt`` files.
+
+    Files of a directory are sorted naturally (``run-2`` before ``run-10``), so rep
+    numbers follow the run numbers in the names.
+    """
+    if not paths:
+        raise UsageError("no log files given", hint="e.g. snpapp import logs/*.log --scenario ...")
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(_logs_in(path))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(
+                f"log file {path} does not exist",
+                hint="check the path; glob patterns are expanded by your shell",
+            )
+    seen: set[Path] = set()
+    for path in files:
+        if path.resolve() in seen:
+            raise UsageError(
+                f"{path} is given twice",
+                hint="name each log once; its measurements would otherwise be counted twice",
+            )
+        seen.add(path.resolve())
+    return files
+
+
+def _mtime_iso(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).isoformat(timespec="seconds")
+
+
+def _run_ids(files: Sequence[Path]) -> list[str]:
+    """The file name, or the path as given where two inputs share a name."""
+    names = Counter(p.name for p in files)
+    return [p.name if names[p.name] == 1 else str(p) for p in files]
+
+
+def read_logs(files: Sequence[Path]) -> list[ParsedLog]:
+    """Parse every file; the first one that cannot be parsed raises."""
+    parsed: list[ParsedLog] = []
+    for path, run_id in zip(files, _run_ids(files), strict=True):
+        try:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+        measurements = parse_log(text, source=str(path))
+        parsed.append(ParsedLog(path, run_id, _mtime_iso(path), tuple(measurements)))
+    return parsed
+
+
+def _existing_rows(out: Path) -> list[dict[str, str]]:
+    """Rows already in ``out`` (none if it does not exist yet), after checking its shape."""
+    if not out.exists() or out.stat().st_size == 0:
+        return []
+    data = out.read_bytes()
+    if not data.endswith(b"\n"):
+        raise InputError(
+            f"{out} does not end with a newline: its last line may be cut off",
+            hint="check the last line of the file, complete or delete it, then run again",
+        )
+    with out.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        if header != list(COLUMNS):
+            raise InputError(
+                f"{out} exists but its header is not snpapp's results header",
+                hint=f"write to a new file, or use one that starts with: {','.join(COLUMNS)}",
+            )
+        return [dict(zip(COLUMNS, row, strict=False)) for row in reader if row]
+
+
+def _last_reps(out: Path, rows: Iterable[Mapping[str, str]]) -> dict[ArmKey, int]:
+    """Highest ``rep`` per (scenario, metric) in existing rows (empty reps are ignored)."""
+    last: dict[ArmKey, int] = {}
+    for lineno, row in enumerate(rows, start=2):
+        rep = row.get("rep", "").strip()
+        if not rep:
+            continue
+        if not rep.isdigit():
+            raise InputError(
+                f"{out}:{lineno}: column 'rep' is not a whole number: {rep!r}",
+                hint="rep numbers count runs from 1; fix the row or write to a new file",
+            )
+        key = (row.get("scenario", ""), row.get("metric", ""))
+        last[key] = max(last.get(key, 0), int(rep))
+    return last
+
+
+def _check_not_imported(
+    out: Path, rows: Iterable[Mapping[str, str]], logs: Sequence[ParsedLog], scenario: str
+) -> None:
+    existing = {(r.get("scenario"), r.get("run_id")) for r in rows}
+    for log in logs:
+        if (scenario, log.run_id) in existing:
+            raise InputError(
+                f"{log.path} is already in {out} (scenario {scenario!r}, run_id {log.run_id!r})",
+                hint="import each log once; to start over, write to a new results file",
+            )
+
+
+def plan_rows(
+    logs: Sequence[ParsedLog],
+    *,
+    scenario: str,
+    workload: str | None,
+    host: str | None,
+    last_reps: Mapping[ArmKey, int],
+) -> list[Row]:
+    """The rows to append: reps continue per (scenario, metric) after ``last_reps``."""
+    reps = dict(last_reps)
+    rows: list[Row] = []
+    for log in logs:
+        for m in log.measurements:
+            key = (scenario, m.metric)
+            reps[key] = reps.get(key, 0) + 1
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "workload": workload or m.workload,
+                    "metric": m.metric,
+                    "value": m.value,
+                    "unit": m.unit,
+                    "rep": reps[key],
+                    "host": host or "",
+                    "run_id": log.run_id,
+                    "attempt": "",
+                    "status": STATUS_OK,
+                    "started_at": log.started_at,
+                }
+            )
+    return rows
+
+
+def _check_name(value: str, option: str) -> str:
+    value = value.strip()
+    if not value:
+        raise UsageError(f"{option} is empty", hint=f"give it a name, e.g. {option} sev_on")
+    return value
+
+
+def _check_out(out: Path) -> None:
+    if out.is_dir():
+        raise UsageError(
+            f"--out {out} is a directory",
+            hint="name the results file, e.g. --out results.csv (it is created if missing)",
+        )
+    if out.suffix.lower() != ".csv":
+        raise UsageError(
+            f"--out {out} is not a .csv file",
+            hint="import appends CSV rows; name the results file *.csv",
+        )
+
+
+def _print_summary(summary: ImportSummary, scenario: str) -> None:
+    rows = sum(summary.rows_per_metric.values())
+    console.print(
+        f"imported {summary.files} file(s) as scenario [bold]{scenario}[/bold]: "
+        f"{rows} row(s) appended to {summary.out}"
+    )
+    for metric, count in summary.rows_per_metric.items():
+        console.print(f"  {metric}: {count} row(s)")
+
+
+def import_logs(
+    *,
+    paths: Sequence[Path],
+    scenario: str,
+    out: Path,
+    workload: str | None = None,
+    host: str | None = None,
+) -> ImportSummary:
+    """Parse every log in ``paths`` and append their measurements to ``out``; all or nothing."""
+    scenario = _check_name(scenario, "--scenario")
+    workload = _check_name(workload, "--workload") if workload is not None else None
+    _check_out(out)
+    files = expand_inputs(paths)
+    logs = read_logs(files)
+    existing = _existing_rows(out)
+    _check_not_imported(out, existing, logs, scenario)
+    rows = plan_rows(
+        logs,
+        scenario=scenario,
+        workload=workload,
+        host=host,
+        last_reps=_last_reps(out, existing),
+    )
+    append_rows(out, rows)
+    per_metric = Counter(str(r["metric"]) for r in rows)
+    summary = ImportSummary(out=out, files=len(logs), rows_per_metric=dict(per_metric))
+    _print_summary(summary, scenario)
+    return summary
