@@ -1,0 +1,304 @@
+"""The statistics of ``snpapp report``, defined so that R reproduces them.
+
+Per (scenario, metric) arm, on the rows whose status is ``ok``:
+
+* Outliers: Tukey fences Q1 − 1.5·IQR and Q3 + 1.5·IQR with quantiles by linear
+  interpolation (numpy's default, R ``quantile(type = 7)``); values on a fence
+  are kept; the filter is applied once per arm, never iterated.
+* Descriptive statistics on the (filtered) arm: n, n_removed, mean, median,
+  std (ddof = 1), min, max, q1, q3, iqr (type 7), sem = std/√n and the 95 %
+  CI mean ± t(0.975, n − 1)·sem (``CiMethod.T``) or mean ± 1.96·sem
+  (``CiMethod.NORMAL``).
+* One comparison per metric and non-baseline scenario: medians and means of
+  both arms and their relative change (%), Welch's t-test, the two-sided
+  Mann–Whitney U of the scenario against the baseline (exact without ties and
+  with both n < 50, otherwise asymptotic with tie and continuity correction),
+  Cliff's δ = 2U/(n₁n₂) − 1 with a percentile-bootstrap 95 % CI and its
+  magnitude label, and the Mann–Whitney p-values Holm-adjusted over the whole
+  table.
+
+Degenerate data never raises: a statistic that cannot be computed is NaN in
+the frames (an empty cell in the files) and a :class:`Note` says why. A metric
+that is missing in a scenario (or whose rows all failed) still gets its
+comparison row: the empty arm has n = 0 and every statistic that needs it is
+empty. ``alpha`` is the significance level applied to the Holm-adjusted
+p-values (``significant`` in ``summary.json``); the CIs are always 95 %.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from snpappliance import __version__
+from snpappliance.errors import ConfigError, InputError
+from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
+from snpappliance.results import ResultSet
+from snpappliance.stats_compare import COMPARISON_COLUMNS, Finding, comparison_table
+from snpappliance.stats_describe import (
+    CI_LEVEL,
+    DESCRIPTIVE_COLUMNS,
+    OUTLIER_COLUMNS,
+    TUKEY_K,
+    Arm,
+    CiMethod,
+    collect_arms,
+    describe,
+    filter_arm,
+)
+from snpappliance.stats_frames import csv_text, records, typed_frame
+
+__all__ = [
+    "COMPARISON_COLUMNS",
+    "DESCRIPTIVE_COLUMNS",
+    "EXCLUDED_COLUMNS",
+    "OUTLIER_COLUMNS",
+    "Analysis",
+    "CiMethod",
+    "Note",
+    "NoteTable",
+    "StatsOptions",
+    "analyse",
+    "resolve_baseline",
+    "write_stats",
+]
+
+#: Bumped whenever a statistic's definition changes.
+STATS_VERSION = 1
+EMULATED_LABEL = "local emulated profile — not an SNP measurement"
+EXCLUDED_COLUMNS = ("scenario", "metric", "status", "count")
+
+
+class NoteTable(StrEnum):
+    """The table a :class:`Note` is about."""
+
+    DESCRIPTIVE = "descriptive"
+    COMPARISONS = "comparisons"
+    COMPARISONS_UNFILTERED = "comparisons_unfiltered"
+
+
+@dataclass(frozen=True)
+class StatsOptions:
+    outlier_filter: bool = True
+    ci: CiMethod = CiMethod.T
+    bootstrap_resamples: int = 2000
+    seed: int = 20250713
+    alpha: float = 0.05
+
+    def __post_init__(self) -> None:
+        choices = ", ".join(m.value for m in CiMethod)
+        if self.ci not in choices.split(", "):
+            raise ConfigError(f"unknown CI method {self.ci!r}", hint=f"use one of: {choices}")
+        object.__setattr__(self, "ci", CiMethod(self.ci))
+        if self.bootstrap_resamples < 1:
+            raise ConfigError(
+                f"bootstrap resamples must be at least 1, not {self.bootstrap_resamples}",
+                hint="the default, 2000, gives a stable 95 % CI",
+            )
+        if self.seed < 0:
+            raise ConfigError(f"the bootstrap seed must be ≥ 0, not {self.seed}")
+        if not 0.0 < self.alpha < 1.0:
+            raise ConfigError(f"alpha must lie strictly between 0 and 1, not {self.alpha}")
+
+
+@dataclass(frozen=True)
+class Note:
+    """Why a statistic is empty (``scenario`` is None for a note about a whole metric)."""
+
+    scenario: str | None
+    metric: str
+    statistic: str
+    reason: str
+    table: NoteTable = NoteTable.COMPARISONS
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Every statistic of a result set; frames have exactly the ``*_COLUMNS`` columns."""
+
+    baseline: str
+    options: StatsOptions
+    descriptive: pd.DataFrame
+    comparisons: pd.DataFrame
+    comparisons_unfiltered: pd.DataFrame
+    outliers: pd.DataFrame
+    notes: tuple[Note, ...]
+    excluded: pd.DataFrame
+    scenarios: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    units: Mapping[str, str] = field(default_factory=dict)
+    emulated: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        """Everything a machine needs, JSON-serialisable (NaN → None)."""
+        options = self.options
+        return {
+            "stats_version": STATS_VERSION,
+            "snpapp_version": __version__,
+            "baseline": self.baseline,
+            "emulated": self.emulated,
+            "profile_label": EMULATED_LABEL if self.emulated else None,
+            "options": {
+                "outlier_filter": options.outlier_filter,
+                "ci": options.ci.value,
+                "ci_level": CI_LEVEL,
+                "tukey_k": TUKEY_K,
+                "bootstrap_resamples": options.bootstrap_resamples,
+                "seed": options.seed,
+                "alpha": options.alpha,
+            },
+            "scenarios": list(self.scenarios),
+            "metrics": list(self.metrics),
+            "units": dict(self.units),
+            "arms": records(self.descriptive[["scenario", "metric", "n", "n_removed"]]),
+            "comparisons": self._comparison_records(self.comparisons),
+            "comparisons_unfiltered": self._comparison_records(self.comparisons_unfiltered),
+            "outliers_removed": len(self.outliers),
+            "notes": [
+                {
+                    "scenario": n.scenario,
+                    "metric": n.metric,
+                    "statistic": n.statistic,
+                    "reason": n.reason,
+                    "table": n.table.value,
+                }
+                for n in self.notes
+            ],
+            "excluded": records(self.excluded),
+        }
+
+    def _comparison_records(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        rows = records(frame)
+        for row in rows:
+            p = row["p_holm"]
+            row["significant"] = None if p is None else bool(p < self.options.alpha)
+        return rows
+
+
+def resolve_baseline(results: ResultSet, baseline: str | None) -> str:
+    """Explicit baseline → the campaign's declared one → the first scenario in the file."""
+    scenarios = results.scenarios
+    if not scenarios:
+        raise InputError(f"{results.source} has no results to analyse", hint="it needs data rows")
+    listed = ", ".join(scenarios)
+    if baseline is not None:
+        if baseline not in scenarios:
+            raise InputError(
+                f"baseline {baseline!r} is not a scenario in {results.source} "
+                f"(scenarios: {listed})",
+                hint="pass --baseline with one of the scenarios listed",
+            )
+        return baseline
+    declared = results.campaign.baseline if results.campaign else None
+    if declared is None:
+        return scenarios[0]
+    if declared not in scenarios:
+        raise InputError(
+            f"the campaign declares baseline {declared!r}, which has no rows in "
+            f"{results.source} (scenarios: {listed})",
+            hint="pass --baseline with one of the scenarios listed",
+        )
+    return declared
+
+
+def _units(results: ResultSet) -> dict[str, str]:
+    """The first non-empty unit of each metric ('' when the file gives none)."""
+    units: dict[str, str] = {}
+    for metric, unit in zip(results.frame["metric"], results.frame["unit"], strict=True):
+        if unit and not units.get(metric):
+            units[metric] = unit
+    return {m: units.get(m, "") for m in results.metrics}
+
+
+def _excluded(results: ResultSet) -> pd.DataFrame:
+    counts = results.not_ok.groupby(["scenario", "metric", "status"], sort=False).size()
+    return typed_frame(counts.reset_index(name="count").to_dict("records"), EXCLUDED_COLUMNS)
+
+
+def _comparisons(
+    arms: Mapping[tuple[str, str], Arm],
+    results: ResultSet,
+    baseline: str,
+    options: StatsOptions,
+    table: NoteTable,
+) -> tuple[pd.DataFrame, list[Note]]:
+    frame, findings = comparison_table(
+        arms,
+        baseline=baseline,
+        scenarios=results.scenarios,
+        metrics=results.metrics,
+        resamples=options.bootstrap_resamples,
+        seed=options.seed,
+    )
+    return frame, _notes(findings, table)
+
+
+def _notes(findings: list[Finding], table: NoteTable) -> list[Note]:
+    return [Note(s, m, stat, reason, table) for s, m, stat, reason in findings]
+
+
+def analyse(
+    results: ResultSet, *, baseline: str | None = None, options: StatsOptions = StatsOptions()
+) -> Analysis:
+    """All statistics of a result set (see the module docstring for their definitions)."""
+    chosen = resolve_baseline(results, baseline)
+    raw = collect_arms(results)
+    filtered: dict[tuple[str, str], Arm] = {}
+    outliers: list[dict[str, Any]] = []
+    descriptive: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    for (scenario, metric), arm in raw.items():
+        kept, removed = filter_arm(scenario, metric, arm) if options.outlier_filter else (arm, [])
+        filtered[(scenario, metric)] = kept
+        outliers += removed
+        row, reasons = describe(kept.values, options.ci)
+        counts = {"n": kept.values.size, "n_removed": len(removed)}
+        descriptive.append({"scenario": scenario, "metric": metric, **counts, **row})
+        findings += [(scenario, metric, stat, reason) for stat, reason in reasons]
+    notes = _notes(findings, NoteTable.DESCRIPTIVE)
+    comparisons, more = _comparisons(filtered, results, chosen, options, NoteTable.COMPARISONS)
+    notes += more
+    unfiltered = comparisons.copy()
+    if options.outlier_filter:
+        table = NoteTable.COMPARISONS_UNFILTERED
+        unfiltered, more = _comparisons(raw, results, chosen, options, table)
+        notes += more
+    return Analysis(
+        baseline=chosen,
+        options=options,
+        descriptive=typed_frame(descriptive, DESCRIPTIVE_COLUMNS),
+        comparisons=comparisons,
+        comparisons_unfiltered=unfiltered,
+        outliers=typed_frame(outliers, OUTLIER_COLUMNS),
+        notes=tuple(notes),
+        excluded=_excluded(results),
+        scenarios=tuple(results.scenarios),
+        metrics=tuple(results.metrics),
+        units=_units(results),
+        emulated=bool(results.campaign and results.campaign.emulated),
+    )
+
+
+def write_stats(analysis: Analysis, out_dir: Path) -> None:
+    """Write ``out_dir/stats/``: descriptive.csv, comparisons.csv, outliers.csv, summary.json.
+
+    ``comparisons_unfiltered.csv`` (the comparisons on the raw data) is written
+    alongside. Floats keep full precision; an empty statistic is an empty cell.
+    """
+    stats_dir = ensure_writable_dir(out_dir / "stats")
+    tables = (
+        ("descriptive.csv", analysis.descriptive, DESCRIPTIVE_COLUMNS),
+        ("comparisons.csv", analysis.comparisons, COMPARISON_COLUMNS),
+        ("comparisons_unfiltered.csv", analysis.comparisons_unfiltered, COMPARISON_COLUMNS),
+        ("outliers.csv", analysis.outliers, OUTLIER_COLUMNS),
+    )
+    for name, frame, columns in tables:
+        atomic_write_text(stats_dir / name, csv_text(frame, columns))
+    summary = json.dumps(analysis.summary(), indent=2, allow_nan=False, ensure_ascii=False)
+    atomic_write_text(stats_dir / "summary.json", summary + "\n")

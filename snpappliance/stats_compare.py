@@ -1,0 +1,113 @@
+"""The comparison table: every metric × non-baseline scenario against the baseline.
+
+A metric that is missing in an arm (or whose rows there all failed) keeps its
+row: the empty arm has n = 0 and every statistic that needs it is empty, with
+a reason. The Mann–Whitney p-values are Holm-adjusted over the whole table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from snpappliance.effect import bootstrap_delta_ci, cliffs_delta, comparison_rng, magnitude
+from snpappliance.stats_describe import ALL_STATISTICS, CI_LEVEL, EMPTY_ARM, Arm, arm_mean
+from snpappliance.stats_frames import typed_frame
+from snpappliance.stats_tests import FloatArray, holm, mann_whitney, welch
+
+COMPARISON_COLUMNS = ("metric", "baseline", "scenario", "n_baseline", "n_scenario",
+                      "median_baseline", "median_scenario", "change_median_pct", "mean_baseline",
+                      "mean_scenario", "change_mean_pct", "welch_t", "welch_df", "welch_p",
+                      "mwu_u", "mwu_p", "mwu_method", "cliffs_delta", "cliffs_delta_ci_low",
+                      "cliffs_delta_ci_high", "magnitude", "p_holm")  # fmt: skip
+
+#: (scenario or None, metric, statistic, reason) of an empty cell.
+Finding = tuple[str | None, str, str, str]
+
+
+def change_pct(new: float, old: float) -> float:
+    """100·(new − old)/old; NaN when old is 0 or either is NaN."""
+    if old == 0 or math.isnan(old) or math.isnan(new):
+        return math.nan
+    return 100.0 * (new - old) / old
+
+
+def _empty_row(n_baseline: int, n_scenario: int) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(COMPARISON_COLUMNS[5:], math.nan)
+    row.update(n_baseline=n_baseline, n_scenario=n_scenario, mwu_method=None, magnitude=None)
+    return row
+
+
+def compare(
+    scenario: FloatArray, baseline: FloatArray, *, resamples: int, rng: np.random.Generator
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """One comparison (without names and p_holm), and (statistic, reason) per empty cell."""
+    ns, nb = scenario.size, baseline.size
+    row = _empty_row(nb, ns)
+    for side, values in (("baseline", baseline), ("scenario", scenario)):
+        if values.size:
+            row[f"median_{side}"] = float(np.median(values))
+            row[f"mean_{side}"] = arm_mean(values)
+    if ns == 0 or nb == 0:
+        empty = " and ".join(s for s, n in (("baseline", nb), ("scenario", ns)) if n == 0)
+        return row, [(ALL_STATISTICS, f"no ok values in the {empty} arm: nothing to compare")]
+    reasons: list[tuple[str, str]] = []
+    for kind in ("median", "mean"):
+        change = change_pct(row[f"{kind}_scenario"], row[f"{kind}_baseline"])
+        row[f"change_{kind}_pct"] = change
+        if math.isnan(change):
+            reasons.append(
+                (f"change_{kind}_pct", f"relative change undefined: baseline {kind} = 0")
+            )
+    w = welch(scenario, baseline)
+    row.update(welch_t=w.t, welch_df=w.df, welch_p=w.p)
+    if w.reason:
+        reasons.append(("welch_t, welch_df, welch_p", w.reason))
+    u = mann_whitney(scenario, baseline)
+    row.update(mwu_u=u.u, mwu_p=u.p, mwu_method=u.method.value if u.method else None)
+    if u.reason:
+        reasons.append(("mwu_p, mwu_method, p_holm", u.reason))
+    delta = cliffs_delta(u.u, ns, nb)
+    low, high = bootstrap_delta_ci(scenario, baseline, resamples=resamples, rng=rng, level=CI_LEVEL)
+    label = magnitude(delta)
+    row.update(cliffs_delta=delta, cliffs_delta_ci_low=low, cliffs_delta_ci_high=high)
+    row["magnitude"] = label.value if label else None
+    return row, reasons
+
+
+def comparison_table(
+    arms: Mapping[tuple[str, str], Arm],
+    *,
+    baseline: str,
+    scenarios: Sequence[str],
+    metrics: Sequence[str],
+    resamples: int,
+    seed: int,
+) -> tuple[pd.DataFrame, list[Finding]]:
+    """Metric-major rows, scenarios in order; p_holm over every row of the table.
+
+    Each comparison's bootstrap draws from its own Generator, seeded from
+    ``seed`` and (metric, baseline, scenario), so a row's CI does not depend on
+    which other rows the table has.
+    """
+    others = [s for s in scenarios if s != baseline]
+    findings: list[Finding] = []
+    if not others:
+        reason = f"only one scenario ({baseline}): there is nothing to compare with the baseline"
+        findings = [(None, m, "comparisons", reason) for m in metrics]
+    rows: list[dict[str, Any]] = []
+    for metric in metrics:
+        base = arms.get((baseline, metric), EMPTY_ARM).values
+        for scenario in others:
+            values = arms.get((scenario, metric), EMPTY_ARM).values
+            rng = comparison_rng(seed, metric, baseline, scenario)
+            row, reasons = compare(values, base, resamples=resamples, rng=rng)
+            rows.append({"metric": metric, "baseline": baseline, "scenario": scenario, **row})
+            findings += [(scenario, metric, stat, why) for stat, why in reasons]
+    frame = typed_frame(rows, COMPARISON_COLUMNS)
+    frame["p_holm"] = holm(frame["mwu_p"].to_numpy(dtype=np.float64))
+    return frame, findings
