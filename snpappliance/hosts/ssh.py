@@ -1,0 +1,177 @@
+"""A host reached with the system OpenSSH client.
+
+The user's ssh does the work, so ProxyJump, agents, keys and known_hosts behave
+exactly as for ``ssh genoa01`` on the command line. snpapp only adds: batch mode
+(never a prompt), one multiplexed master connection per host (ControlMaster in a
+private directory), quoting of every remote argument, bounded retries of
+transport failures and clear errors for authentication and host-key failures.
+Host-key checking is left as the user configured it and is never turned off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import subprocess
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, TypeVar
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from snpappliance import proc
+from snpappliance.errors import CommandError, TransportError
+from snpappliance.hosts import sshcmd
+from snpappliance.hosts.sshcmd import SshSettings
+
+log = logging.getLogger("snpapp.ssh")
+
+T = TypeVar("T")
+
+
+class SshHost:
+    """:class:`~snpappliance.hosts.base.Host` reached through ``ssh <destination>``."""
+
+    def __init__(self, settings: SshSettings) -> None:
+        sshcmd.validate_destination(settings.destination)
+        self._settings = settings
+        sshcmd.ensure_private_dir(Path(sshcmd.control_path(settings)).parent)
+
+    @classmethod
+    def connect(cls, destination: str, *, ssh_config: Path | None = None) -> SshHost:
+        """An :class:`SshHost` for ``destination`` with the chosen client config."""
+        config = sshcmd.resolve_config(ssh_config)
+        return cls(SshSettings(destination=destination, config=config))
+
+    @property
+    def name(self) -> str:
+        return self._settings.destination
+
+    @property
+    def is_local(self) -> bool:
+        return False
+
+    @property
+    def settings(self) -> SshSettings:
+        return self._settings
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float | None = None,
+        check: bool = True,
+        input: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> proc.Completed:
+        command = sshcmd.remote_command(argv, env)
+        ssh = sshcmd.ssh_argv(self._settings, command)
+
+        def once() -> proc.Completed:
+            result = proc.run(ssh, timeout=timeout, check=False, input=input)
+            if result.returncode == sshcmd.SSH_FAILURE:
+                raise sshcmd.classify_ssh_failure(self.name, result.stderr, f"running {argv[0]}")
+            return result
+
+        result = self._retrying(once, f"running {argv[0]}")
+        completed = proc.Completed(
+            tuple(argv), result.returncode, result.stdout, result.stderr, result.duration_s
+        )
+        if check and not completed.ok:
+            raise CommandError(
+                f"{argv[0]} failed on {self.name} with exit status {completed.returncode}",
+                argv=argv,
+                returncode=completed.returncode,
+                stderr_tail=proc.tail(completed.stderr or completed.stdout),
+                hint=f"the command was: ssh {self.name} {command}",
+            )
+        return completed
+
+    @contextlib.contextmanager
+    def spawn(
+        self,
+        argv: Sequence[str],
+        *,
+        stdout: IO[bytes] | int | None = subprocess.PIPE,
+        env: Mapping[str, str] | None = None,
+    ) -> Iterator[subprocess.Popen[bytes]]:
+        """Start ``argv`` on the host; leaving the context kills its whole session there.
+
+        The remote side runs the command in a new session next to a watcher that
+        kills that session as soon as the connection's stdin closes, so killing
+        the local ssh client (or losing the connection) never leaves it running.
+        """
+        self.check_connection()
+        ssh = sshcmd.ssh_argv(self._settings, sshcmd.spawn_command(argv, env))
+        with proc.spawn(ssh, stdout=stdout, stdin=subprocess.PIPE) as child:
+            yield child
+
+    def put(self, src: Path, dst: str) -> None:
+        """Copy ``src`` to ``dst`` (a directory's contents into ``dst``); resumable."""
+        parent = str(Path(dst).parent)
+        self.run(["mkdir", "-p", "--", parent])
+        source = f"{src}/" if src.is_dir() else str(src)
+        target = f"{dst}/" if src.is_dir() else dst
+        self._rsync(source, f"{self.name}:{target}", f"uploading {src.name}")
+
+    def get(self, src: str, dst: Path) -> None:
+        """Copy ``src`` from the host to ``dst``; a directory's contents go into ``dst``."""
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        is_dir = self.run(["test", "-d", src], check=False).ok
+        source = f"{self.name}:{src}/" if is_dir else f"{self.name}:{src}"
+        self._rsync(source, f"{dst}/" if is_dir else str(dst), f"downloading {src}")
+
+    def check_connection(self) -> None:
+        """Open (or reuse) the master connection; raise a typed error if that fails."""
+        self.run(["true"])
+
+    def close(self) -> None:
+        """Stop the master connection, if one is running."""
+        argv = [*sshcmd.ssh_options(self._settings), "-O", "exit", "--", self.name]
+        proc.run(argv, check=False, timeout=30)
+
+    def __enter__(self) -> SshHost:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _rsync(self, src: str, dst: str, what: str) -> None:
+        argv = sshcmd.rsync_argv(self._settings, src, dst)
+
+        def once() -> None:
+            result = proc.run(argv, check=False)
+            if not result.ok:
+                raise sshcmd.classify_rsync_failure(self.name, result.returncode, result.stderr)
+
+        self._retrying(once, what)
+
+    def _retrying(self, attempt: Callable[[], T], what: str) -> T:
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransportError),
+            stop=stop_after_attempt(self._settings.attempts),
+            wait=wait_exponential(multiplier=self._settings.backoff_s, max=30),
+            before_sleep=self._log_retry(what),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except TransportError as exc:
+            exc.message = f"{exc.message} ({self._settings.attempts} attempts)"
+            raise
+
+    def _log_retry(self, what: str) -> Callable[[RetryCallState], None]:
+        def before_sleep(state: RetryCallState) -> None:
+            wait = state.next_action.sleep if state.next_action else 0.0
+            log.warning(
+                "connection to %s failed while %s (attempt %d of %d); retrying in %.1f s",
+                self.name, what, state.attempt_number, self._settings.attempts, wait,
+            )  # fmt: skip
+
+        return before_sleep

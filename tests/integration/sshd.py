@@ -1,0 +1,193 @@
+"""A real OpenSSH server on loopback for the SSH host, doctor and deploy tests.
+
+:class:`SshServer` runs Debian's ``/usr/sbin/sshd -D -e`` as a child process on
+a free 127.0.0.1 port with generated host and user keys, and writes an ssh
+client config whose ``genoa01`` alias points at it with the real host key
+pinned (``StrictHostKeyChecking yes``). Import the ``ssh_server`` fixture into a
+test module explicitly::
+
+    from tests.integration.sshd import SshServer, ssh_server  # noqa: F401
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from snpappliance import proc
+from snpappliance.hosts.ssh import SshHost
+from snpappliance.hosts.sshcmd import SshSettings
+from tests.conftest import IN_CI, require_program
+
+ALIAS = "genoa01"
+SSHD = "/usr/sbin/sshd"
+PRIVSEP_DIR = Path("/run/sshd")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def keygen(path: Path) -> str:
+    """Generate an ed25519 key pair at ``path``; return the public key line."""
+    proc.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "snpapp-test", "-f", path])
+    return path.with_suffix(".pub").read_text().strip()
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (from /proc), deepest last."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                child = int(entry.name)
+                found += [child, *_children(child)]
+    return found
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+class SshServer:
+    """One sshd on loopback plus the client-side files that reach it as ``genoa01``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.user = getpass.getuser()
+        self.log_path = root / "sshd.log"
+        self.host_key = root / "ssh_host_ed25519_key"
+        self.user_key = root / "id_ed25519"
+        self.known_hosts = root / "known_hosts"
+        self.client_config = root / "ssh_config"
+        self._stack = contextlib.ExitStack()
+        self._hosts: list[SshHost] = []
+        self._pid: int | None = None
+        self._control_dir = Path(tempfile.mkdtemp(prefix="snpctl", dir="/tmp"))
+        self._write_files()
+
+    def _write_files(self) -> None:
+        host_pub = keygen(self.host_key)
+        user_pub = keygen(self.user_key)
+        (self.root / "authorized_keys").write_text(user_pub + "\n")
+        self.known_hosts.write_text(f"{ALIAS} {host_pub}\n")
+        (self.root / "sshd_config").write_text(
+            f"Port {self.port}\nListenAddress 127.0.0.1\nHostKey {self.host_key}\n"
+            f"PidFile none\nAuthorizedKeysFile {self.root}/authorized_keys\n"
+            "PermitRootLogin prohibit-password\nPasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+            "MaxSessions 50\nMaxStartups 50\nLogLevel VERBOSE\n"
+            "Subsystem sftp /usr/lib/openssh/sftp-server\n"
+        )
+        self.client_config.write_text(
+            f"Host {ALIAS}\n  HostName 127.0.0.1\n  Port {self.port}\n  User {self.user}\n"
+            f"  IdentityFile {self.user_key}\n  IdentitiesOnly yes\n"
+            f"  UserKnownHostsFile {self.known_hosts}\n  GlobalKnownHostsFile /dev/null\n"
+            f"  HostKeyAlias {ALIAS}\n  StrictHostKeyChecking yes\n  LogLevel ERROR\n"
+        )
+
+    def start(self) -> None:
+        """Start sshd and wait until it says it is listening."""
+        log = self._stack.enter_context(self.log_path.open("ab"))
+        argv = [SSHD, "-D", "-e", "-f", self.root / "sshd_config"]
+        child = self._stack.enter_context(proc.spawn(argv, stdout=log, stderr=log))
+        self._pid = child.pid
+        listening = f"Server listening on 127.0.0.1 port {self.port}."
+        already = self.log_path.read_text(errors="replace").count(listening)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if child.poll() is not None:
+                raise RuntimeError(f"sshd exited: {self.log_path.read_text()}")
+            if self.log_path.read_text(errors="replace").count(listening) > already:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"sshd did not listen on port {self.port}")
+
+    def stop(self) -> None:
+        """Stop sshd and every connection it serves (as a reboot would)."""
+        sessions = _children(self._pid) if self._pid else []
+        self._stack.close()
+        _kill(sessions)
+        self._pid = None
+
+    def restart(self, downtime_s: float = 0.0) -> None:
+        self.stop()
+        time.sleep(downtime_s)
+        self.start()
+
+    def connections(self) -> int:
+        """How many TCP connections sshd has accepted so far."""
+        return self.log_path.read_text(errors="replace").count("Connection from 127.0.0.1")
+
+    def settings(self, **overrides: object) -> SshSettings:
+        values: dict[str, object] = {
+            "destination": ALIAS,
+            "config": self.client_config,
+            "control_dir": self._control_dir,
+            "attempts": 3,
+            "backoff_s": 0.2,
+            "connect_timeout_s": 5,
+        }
+        values.update(overrides)
+        return SshSettings(**values)  # type: ignore[arg-type]
+
+    def host(self, **overrides: object) -> SshHost:
+        """An :class:`SshHost` for ``genoa01`` through this server's client config."""
+        host = SshHost(self.settings(**overrides))
+        self._hosts.append(host)
+        return host
+
+    def close(self) -> None:
+        for host in self._hosts:
+            host.close()
+        self.stop()
+        shutil.rmtree(self._control_dir, ignore_errors=True)
+
+
+def require_sshd() -> None:
+    """Skip (locally) or fail (in CI) when OpenSSH's server or client is missing."""
+    for program in ("ssh", "ssh-keygen", "rsync"):
+        require_program(program)
+    if not Path(SSHD).exists():
+        message = f"{SSHD} is not installed (apt-get install openssh-server)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    if not PRIVSEP_DIR.is_dir():
+        if os.geteuid() != 0:
+            pytest.skip(f"sshd needs {PRIVSEP_DIR}, which only root can create")
+        PRIVSEP_DIR.mkdir(mode=0o755)
+
+
+@pytest.fixture
+def ssh_server(tmp_path: Path) -> Iterator[SshServer]:
+    """A started :class:`SshServer`; stopped, with its master connections, afterwards."""
+    require_sshd()
+    server = SshServer(tmp_path / "sshd")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()

@@ -1,0 +1,109 @@
+"""ssh/rsync argv building and the mapping of ssh failures to errors (pure)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+
+from snpappliance.errors import AuthenticationError, ConfigError, HostError, TransportError
+from snpappliance.hosts import sshcmd
+from snpappliance.hosts.sshcmd import SshSettings
+
+
+def test_remote_command_round_trips_through_a_posix_shell_split() -> None:
+    argv = ["printf", "%s", "a b", "$(id)", "`id`", "it's", '"x"', "new\nline", "*"]
+    assert shlex.split(sshcmd.remote_command(argv)) == argv
+    with_env = sshcmd.remote_command(["run"], {"K": "v w;$(x)"})
+    assert shlex.split(with_env) == ["env", "K=v w;$(x)", "run"]
+
+
+def test_ssh_argv_keeps_host_key_checking_and_multiplexes(tmp_path: Path) -> None:
+    settings = SshSettings(destination="genoa01", config=tmp_path / "cfg", control_dir=tmp_path)
+    argv = sshcmd.ssh_argv(settings, "true")
+    joined = " ".join(argv)
+    assert argv[:3] == ["ssh", "-F", str(tmp_path / "cfg")]
+    assert argv[-3:] == ["--", "genoa01", "true"]
+    assert "ControlMaster=auto" in joined
+    assert "BatchMode=yes" in joined
+    assert "StrictHostKeyChecking" not in joined
+    assert f"ControlPath={tmp_path}/" in joined
+    assert joined.count("%C") == 1
+
+
+def test_control_socket_differs_per_config(tmp_path: Path) -> None:
+    one = SshSettings(destination="h", config=tmp_path / "a", control_dir=tmp_path)
+    two = SshSettings(destination="h", config=tmp_path / "b", control_dir=tmp_path)
+    assert sshcmd.control_path(one) != sshcmd.control_path(two)
+
+
+def test_rsync_uses_the_same_ssh_and_resumes(tmp_path: Path) -> None:
+    settings = SshSettings(destination="genoa01", control_dir=tmp_path, bwlimit_kib=500)
+    argv = sshcmd.rsync_argv(settings, "src/", "genoa01:/opt/x/")
+    assert "--partial" in argv
+    assert "--protect-args" in argv
+    assert "--bwlimit=500" in argv
+    ssh = shlex.split(argv[argv.index("-e") + 1])
+    assert ssh == sshcmd.ssh_options(settings)
+    assert argv[-3:] == ["--", "src/", "genoa01:/opt/x/"]
+
+
+@pytest.mark.parametrize("name", ["-oProxyCommand=x", "a b", "", "h;rm", "h\n", "$(id)"])
+def test_hostile_destinations_are_refused(name: str) -> None:
+    with pytest.raises(ConfigError):
+        sshcmd.validate_destination(name)
+
+
+@pytest.mark.parametrize("name", ["genoa01", "root@10.0.0.7", "user@genoa01.example.org"])
+def test_plain_destinations_are_accepted(name: str) -> None:
+    assert sshcmd.validate_destination(name) == name
+
+
+# OpenSSH 9.2p1 client messages, verbatim.
+CHANGED = """\
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+Offending ED25519 key in /root/.ssh/known_hosts:3
+Host key verification failed.
+"""
+
+
+@pytest.mark.parametrize(
+    ("stderr", "kind", "words"),
+    [
+        (CHANGED, AuthenticationError, "has changed"),
+        ("Host key verification failed.\n", AuthenticationError, "not known"),
+        ("root@127.0.0.1: Permission denied (publickey).\n", AuthenticationError, "authentication"),
+        (
+            "ssh: Could not resolve hostname genoa9: Name or service not known\n",
+            HostError,
+            "resolved",
+        ),
+        ("ssh: connect to host 127.0.0.1 port 22: Connection refused\n", TransportError, "failed"),
+        ("Connection reset by 127.0.0.1 port 22\n", TransportError, "failed"),
+    ],
+)
+def test_ssh_failures_are_classified(stderr: str, kind: type[HostError], words: str) -> None:
+    error = sshcmd.classify_ssh_failure("genoa01", stderr, "running true")
+    assert type(error) is kind
+    assert words in error.message
+    assert error.hint
+
+
+def test_rsync_failures_are_classified() -> None:
+    lost = "rsync: connection unexpectedly closed (0 bytes received so far) [sender]\n"
+    assert type(sshcmd.classify_rsync_failure("h", 12, lost)) is TransportError
+    missing = "bash: line 1: rsync: command not found\n"
+    assert "not installed" in sshcmd.classify_rsync_failure("h", 127, missing).message
+    assert type(sshcmd.classify_rsync_failure("h", 23, "some files vanished")) is HostError
+
+
+def test_private_control_dir_is_enforced(tmp_path: Path) -> None:
+    good = sshcmd.ensure_private_dir(tmp_path / "ctl")
+    assert good.stat().st_mode & 0o777 == 0o700
+    (tmp_path / "open").mkdir(mode=0o755)
+    (tmp_path / "open").chmod(0o755)
+    with pytest.raises(HostError):
+        sshcmd.ensure_private_dir(tmp_path / "open")
