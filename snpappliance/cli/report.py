@@ -1,0 +1,90 @@
+"""``snpapp report``: statistics, figures and the PDF report of a campaign or results file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from snpappliance.cli.app import app
+from snpappliance.report import render_report
+from snpappliance.stats import CiMethod, StatsOptions
+
+HELP = """\
+Render the statistics, figures and PDF report of a campaign or a results file.
+
+RESULTS is a campaign directory (campaigns/<id>/, with results.csv) or a results
+file (.csv or .jsonl) in the long format: columns scenario, metric, value, and
+optionally workload, unit, rep, host, run_id, attempt, status, started_at. Rows
+whose status is not ok are counted in the report but left out of the statistics.
+Without RESULTS the most recent campaign under ./campaigns/ is used.
+
+The baseline is --baseline, else the campaign's declared baseline, else the
+first scenario in the file. Every other scenario is compared with it per metric
+(Welch t, Mann–Whitney U, Cliff's δ with a bootstrap CI, Holm-adjusted p).
+
+Output (default: <campaign>/report/ for a campaign, else ./report/), replaced
+as a whole and only once everything is rendered:
+
+  report.pdf, report.html   the report (synthesis, provenance, methodology, figures, tables)
+  figures/*.svg, *.png      histogram+KDE, Q–Q, violin+swarm, ridgeline, run order
+  stats/*.csv, summary.json the statistics at full precision
+
+The path of report.pdf is printed on stdout.
+
+Examples:
+
+  snpapp report                                  # latest campaign
+  snpapp report campaigns/2025-07-13T10-00/ --baseline sev_off
+  snpapp report examples/results.csv --out /tmp/report --ci normal
+"""
+
+
+@app.command("report", help=HELP)
+def report_command(
+    results: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Campaign directory or .csv/.jsonl results file [default: latest campaign]",
+            show_default=False,
+        ),
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline",
+            help="Scenario every other one is compared with "
+            "[default: the campaign's declared baseline, else the first scenario]",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Report directory, replaced as a whole [default: <campaign>/report or ./report]",
+            show_default=False,
+        ),
+    ] = None,
+    no_outlier_filter: Annotated[
+        bool,
+        typer.Option(
+            "--no-outlier-filter",
+            help="Keep values outside the Tukey fences (Q1 − 1.5·IQR, Q3 + 1.5·IQR) "
+            "[default: remove them, once per arm]",
+        ),
+    ] = False,
+    ci: Annotated[
+        CiMethod,
+        typer.Option(
+            "--ci",
+            help="95 % CI of the mean: t = mean ± t(0.975, n−1)·SEM, "
+            "normal = mean ± 1.96·SEM (the paper's)",
+            case_sensitive=False,
+        ),
+    ] = CiMethod.T,
+) -> None:
+    options = StatsOptions(outlier_filter=not no_outlier_filter, ci=ci)
+    pdf = render_report(results, out=out, baseline=baseline, options=options)
+    typer.echo(str(pdf))

@@ -1,0 +1,460 @@
+"""The report's five figures, each a pure function from data to a matplotlib Figure.
+
+Every function takes the measurements in the long format (``scenario``,
+``metric``, ``value`` and optionally ``unit``, ``rep``, ``started_at``) and a
+:class:`Palette`, and returns a :class:`Drawn`: the figure plus notes on what
+could not be drawn and why (a KDE of one value, a Q–Q line through a constant
+sample …). Nothing here writes files except :func:`save`.
+
+Figures are built with :class:`matplotlib.figure.Figure` directly, never
+through ``pyplot``: they are not kept in pyplot's registry, and :func:`save`
+clears them so their memory goes as soon as the caller drops them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from scipy import stats
+
+from snpappliance.results import Metric, metric_info
+
+#: A4 text width is about 17 cm; figures are drawn at that size so 8 pt stays 8 pt.
+WIDTH_IN = 17 / 2.54
+PNG_DPI = 200
+#: Above this many points in one arm the swarm gives way to a jittered strip plot.
+SWARM_LIMIT = 150
+#: Above this many points in one figure, point clouds are rasterised inside the SVG.
+RASTERISE_ABOVE = 2000
+MAX_BINS = 60
+
+#: dict[Any, Any]: matplotlib types rc keys as literals, this table is checked at run time.
+_RC: dict[Any, Any] = {
+    "font.size": 8,
+    "axes.titlesize": 8.5,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "svg.hashsalt": "snpapp",
+}
+
+
+@dataclass(frozen=True)
+class Palette:
+    """One colour per scenario, the same in every figure; the baseline comes first."""
+
+    order: tuple[str, ...]
+    colours: Mapping[str, str]
+
+    def __getitem__(self, scenario: str) -> str:
+        return self.colours[scenario]
+
+    def present(self, scenarios: Sequence[str] | pd.Series) -> list[str]:
+        """The scenarios among ``scenarios``, in palette order."""
+        wanted = set(scenarios)
+        return [s for s in self.order if s in wanted]
+
+
+def make_palette(scenarios: Sequence[str], baseline: str) -> Palette:
+    """Palette for ``scenarios`` with ``baseline`` first (colour-blind safe up to ten)."""
+    order = [baseline, *(s for s in dict.fromkeys(scenarios) if s != baseline)]
+    base = sns.color_palette("colorblind" if len(order) <= 10 else "husl", len(order))
+    return Palette(
+        order=tuple(order),
+        colours={s: matplotlib.colors.to_hex(c) for s, c in zip(order, base, strict=True)},
+    )
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A finished figure and what it had to leave out (for the caption)."""
+
+    figure: Figure
+    notes: tuple[str, ...] = ()
+
+
+def metric_of(data: pd.DataFrame, metric: str) -> Metric:
+    """The :class:`Metric` of ``metric``, using the unit recorded in ``data`` if it has one."""
+    units = data.loc[data["metric"] == metric, "unit"] if "unit" in data else pd.Series([])
+    unit = next((str(u) for u in units if str(u)), None)
+    return metric_info(metric, unit)
+
+
+def axis_label(metric: Metric) -> str:
+    return f"{metric.name} ({metric.unit})" if metric.unit else f"{metric.name} (no unit)"
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a metric name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "metric"
+
+
+def kde_problem(values: np.ndarray) -> str | None:
+    """Why a kernel density estimate of ``values`` is undefined, or None if it is fine."""
+    if len(values) < 2:
+        return f"only {len(values)} value"
+    if float(np.ptp(values)) == 0.0:
+        return "zero variance"
+    return None
+
+
+def _figure(height: float) -> Figure:
+    return Figure(figsize=(WIDTH_IN, height), layout="constrained")
+
+
+def _grid(fig: Figure, count: int, max_cols: int) -> list[Axes]:
+    cols = max(1, min(max_cols, count))
+    rows = math.ceil(count / cols)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
+    for extra in axes[count:]:
+        extra.set_visible(False)
+    return axes[:count]
+
+
+def _legend(fig: Figure, palette: Palette, scenarios: Sequence[str]) -> None:
+    handles = [Patch(facecolor=palette[s], label=s) for s in scenarios]
+    fig.legend(
+        handles=handles, loc="outside upper center", ncols=min(len(handles), 5), frameon=False
+    )
+
+
+def _arm(data: pd.DataFrame, scenario: str, metric: str) -> np.ndarray:
+    rows = data[(data["scenario"] == scenario) & (data["metric"] == metric)]
+    return rows["value"].to_numpy(dtype=float)
+
+
+def _bin_edges(values: np.ndarray) -> np.ndarray:
+    edges = np.histogram_bin_edges(values, bins="auto")
+    if len(edges) > MAX_BINS + 1:
+        edges = np.linspace(edges[0], edges[-1], MAX_BINS + 1)
+    return edges
+
+
+def histogram_kde(data: pd.DataFrame, metric: str, palette: Palette) -> Drawn:
+    """Histogram (density) of one metric with a KDE per scenario, scenarios overlaid."""
+    info = metric_of(data, metric)
+    rows = data[data["metric"] == metric]
+    scenarios = palette.present(rows["scenario"])
+    edges = _bin_edges(rows["value"].to_numpy(dtype=float))
+    notes: list[str] = []
+    with matplotlib.rc_context(_RC):
+        fig = _figure(3.0)
+        ax = fig.subplots()
+        for scenario in scenarios:
+            values = _arm(rows, scenario, metric)
+            ax.hist(
+                values,
+                bins=edges.tolist(),
+                density=True,
+                histtype="stepfilled",
+                alpha=0.35,
+                color=palette[scenario],
+                edgecolor=palette[scenario],
+            )
+            problem = kde_problem(values)
+            if problem is None:
+                sns.kdeplot(x=values, ax=ax, color=palette[scenario], linewidth=1.4)
+            else:
+                notes.append(f"no KDE for {scenario} in {metric}: {problem}")
+        ax.set_xlabel(axis_label(info))
+        ax.set_ylabel(f"density (1/{info.unit})" if info.unit else "density")
+        ax.set_title(f"{info.title}: distribution per scenario ({info.direction.better_word})")
+        _legend(fig, palette, scenarios)
+    return Drawn(fig, tuple(notes))
+
+
+def qq_fit(values: np.ndarray) -> float | None:
+    """Correlation r of the normal Q–Q plot (1 = perfectly normal), None when undefined."""
+    if len(values) < 3 or float(np.ptp(values)) == 0.0:
+        return None
+    (_, _), (_, _, r) = stats.probplot(values, dist="norm")
+    return float(r)
+
+
+def qq_plot(data: pd.DataFrame, metric: str, palette: Palette) -> Drawn:
+    """Normal Q–Q plot of one metric, one panel per scenario, with the least-squares line."""
+    info = metric_of(data, metric)
+    rows = data[data["metric"] == metric]
+    scenarios = palette.present(rows["scenario"])
+    notes: list[str] = []
+    with matplotlib.rc_context(_RC):
+        cols = min(4, len(scenarios))
+        fig = _figure(2.3 * math.ceil(len(scenarios) / cols) + 0.4)
+        for ax, scenario in zip(_grid(fig, len(scenarios), cols), scenarios, strict=True):
+            values = _arm(rows, scenario, metric)
+            colour = palette[scenario]
+            if qq_fit(values) is None:
+                osm, osr = stats.probplot(values, dist="norm", fit=False)
+                notes.append(
+                    f"no Q–Q line for {scenario} in {metric}: "
+                    f"{kde_problem(values) or 'fewer than 3 values'}"
+                )
+            else:
+                (osm, osr), (slope, intercept, r) = stats.probplot(values, dist="norm")
+                ax.plot(osm, slope * osm + intercept, color="0.3", linewidth=1)
+                ax.text(0.03, 0.95, f"r = {r:.3f}", transform=ax.transAxes, va="top")
+            ax.scatter(osm, osr, s=6, color=colour, rasterized=len(values) > RASTERISE_ABOVE)
+            ax.set_title(scenario, color=colour)
+            ax.set_xlabel("normal quantile (σ)")
+            ax.set_ylabel(axis_label(info))
+        fig.suptitle(f"{info.title}: normal Q–Q plots")
+    return Drawn(fig, tuple(notes))
+
+
+def _outlier_mask(rows: pd.DataFrame, outliers: pd.DataFrame) -> np.ndarray:
+    if outliers.empty:
+        return np.zeros(len(rows), dtype=bool)
+    keys = set(
+        zip(outliers["scenario"], outliers["metric"], outliers["value"].astype(float), strict=True)
+    )
+    triples = zip(rows["scenario"], rows["metric"], rows["value"].astype(float), strict=True)
+    return np.array([t in keys for t in triples], dtype=bool)
+
+
+def _dots(ax: Axes, rows: pd.DataFrame, order: list[str], *, swarm: bool, raster: bool) -> None:
+    kwargs: dict[str, Any] = {
+        "data": rows,
+        "x": "scenario",
+        "y": "value",
+        "order": order,
+        "color": "0.15",
+        "ax": ax,
+        "rasterized": raster,
+    }
+    if swarm:
+        sns.swarmplot(size=2.2, **kwargs)
+    else:
+        sns.stripplot(size=1.2, alpha=0.35, jitter=0.3, **kwargs)
+
+
+def violin_swarm(data: pd.DataFrame, palette: Palette, outliers: pd.DataFrame) -> Drawn:
+    """Violin per scenario and metric with every run as a dot; removed outliers as red crosses."""
+    metrics = list(dict.fromkeys(data["metric"]))
+    notes: list[str] = []
+    with matplotlib.rc_context(_RC):
+        cols = min(3, len(metrics))
+        fig = _figure(2.8 * math.ceil(len(metrics) / cols) + 0.4)
+        for ax, metric in zip(_grid(fig, len(metrics), cols), metrics, strict=True):
+            rows = data[data["metric"] == metric]
+            order = palette.present(rows["scenario"])
+            largest = int(rows.groupby("scenario").size().max())
+            sns.violinplot(
+                data=rows,
+                x="scenario",
+                y="value",
+                hue="scenario",
+                order=order,
+                hue_order=order,
+                palette=dict(palette.colours),
+                inner=None,
+                cut=0,
+                density_norm="width",
+                linewidth=0.8,
+                legend=False,
+                ax=ax,
+            )
+            swarm = largest <= SWARM_LIMIT
+            if not swarm:
+                notes.append(
+                    f"{metric}: {largest} runs in the largest arm, dots jittered "
+                    "(strip plot) instead of a swarm"
+                )
+            _dots(ax, rows, order, swarm=swarm, raster=len(rows) > RASTERISE_ABOVE)
+            mask = _outlier_mask(rows, outliers)
+            if mask.any():
+                flagged = rows[mask]
+                xs = [order.index(s) for s in flagged["scenario"]]
+                ax.scatter(xs, flagged["value"], marker="x", s=18, color="#d62728", zorder=5)
+            ax.set_xlabel("")
+            ax.set_ylabel(axis_label(metric_of(data, metric)))
+            ax.set_title(metric)
+            ax.tick_params(axis="x", rotation=30 if len(order) > 3 else 0)
+        fig.legend(
+            handles=[
+                Line2D(
+                    [],
+                    [],
+                    marker="x",
+                    color="#d62728",
+                    linestyle="",
+                    label="removed by the Tukey fences",
+                )
+            ],
+            loc="outside lower center",
+            frameon=False,
+        )
+    return Drawn(fig, tuple(notes))
+
+
+def percent_of_baseline(
+    data: pd.DataFrame, baseline: str, scale: Mapping[str, float]
+) -> tuple[pd.DataFrame, list[str]]:
+    """``data`` plus a ``pct`` column: each value as % of ``scale[metric]`` (a baseline median)."""
+    usable = {m: v for m, v in scale.items() if not math.isnan(v) and v != 0}
+    notes = [
+        f"{m}: no baseline median to scale by ({baseline} has no usable values)"
+        for m in dict.fromkeys(data["metric"])
+        if m not in usable
+    ]
+    kept = data[data["metric"].isin(list(usable))].copy()
+    kept["pct"] = 100.0 * kept["value"].astype(float) / kept["metric"].map(usable).astype(float)
+    return kept, notes
+
+
+def ridgeline(data: pd.DataFrame, palette: Palette, scale: Mapping[str, float]) -> Drawn:
+    """All measurements on one axis as % of ``scale`` (the baseline median of each metric)."""
+    scaled, notes = percent_of_baseline(data, palette.order[0], scale)
+    rows = [
+        (m, s)
+        for m in dict.fromkeys(scaled["metric"])
+        for s in palette.present(scaled.loc[scaled["metric"] == m, "scenario"])
+    ]
+    with matplotlib.rc_context(_RC):
+        fig = _figure(min(9.0, 1.0 + 0.32 * max(len(rows), 1)))
+        ax = fig.subplots()
+        if not rows:
+            ax.text(0.5, 0.5, "nothing to draw: no metric has a baseline median", ha="center")
+            return Drawn(fig, tuple(notes))
+        pct = scaled["pct"].to_numpy(dtype=float)
+        span = max(float(np.ptp(pct)), 1e-9)
+        grid = np.linspace(pct.min() - 0.05 * span, pct.max() + 0.05 * span, 400)
+        for i, (metric, scenario) in enumerate(rows):
+            y0 = len(rows) - 1 - i
+            values = scaled.loc[
+                (scaled["metric"] == metric) & (scaled["scenario"] == scenario), "pct"
+            ].to_numpy(dtype=float)
+            _ridge(ax, grid, values, y0, palette[scenario], notes, f"{scenario} in {metric}")
+        ax.axvline(100.0, color="0.3", linewidth=0.8, linestyle="--")
+        ax.set_yticks(range(len(rows)), [f"{m} · {s}" for m, s in reversed(rows)])
+        ax.set_xlabel(f"% of the baseline ({palette.order[0]}) median of the metric")
+        ax.set_title("All measurements on one axis")
+        ax.grid(axis="y", visible=False)
+        _legend(fig, palette, palette.present(scaled["scenario"]))
+    return Drawn(fig, tuple(notes))
+
+
+def _ridge(
+    ax: Axes,
+    grid: np.ndarray,
+    values: np.ndarray,
+    y0: int,
+    colour: str,
+    notes: list[str],
+    what: str,
+) -> None:
+    problem = kde_problem(values)
+    if problem is not None:
+        ax.vlines(values, y0, y0 + 0.8, color=colour, linewidth=1.5)
+        notes.append(f"no KDE ridge for {what}: {problem} (drawn as a tick)")
+        return
+    density = stats.gaussian_kde(values)(grid)
+    height = 1.6 * density / density.max()
+    ax.fill_between(grid, y0, y0 + height, color=colour, alpha=0.55, linewidth=0)
+    ax.plot(grid, y0 + height, color=colour, linewidth=0.8)
+
+
+def run_positions(rows: pd.DataFrame) -> tuple[pd.Series, str]:
+    """x positions for a run-order plot of one arm and the axis label that says what they are."""
+    started = rows["started_at"] if "started_at" in rows else pd.Series([], dtype=str)
+    if len(started) == len(rows) and len(rows) and (started != "").all():
+        parsed = pd.to_datetime(started, errors="coerce", utc=True, format="ISO8601")
+        if parsed.notna().all():
+            return parsed, "start time (UTC)"
+    reps = pd.to_numeric(rows["rep"], errors="coerce") if "rep" in rows else pd.Series([])
+    if len(reps) == len(rows) and len(rows) and reps.notna().all():
+        return reps, "repetition (rep)"
+    return pd.Series(np.arange(1, len(rows) + 1), index=rows.index), "run index in the arm"
+
+
+def run_order(data: pd.DataFrame, palette: Palette) -> Drawn:
+    """Each value against its start time (or repetition) per arm, so drift can be seen."""
+    metrics = list(dict.fromkeys(data["metric"]))
+    with matplotlib.rc_context(_RC):
+        cols = min(2, len(metrics))
+        fig = _figure(2.6 * math.ceil(len(metrics) / cols) + 0.4)
+        for ax, metric in zip(_grid(fig, len(metrics), cols), metrics, strict=True):
+            rows = data[data["metric"] == metric]
+            labels = set()
+            for scenario in palette.present(rows["scenario"]):
+                arm = rows[rows["scenario"] == scenario]
+                xs, label = run_positions(arm)
+                labels.add(label)
+                ax.plot(
+                    xs,
+                    arm["value"],
+                    color=palette[scenario],
+                    marker="o",
+                    markersize=2,
+                    linewidth=0.6,
+                    alpha=0.8,
+                    rasterized=len(rows) > RASTERISE_ABOVE,
+                )
+            ax.set_xlabel(" / ".join(sorted(labels)))
+            ax.set_ylabel(axis_label(metric_of(data, metric)))
+            ax.set_title(metric)
+            if any(label.startswith("start") for label in labels):
+                ax.tick_params(axis="x", rotation=30)
+        _legend(fig, palette, palette.present(data["scenario"]))
+    return Drawn(fig, ())
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Spearman rank correlation of value with run position in one arm."""
+
+    scenario: str
+    metric: str
+    rho: float
+    p: float
+
+
+def drift(data: pd.DataFrame, palette: Palette) -> list[Drift]:
+    """Spearman ρ of value against run position per arm (arms with < 3 distinct values skipped)."""
+    found: list[Drift] = []
+    for metric in dict.fromkeys(data["metric"]):
+        rows = data[data["metric"] == metric]
+        for scenario in palette.present(rows["scenario"]):
+            arm = rows[rows["scenario"] == scenario]
+            xs, _ = run_positions(arm)
+            x = xs.rank().to_numpy(dtype=float)
+            y = arm["value"].to_numpy(dtype=float)
+            if len(y) < 3 or float(np.ptp(y)) == 0.0 or float(np.ptp(x)) == 0.0:
+                continue
+            result = stats.spearmanr(x, y)
+            found.append(Drift(scenario, metric, float(result.statistic), float(result.pvalue)))
+    return found
+
+
+def save(drawn: Drawn, directory: Path, name: str) -> tuple[Path, Path]:
+    """Write ``name``.svg and ``name``.png under ``directory``, then release the figure."""
+    svg, png = directory / f"{name}.svg", directory / f"{name}.png"
+    with warnings.catch_warnings():
+        # seaborn places swarm dots at draw time; a swarm wider than its slot still
+        # draws every point (overlapping) and only warns that some "cannot be placed".
+        warnings.filterwarnings("ignore", message=".*cannot be placed.*", category=UserWarning)
+        drawn.figure.savefig(svg, format="svg", metadata={"Date": None})
+        drawn.figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    drawn.figure.clear()
+    return svg, png

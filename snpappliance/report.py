@@ -1,0 +1,244 @@
+"""``snpapp report``: from a results file or campaign to statistics, figures and a PDF.
+
+Everything is rendered into a staging directory next to the output and
+published in one rename (:func:`snpappliance.fsutil.staged_dir`): a failure
+leaves a previous report untouched and nothing half-written. Bad input is
+detected before anything is written at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from snpappliance import __version__
+from snpappliance.errors import InputError, OutputError, ReportError
+from snpappliance.figures import make_palette
+from snpappliance.fsutil import sha256_file, staged_dir
+from snpappliance.log import step
+from snpappliance.report_context import (
+    campaign_facts,
+    comparison_rows,
+    counts_line,
+    descriptive_rows,
+    excluded_rows,
+    note_rows,
+    outlier_rows,
+    retried_rows,
+    scenario_list,
+    side_by_side_rows,
+    synthesis,
+)
+from snpappliance.report_figures import FIGURES_DIR, FigureEntry, FigureWriter
+from snpappliance.resources import data_dir
+from snpappliance.results import ResultSet, latest_campaign, load_results
+from snpappliance.stats import (
+    EMULATED_LABEL,
+    STATS_VERSION,
+    Analysis,
+    StatsOptions,
+    analyse,
+    write_stats,
+)
+
+TEMPLATE = "report.html.j2"
+PDF_NAME = "report.pdf"
+HTML_NAME = "report.html"
+#: What a report directory holds; an existing --out with anything else is never replaced.
+REPORT_ENTRIES = frozenset({PDF_NAME, HTML_NAME, FIGURES_DIR, "stats"})
+
+
+def resolve_source(source: Path | None) -> Path:
+    """The results to report on: ``source``, else the latest campaign."""
+    if source is not None:
+        return source
+    latest = latest_campaign()
+    if latest is None:
+        raise InputError(
+            "no results given and no campaign found under ./campaigns/",
+            hint="run `snpapp campaign` first, or pass a campaign directory or a "
+            ".csv/.jsonl results file: snpapp report results.csv",
+        )
+    return latest
+
+
+def default_out(source: Path) -> Path:
+    """``<campaign>/report`` for a campaign directory, else ``./report``."""
+    return source / "report" if source.is_dir() else Path("report")
+
+
+def check_out(out: Path) -> None:
+    """Refuse an output location that is not a new, empty or previous report directory."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(
+            f"--out {out} exists and is not a directory",
+            hint="pass a directory for the report (it is created if missing)",
+        )
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in REPORT_ENTRIES)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
+            raise OutputError(
+                f"--out {out} holds files that are not part of a report ({shown}); "
+                "snpapp replaces the whole output directory, so it will not use this one",
+                hint="pass a new or empty directory, or a previous report directory",
+            )
+
+
+def baseline_reason(results: ResultSet, baseline: str | None) -> str:
+    """How the baseline was chosen, in words."""
+    if baseline is not None:
+        return "chosen with --baseline"
+    if results.campaign is not None and results.campaign.baseline:
+        return "declared by the campaign (campaign.json)"
+    return "first scenario in the results file: no --baseline given, none declared"
+
+
+def title_of(results: ResultSet) -> tuple[str, str | None]:
+    """(title, banner) for the report; the banner is set only for emulated profiles."""
+    campaign = results.campaign
+    if campaign is not None and campaign.emulated:
+        return f"snpapp report — {EMULATED_LABEL}", EMULATED_LABEL
+    if campaign is not None:
+        label = f": {campaign.label}" if campaign.label else ""
+        return f"SEV-SNP performance report — campaign {campaign.campaign_id}{label}", None
+    return f"snpapp report — results file {results.source.name}", None
+
+
+def ci_description(options: StatsOptions) -> str:
+    if options.ci.value == "normal":
+        return "mean ± 1.96·SEM (normal approximation, as in the paper)"
+    return "mean ± t(0.975, n − 1)·SEM (Student t)"
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What one report is made of, before anything is drawn."""
+
+    results: ResultSet
+    analysis: Analysis
+    source: Path
+    baseline_reason: str
+    generated_at: str
+
+
+def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, Any]:
+    """The template's variables (all human-formatted)."""
+    results, analysis = inputs.results, inputs.analysis
+    title, banner = title_of(results)
+    options = analysis.options
+    campaign_dir = inputs.source if inputs.source.is_dir() else None
+    return {
+        "title": title,
+        "banner": banner,
+        "scenarios": scenario_list(analysis.scenarios),
+        "metrics": scenario_list(analysis.metrics),
+        "synthesis": synthesis(analysis),
+        "provenance": [
+            ("Results", str(results.source.resolve())),
+            ("SHA-256 of the results", sha256_file(results.source)),
+            ("Rows", counts_line(results)),
+            ("Baseline", f"{analysis.baseline} ({inputs.baseline_reason})"),
+            (
+                "Outlier filter",
+                "Tukey fences, on"
+                if options.outlier_filter
+                else "off (--no-outlier-filter): all ok values enter the statistics",
+            ),
+            ("CI of the mean", ci_description(options)),
+            (
+                "Cliff's δ CI",
+                f"percentile bootstrap, {options.bootstrap_resamples} resamples, "
+                f"seed {options.seed}",
+            ),
+            ("Significance level", f"α = {options.alpha:g} on Holm-adjusted p-values"),
+            ("snpapp", f"{__version__} (statistics version {STATS_VERSION})"),
+            ("Generated", inputs.generated_at),
+        ],
+        "fact_groups": campaign_facts(results, campaign_dir),
+        "options": options,
+        "ci_text": ci_description(options),
+        "figures": figures,
+        "descriptive": descriptive_rows(analysis),
+        "comparisons": comparison_rows(analysis.comparisons),
+        "side_by_side": side_by_side_rows(analysis),
+        "outliers": outlier_rows(analysis),
+        "n_outliers": len(analysis.outliers),
+        "excluded": excluded_rows(analysis),
+        "n_excluded": len(results.not_ok),
+        "retried": retried_rows(results),
+        "notes": note_rows(analysis),
+        "baseline": analysis.baseline,
+    }
+
+
+def render_html(context: dict[str, Any]) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(data_dir("templates")),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    try:
+        return env.get_template(TEMPLATE).render(**context)
+    except jinja2.TemplateError as exc:
+        raise ReportError(
+            f"the report template {TEMPLATE} failed to render: {exc}",
+            hint="reinstall snpapp; if you edited templates/, check that file",
+        ) from exc
+
+
+def write_pdf(html: str, base: Path, target: Path) -> None:
+    """Render ``html`` (its relative links resolved against ``base``) to ``target``."""
+    import weasyprint  # imported here: slow to import and only needed for the PDF
+
+    weasyprint.HTML(string=html, base_url=str(base)).write_pdf(target)
+
+
+def _render_into(stage: Path, inputs: ReportInputs) -> None:
+    analysis = inputs.analysis
+    with step("writing statistics (stats/)"):
+        write_stats(analysis, stage)
+    with step("drawing figures (figures/)"):
+        figure_dir = stage / FIGURES_DIR
+        figure_dir.mkdir()
+        palette = make_palette(list(analysis.scenarios), analysis.baseline)
+        figures = list(FigureWriter(inputs.results.ok, analysis, palette, figure_dir).all())
+    with step("rendering report.html and report.pdf"):
+        html = render_html(page_context(inputs, figures))
+        (stage / HTML_NAME).write_text(html, encoding="utf-8")
+        write_pdf(html, stage, stage / PDF_NAME)
+
+
+def render_report(
+    source: Path | None, *, out: Path | None, baseline: str | None, options: StatsOptions
+) -> Path:
+    """Render the report of ``source`` (latest campaign if None) into ``out``; return the PDF."""
+    path = resolve_source(source)
+    with step(f"loading results from {path}"):
+        results = load_results(path)
+    target = out if out is not None else default_out(path)
+    check_out(target)
+    with step("computing statistics"):
+        analysis = analyse(results, baseline=baseline, options=options)
+    inputs = ReportInputs(
+        results=results,
+        analysis=analysis,
+        source=path,
+        baseline_reason=baseline_reason(results, baseline),
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    )
+    try:
+        with staged_dir(target) as stage:
+            _render_into(stage, inputs)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the report to {target}: {exc.strerror or exc}",
+            hint="check free space and permissions, or choose another location with --out",
+        ) from exc
+    return target / PDF_NAME

@@ -1,0 +1,151 @@
+"""Draw the report's figures into a directory and caption them with the numbers behind them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from snpappliance import figures
+from snpappliance.figures import Drawn, Palette
+from snpappliance.report_context import records
+from snpappliance.report_text import (
+    histogram_caption,
+    qq_caption,
+    ridgeline_caption,
+    run_order_caption,
+    violin_caption,
+)
+from snpappliance.results import Metric
+from snpappliance.stats import Analysis
+
+FIGURES_DIR = "figures"
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """One figure as the template shows it; paths are relative to the report directory."""
+
+    name: str
+    title: str
+    caption: str
+    svg: str
+    png: str
+
+
+def _rows(frame: pd.DataFrame, **where: str) -> list[dict[str, Any]]:
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where.items():
+        mask &= frame[column] == value
+    return records(frame[mask])
+
+
+def _medians(analysis: Analysis, metric: str, palette: Palette) -> dict[str, float]:
+    found = {
+        str(r["scenario"]): float(r["median"]) for r in _rows(analysis.descriptive, metric=metric)
+    }
+    return {s: found[s] for s in palette.order if s in found and not math.isnan(found[s])}
+
+
+class FigureWriter:
+    """Draws figures for one report into ``directory`` and collects their entries."""
+
+    def __init__(self, data: pd.DataFrame, analysis: Analysis, palette: Palette, directory: Path):
+        self.data = data
+        self.analysis = analysis
+        self.palette = palette
+        self.directory = directory
+
+    def metric(self, name: str) -> Metric:
+        return figures.metric_of(self.data, name)
+
+    def _save(self, drawn: Drawn, name: str, title: str, caption: str) -> FigureEntry:
+        figures.save(drawn, self.directory, name)
+        return FigureEntry(
+            name=name,
+            title=title,
+            caption=caption,
+            svg=f"{FIGURES_DIR}/{name}.svg",
+            png=f"{FIGURES_DIR}/{name}.png",
+        )
+
+    def histograms(self, metric: str) -> FigureEntry:
+        drawn = figures.histogram_kde(self.data, metric, self.palette)
+        caption = histogram_caption(
+            self.metric(metric),
+            _medians(self.analysis, metric, self.palette),
+            _rows(self.analysis.comparisons, metric=metric),
+            drawn.notes,
+        )
+        return self._save(
+            drawn, f"hist_{figures.slug(metric)}", f"{metric}: histogram and KDE", caption
+        )
+
+    def qq(self, metric: str) -> FigureEntry:
+        drawn = figures.qq_plot(self.data, metric, self.palette)
+        rows = self.data[self.data["metric"] == metric]
+        fits = {
+            s: figures.qq_fit(rows.loc[rows["scenario"] == s, "value"].to_numpy(dtype=float))
+            for s in self.palette.present(rows["scenario"])
+        }
+        caption = qq_caption(self.metric(metric), fits, drawn.notes)
+        return self._save(
+            drawn, f"qq_{figures.slug(metric)}", f"{metric}: normal Q–Q plots", caption
+        )
+
+    def violins(self) -> FigureEntry:
+        drawn = figures.violin_swarm(self.data, self.palette, self.analysis.outliers)
+        counts = {
+            (str(r["scenario"]), str(r["metric"])): (
+                int(r["n"]) + int(r["n_removed"]),
+                int(r["n_removed"]),
+            )
+            for r in _rows(self.analysis.descriptive)
+            if int(r["n"]) + int(r["n_removed"]) > 0
+        }
+        return self._save(
+            drawn, "violin_swarm", "Violins with every run", violin_caption(counts, drawn.notes)
+        )
+
+    def ridgeline(self) -> FigureEntry:
+        baseline = self.analysis.baseline
+        scale = {
+            m: _medians(self.analysis, m, self.palette).get(baseline, math.nan)
+            for m in self.analysis.metrics
+        }
+        drawn = figures.ridgeline(self.data, self.palette, scale)
+        percents = {
+            (m, s): 100.0 * v / scale[m]
+            for m in self.analysis.metrics
+            if not math.isnan(scale[m]) and scale[m] != 0
+            for s, v in _medians(self.analysis, m, self.palette).items()
+        }
+        return self._save(
+            drawn,
+            "ridgeline",
+            "All measurements on one axis",
+            ridgeline_caption(baseline, percents, drawn.notes),
+        )
+
+    def run_order(self) -> FigureEntry:
+        drawn = figures.run_order(self.data, self.palette)
+        drifts = figures.drift(self.data, self.palette)
+        return self._save(
+            drawn, "run_order", "Run order", run_order_caption(drifts, self.analysis.options.alpha)
+        )
+
+    def all(self) -> Iterator[FigureEntry]:
+        """Every figure of the report, in reading order (drawn one at a time)."""
+        metrics = [m for m in self.analysis.metrics if (self.data["metric"] == m).any()]
+        for metric in metrics:
+            yield self.histograms(metric)
+        for metric in metrics:
+            yield self.qq(metric)
+        if metrics:
+            yield self.violins()
+            yield self.ridgeline()
+            yield self.run_order()
