@@ -1,0 +1,166 @@
+"""``snpapp build``: pinned toolchain images and checksummed artefacts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from snpappliance.build import (
+    BuildOptions,
+    build_base,
+    build_components,
+    describe_plan,
+    plan_build,
+    resolve_mirror,
+)
+from snpappliance.build.plan import ALL, default_cache_root
+from snpappliance.cli.app import app
+from snpappliance.errors import UsageError
+from snpappliance.stacks import DEFAULT_STACK, load_stack
+
+HELP = """\
+Build the SEV-SNP host stack from pinned inputs, each component in its own container.
+
+Components: kernel (.deb packages via bindeb-pkg + .config), qemu (x86_64-softmmu
+install tree as a tarball), ovmf (OVMF.fd), svsm (COCONUT-SVSM binaries and IGVM,
+embedding OVMF), guest (the benchmark guest). `all` builds every component of
+the stack. A stack (`snpapp stacks`) pins every source by commit SHA or Debian
+.dsc checksum, every patch by SHA-256 and every toolchain version.
+
+Toolchain images are built from a Debian base that `snpapp build base`
+bootstraps with debootstrap (no registry needed) from the stack's pinned
+snapshot.debian.org date, or from --mirror / SNPAPP_DEBIAN_MIRROR (recorded as
+not bit-reproducible). Image tags are content hashes: nothing is rebuilt
+unless its inputs changed. Sources are cached in ~/.cache/snpapp (SNPAPP_CACHE).
+
+Each component lands in ARTIFACTS/<stack>/<component>/ with manifest.json
+(files with SHA-256, image id, source pin, patches, toolchain versions, times)
+and build.log; a half-built directory never replaces a complete one. Ctrl-C
+stops and removes the build containers (SNPAPP_KEEP_CONTAINER=1 keeps them).
+
+Examples:
+
+  snpapp build all --dry-run                       # print the plan, touch nothing
+  snpapp build base --mirror http://deb.debian.org/debian
+  snpapp build all --jobs 2                        # the default stack, genoa-2025
+  snpapp build qemu --stack debian-bookworm --mirror http://deb.debian.org/debian
+  snpapp build kernel --source kernel=~/src/linux  # a local tree instead of the pin
+  snpapp build guest --stack debian-bookworm
+"""
+
+build_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
+app.add_typer(build_app, name="build")
+
+StackOpt = Annotated[
+    str, typer.Option("--stack", "-s", help="Stack name (see `snpapp stacks`) or lock file path.")
+]
+JobsOpt = Annotated[
+    int, typer.Option("--jobs", "-j", help="Components built at once (dependencies respected).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Print images, sources, patches and commands; no Docker.")
+]
+SourceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--source", metavar="COMPONENT=DIR", help="Build COMPONENT from a local tree."),
+]
+MirrorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror",
+        metavar="URL",
+        help="Debian mirror for the base image and Debian sources "
+        "[default: $SNPAPP_DEBIAN_MIRROR, else the stack's snapshot.debian.org date].",
+    ),
+]
+ArtifactsOpt = Annotated[
+    Path, typer.Option("--artifacts", metavar="DIR", help="Where artefacts are published.")
+]
+BaseImageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base-image",
+        metavar="REF@sha256:…",
+        help="Use a registry base image pinned by digest instead of the bootstrapped base.",
+    ),
+]
+
+
+def parse_sources(values: list[str] | None) -> dict[str, Path]:
+    """``["kernel=~/linux"]`` → ``{"kernel": Path("/home/…/linux")}``."""
+    sources: dict[str, Path] = {}
+    for value in values or []:
+        component, sep, directory = value.partition("=")
+        if not sep or not component or not directory:
+            raise UsageError(
+                f"--source {value!r} is not COMPONENT=DIR",
+                hint="for example --source kernel=$HOME/src/linux",
+            )
+        sources[component] = Path(directory).expanduser()
+    return sources
+
+
+def _run(components: list[str], stack: str, jobs: int, dry_run: bool, source: list[str] | None,
+         mirror: str | None, artifacts: Path, base_image: str | None) -> None:  # fmt: skip
+    sources = parse_sources(source)
+    if dry_run:
+        options = BuildOptions(
+            artifacts_root=artifacts, cache_root=default_cache_root(), jobs=jobs,
+            mirror=resolve_mirror(mirror), base_image=base_image, sources=sources,
+        )  # fmt: skip
+        for line in describe_plan(plan_build(load_stack(stack), components, options)):
+            typer.echo(line)
+        return
+    build_components(stack, components, artifacts_root=artifacts, mirror=mirror, jobs=jobs,
+                     sources=sources, base_image=base_image)  # fmt: skip
+
+
+def _component_command(component: str, summary: str) -> Callable[..., None]:
+    def command(
+        stack: StackOpt = DEFAULT_STACK,
+        jobs: JobsOpt = 1,
+        dry_run: DryRunOpt = False,
+        source: SourceOpt = None,
+        mirror: MirrorOpt = None,
+        artifacts: ArtifactsOpt = Path("artifacts"),
+        base_image: BaseImageOpt = None,
+    ) -> None:
+        _run([component], stack, jobs, dry_run, source, mirror, artifacts, base_image)
+
+    command.__doc__ = summary
+    return command
+
+
+COMMANDS = {
+    ALL: "Build every component of the stack (default genoa-2025).",
+    "kernel": "Build the SEV-SNP host kernel: .deb packages (bindeb-pkg) and the final .config.",
+    "qemu": "Build QEMU (x86_64-softmmu) and package its install tree as a tarball.",
+    "ovmf": "Build OVMF.fd, the firmware SNP guests load with -bios.",
+    "svsm": "Build COCONUT-SVSM and its IGVM files (builds OVMF first: the IGVM embeds it).",
+    "guest": "Build the benchmark guest (kernel + initramfs) from Debian packages.",
+}
+for _name, _summary in COMMANDS.items():
+    build_app.command(_name, help=_summary)(_component_command(_name, _summary))
+
+
+@build_app.command("base")
+def base(
+    stack: StackOpt = DEFAULT_STACK,
+    mirror: MirrorOpt = None,
+    artifacts: ArtifactsOpt = Path("artifacts"),
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Bootstrap the stack's Debian release with debootstrap and import it as snpapp-base.
+
+    Needs root and debootstrap; no registry. Done once: the tag is a hash of
+    release, variant and mirror, so later builds reuse it.
+    """
+    if dry_run:
+        options = BuildOptions(artifacts_root=artifacts, mirror=resolve_mirror(mirror))
+        typer.echo(describe_plan(plan_build(load_stack(stack), [], options))[1])
+        return
+    tag = build_base(stack, artifacts_root=artifacts, mirror=mirror)
+    typer.echo(tag)
