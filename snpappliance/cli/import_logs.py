@@ -15,17 +15,17 @@ Import raw benchmark logs (runs made by hand or by other scripts) into a results
 
 Each FILE is parsed for:
 
-  • sysbench cpu output (1.0.x or 1.1.x)  → metric cpu_perf, events/s
+  • sysbench cpu output (1.0.x or 1.1.x)     → metric cpu_perf, events/s
 
-  • sysbench memory output               → metric ram_bw_mib_s, MiB/s
+  • sysbench memory output (1.0.x or 1.1.x)  → metric ram_bw_mib_s, MiB/s
 
-  • GNU time `-f %e` output               → metric wall_s, seconds
+  • GNU time `-f %e` output                  → metric wall_s, seconds
 
 A log may hold sysbench output followed by the time line
 (`/usr/bin/time -f %e sysbench … 2>&1`). A DIRECTORY means all its *.log and
 *.txt files, in natural order (run-2 before run-10).
 
-Rows are APPENDED to RESULTS (created with the header if missing). rep numbers
+Rows are APPENDED to the --out CSV (created with the header if missing). rep numbers
 continue from the rows already there for the same scenario and metric; run_id is
 the file name; started_at is the file's modification time (UTC). Every file is
 parsed first: if one lacks its result line, or GNU time reports a failed run,
@@ -48,7 +48,7 @@ def import_command(
     files: Annotated[
         list[Path],
         typer.Argument(
-            metavar="FILE...",
+            metavar="FILE",
             help="Log files, or directories of *.log/*.txt files.",
             show_default=False,
         ),
@@ -73,16 +73,14 @@ def import_command(
         typer.Option(
             "--workload",
             "-w",
-            help="Workload label for every row [default: the parsed one: "
-            "sysbench-cpu, sysbench-memory or time].",
+            help="Workload label for every row (default: the parsed one: "
+            "sysbench-cpu, sysbench-memory or time).",
             show_default=False,
         ),
     ] = None,
     host: Annotated[
         str | None,
-        typer.Option(
-            "--host", help="Host the runs were made on [default: empty].", show_default=False
-        ),
+        typer.Option("--host", help="Host the runs ran on (default: empty).", show_default=False),
     ] = None,
 ) -> None:
     summary = import_logs(paths=files, scenario=scenario, out=out, workload=workload, host=host)
