@@ -1,0 +1,30 @@
+"""What ``snpapp doctor`` does, as a plain function the CLI calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from snpappliance.doctor import run_doctor
+from snpappliance.doctor.report import DoctorReport, summary, table
+from snpappliance.hosts import SshHost, connect
+from snpappliance.log import console
+
+
+def doctor(*, host: str, ssh_config: Path | None, prefix: str, as_json: bool) -> DoctorReport:
+    """Check ``host``, show the result (table on stderr or JSON on stdout), fail if needed.
+
+    Raises :class:`~snpappliance.errors.PreflightError` when a required check fails.
+    """
+    target = connect(host, ssh_config=ssh_config)
+    try:
+        report = run_doctor(target, prefix=prefix)
+    finally:
+        if isinstance(target, SshHost):
+            target.close()
+    if as_json:
+        print(report.to_json(), end="")
+    else:
+        console.print(table(report))
+        console.print(f"{summary(report.checks)}")
+    report.raise_for_failures()
+    return report

@@ -1,0 +1,71 @@
+"""Checks of the snpapp release deployed on a host (pure, over :class:`HostFacts`)."""
+
+from __future__ import annotations
+
+from snpappliance.doctor.checks import Check, Status, outcome
+from snpappliance.doctor.facts import HostFacts
+
+DEPLOY_HINT = "deploy one with `snpapp deploy --host <host>`"
+
+
+def check_release(facts: HostFacts) -> Check:
+    title = "deployed release verified against its SHA256SUMS"
+    release = facts.release
+    if release is None:
+        return outcome(
+            "release", title, Status.WARN, "no snpapp release deployed", DEPLOY_HINT,
+            required=False,
+        )  # fmt: skip
+    if release.info is None:
+        return outcome(
+            "release", title, Status.FAIL, f"{release.path} has no release.json",
+            "deploy again with `snpapp deploy --force`",
+        )  # fmt: skip
+    if release.sums_exit == 0:
+        return outcome("release", title, Status.PASS, f"{release.path}: every file matches")
+    problems = "; ".join(release.sums_problems[:3]) or "SHA256SUMS missing"
+    return outcome(
+        "release", title, Status.FAIL, f"{release.path}: {problems}",
+        "files of the release were changed or lost: deploy again with `snpapp deploy --force`",
+    )  # fmt: skip
+
+
+def check_release_parts(facts: HostFacts) -> Check:
+    title = "release has QEMU, OVMF.fd and a host kernel"
+    release = facts.release
+    if release is None or release.info is None:
+        return outcome(
+            "release_parts", title, Status.WARN, "no release", DEPLOY_HINT, required=False
+        )
+    info = release.info
+    roles = {"QEMU": info.qemu, "OVMF.fd": info.ovmf, "host kernel": info.kernel_release}
+    missing = [name for name, value in roles.items() if not value]
+    if not missing:
+        return outcome(
+            "release_parts", title, Status.PASS,
+            f"{info.qemu}, {info.ovmf}, kernel {info.kernel_release}",
+        )  # fmt: skip
+    return outcome(
+        "release_parts", title, Status.FAIL, f"missing: {', '.join(missing)}",
+        "build the missing components (`snpapp build all`) and deploy again",
+    )  # fmt: skip
+
+
+def check_running_kernel(facts: HostFacts) -> Check:
+    title = "running kernel is the deployed one"
+    release = facts.release
+    if release is None or release.info is None or not release.info.kernel_release:
+        return outcome(
+            "running_kernel", title, Status.WARN, f"running {facts.kernel}; no deployed kernel",
+            DEPLOY_HINT, required=False,
+        )  # fmt: skip
+    wanted = release.info.kernel_release
+    if facts.kernel == wanted:
+        return outcome("running_kernel", title, Status.PASS, facts.kernel)
+    return outcome(
+        "running_kernel", title, Status.FAIL, f"running {facts.kernel}, deployed {wanted}",
+        "boot the deployed kernel: `snpapp deploy --host <host> --reboot`",
+    )  # fmt: skip
+
+
+RELEASE_CHECKS = (check_release, check_release_parts, check_running_kernel)

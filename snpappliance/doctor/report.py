@@ -1,0 +1,82 @@
+"""The doctor's verdict: a :class:`DoctorReport`, shown as a table or as JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.table import Table
+
+from snpappliance.doctor.checks import Check, Status
+from snpappliance.errors import PreflightError
+
+_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red"}
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """Every check run on one host."""
+
+    host: str
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no required check failed."""
+        return not self.blocking
+
+    @property
+    def blocking(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.blocking)
+
+    def check(self, id: str) -> Check:
+        return next(c for c in self.checks if c.id == id)
+
+    def to_json(self) -> str:
+        data = {
+            "host": self.host,
+            "ok": self.ok,
+            "checks": [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "status": c.status.value,
+                    "required": c.required,
+                    "evidence": c.evidence,
+                    "hint": c.hint,
+                }
+                for c in self.checks
+            ],
+        }
+        return json.dumps(data, indent=2) + "\n"
+
+    def raise_for_failures(self) -> None:
+        """Raise :class:`PreflightError` naming the failed required checks, if any."""
+        if self.ok:
+            return
+        failed = self.blocking
+        raise PreflightError(
+            f"{self.host} is not ready for SEV-SNP: {len(failed)} required check(s) failed "
+            f"({', '.join(c.id for c in failed)})",
+            detail="\n".join(f"{c.title}: {c.evidence}" for c in failed),
+            hint=failed[0].hint or f"run `snpapp doctor --host {self.host}` for details",
+        )
+
+
+def table(report: DoctorReport) -> Table:
+    """A rich table: one row per check with status, evidence and hint."""
+    out = Table(title=f"SEV-SNP preflight of {report.host}", title_justify="left")
+    for column in ("check", "status", "evidence", "what to do"):
+        out.add_column(column, overflow="fold")
+    for c in report.checks:
+        status = f"[{_STYLE[c.status]}]{c.status.value.upper()}[/]"
+        if c.status is Status.FAIL and not c.required:
+            status += " (optional)"
+        out.add_row(c.title, status, c.evidence, c.hint)
+    return out
+
+
+def summary(checks: Sequence[Check]) -> str:
+    counts = {s: sum(1 for c in checks if c.status is s) for s in Status}
+    return ", ".join(f"{n} {s.value}" for s, n in counts.items())
