@@ -8,6 +8,7 @@ nothing is appended. Rows are appended to the results file with
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -116,23 +117,28 @@ def read_logs(files: Sequence[Path]) -> list[ParsedLog]:
 
 def _existing_rows(out: Path) -> list[dict[str, str]]:
     """Rows already in ``out`` (none if it does not exist yet), after checking its shape."""
-    if not out.exists() or out.stat().st_size == 0:
+    if not out.exists():
         return []
-    data = out.read_bytes()
-    if not data.endswith(b"\n"):
+    try:
+        text = out.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {out}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{out} is not UTF-8 text", hint="write to a new results file") from exc
+    if not text:
+        return []
+    if not text.endswith("\n"):
         raise InputError(
             f"{out} does not end with a newline: its last line may be cut off",
             hint="check the last line of the file, complete or delete it, then run again",
         )
-    with out.open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, [])
-        if header != list(COLUMNS):
-            raise InputError(
-                f"{out} exists but its header is not snpapp's results header",
-                hint=f"write to a new file, or use one that starts with: {','.join(COLUMNS)}",
-            )
-        return [dict(zip(COLUMNS, row, strict=False)) for row in reader if row]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    if next(reader, []) != list(COLUMNS):
+        raise InputError(
+            f"{out} exists but its header is not snpapp's results header",
+            hint=f"write to a new file, or use one that starts with: {','.join(COLUMNS)}",
+        )
+    return [dict(zip(COLUMNS, row, strict=False)) for row in reader if row]
 
 
 def _last_reps(out: Path, rows: Iterable[Mapping[str, str]]) -> dict[ArmKey, int]:

@@ -130,6 +130,14 @@ def test_torn_last_line_is_refused(tmp_path: Path) -> None:
         import_logs(paths=[put(tmp_path, "time-ok.txt")], scenario="s", out=out)
 
 
+def test_results_file_that_is_not_text_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "results.csv"
+    out.write_bytes(b"\xff\xfe\x00binary\n")
+    with pytest.raises(InputError, match="is not UTF-8 text"):
+        import_logs(paths=[put(tmp_path, "time-ok.txt")], scenario="s", out=out)
+    assert out.read_bytes() == b"\xff\xfe\x00binary\n"
+
+
 def test_non_integer_rep_names_the_line(tmp_path: Path) -> None:
     out = tmp_path / "results.csv"
     out.write_text(
@@ -252,6 +260,15 @@ def test_cli_missing_file(tmp_path: Path, snpapp: SnpappRunner) -> None:
     assert code == 4
     assert "missing.log does not exist" in stderr
     assert "hint:" in stderr
+
+
+def test_cli_out_is_a_directory(tmp_path: Path, snpapp: SnpappRunner) -> None:
+    log = put(tmp_path / "logs", "time-ok.txt")
+    code, stdout, stderr = snpapp("import", str(log), "-s", "s", "--out", str(tmp_path))
+    assert code == 2
+    assert stdout == ""
+    assert "is a directory" in stderr
+    assert "--out results.csv" in stderr
 
 
 def test_cli_requires_scenario(tmp_path: Path, snpapp: SnpappRunner) -> None:
