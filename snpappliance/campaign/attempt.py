@@ -1,0 +1,216 @@
+"""One planned run: attempts with retries, every attempt recorded, then the run committed.
+
+An attempt boots a fresh guest, runs one workload and is judged. A transient
+failure (boot timeout, hang, crash, failed workload, unparsable output) is
+recorded in ``attempts.jsonl`` with its reason and raw log, and the run is
+retried with exponential backoff (tenacity) up to the spec's attempts. The run
+is then committed: its rows are fsynced to ``results.csv`` (the measurements,
+or one row with status ``failed``/``invalid`` and no value), then its ``run``
+record to ``attempts.jsonl``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from snpappliance.campaign import store
+from snpappliance.campaign.boot import BootLimits, BootRecord, boot_guest
+from snpappliance.campaign.judge import STATUS_FAILED, Verdict, judge_boot, primary_metric
+from snpappliance.campaign.plan import PlannedRun
+from snpappliance.campaign.prepare import Prepared
+from snpappliance.campaign.qemu import BootConfig, qemu_argv, workload_script
+from snpappliance.campaign.spec import CampaignSpec
+from snpappliance.errors import GuestError, ParseError
+from snpappliance.hosts import Host
+from snpappliance.results import append_rows
+
+#: Failures a fresh boot may not repeat: these are retried.
+TRANSIENT = (GuestError, ParseError)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every run of one campaign shares."""
+
+    spec: CampaignSpec
+    host: Host
+    cdir: store.CampaignDir
+    prepared: Prepared
+    #: Where workload scripts go on the host (the campaign's work dir for a local host).
+    host_work: str
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run: PlannedRun
+    status: str
+    attempts: int
+    reason: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _stage_script(ctx: RunContext, run: PlannedRun) -> str:
+    """Write the run's workload script and return its path on the host."""
+    local = ctx.cdir.work / f"{run.run_id}.sh"
+    local.parent.mkdir(parents=True, exist_ok=True)
+    workload = ctx.spec.workload(run.workload)
+    local.write_text(workload_script(workload, ctx.spec.guest.vcpus), encoding="utf-8")
+    if ctx.host.is_local:
+        return str(local.resolve())
+    remote = f"{ctx.host_work}/{local.name}"
+    ctx.host.put(local, remote)
+    return remote
+
+
+def boot_config(ctx: RunContext, run: PlannedRun, script: str) -> BootConfig:
+    spec, prepared = ctx.spec, ctx.prepared
+    return BootConfig(
+        qemu=spec.qemu.binary,
+        accel=spec.qemu.accel,
+        kind=spec.scenario(run.scenario).kind,
+        vcpus=spec.guest.vcpus,
+        memory_mib=spec.guest.memory_mib,
+        kernel=prepared.kernel,
+        initrd=prepared.initrd,
+        workload_file=script,
+        run_id=run.run_id,
+        watchdog_s=int(spec.timeouts.workload_s),
+        cpu=spec.guest.cpu,
+        firmware=prepared.firmware,
+        snp_policy=spec.snp.policy,
+        cbitpos=prepared.cbitpos,
+        reduced_phys_bits=spec.snp.reduced_phys_bits,
+    )
+
+
+def _timing(boot: BootRecord) -> dict[str, Any]:
+    return {
+        "t_init": boot.t_init,
+        "t_begin": boot.t_begin,
+        "t_end": boot.t_end,
+        "t_exit": round(boot.t_exit, 3),
+        "qemu_rc": boot.qemu_rc,
+        "outcome": boot.outcome,
+    }
+
+
+def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verdict:
+    """Boot and judge once; record the attempt whatever happens to it."""
+    log = ctx.cdir.log_for(run.run_id, number)
+    limits = BootLimits(ctx.spec.timeouts.boot_s, ctx.spec.timeouts.hard_deadline_s)
+    record: dict[str, Any] = {
+        "record": store.RECORD_ATTEMPT,
+        "run_id": run.run_id,
+        "attempt": number,
+        "started_at": _now(),
+        "log": str(log.relative_to(ctx.cdir.path)),
+    }
+    boot = boot_guest(ctx.host, qemu_argv(boot_config(ctx, run, script)), log, limits)
+    record.update(_timing(boot))
+    expects_snp = ctx.spec.scenario(run.scenario).kind.expects_snp
+    try:
+        verdict = judge_boot(
+            boot, run_id=run.run_id, workload=run.workload, expects_snp=expects_snp, log=str(log)
+        )
+    except TRANSIENT as exc:
+        store.append_record(ctx.cdir.attempts, {**record, "status": "error", "reason": exc.message})
+        raise
+    store.append_record(
+        ctx.cdir.attempts,
+        {
+            **record,
+            "status": verdict.status,
+            "reason": verdict.reason,
+            "evidence": list(verdict.evidence),
+        },
+    )
+    return verdict
+
+
+def _rows(
+    ctx: RunContext, run: PlannedRun, verdict: Verdict | None, attempt: int, started: str
+) -> list[dict[str, object]]:
+    base = {
+        "scenario": run.scenario,
+        "workload": run.workload,
+        "rep": run.rep,
+        "host": ctx.host.name,
+        "run_id": run.run_id,
+        "attempt": attempt,
+        "started_at": started,
+    }
+    if verdict is None or verdict.status != "ok":
+        status = STATUS_FAILED if verdict is None else verdict.status
+        return [
+            {
+                **base,
+                "metric": primary_metric(run.workload),
+                "value": "",
+                "unit": "",
+                "status": status,
+            }
+        ]
+    return [
+        {**base, "metric": m.metric, "value": m.value, "unit": m.unit, "status": "ok"}
+        for m in verdict.measurements
+    ]
+
+
+def execute_run(
+    ctx: RunContext, run: PlannedRun, first_attempt: int, on_attempt: Callable[[int], None]
+) -> RunOutcome:
+    """Run ``run`` with retries and commit it; a run failing every attempt is committed failed."""
+    retry = ctx.spec.retry
+    started = _now()
+    script = _stage_script(ctx, run)
+    retrying = Retrying(
+        stop=stop_after_attempt(retry.attempts),
+        wait=wait_exponential(multiplier=retry.backoff_s, max=retry.backoff_max_s),
+        retry=retry_if_exception_type(TRANSIENT),
+        sleep=ctx.sleep,
+        reraise=True,
+    )
+    number = first_attempt
+    verdict: Verdict | None = None
+    reason = ""
+    # The one place below the CLI edge that handles snpapp errors: a run that fails
+    # every attempt is recorded as failed and the campaign goes on (issue #4).
+    try:
+        for state in retrying:
+            with state:
+                number = first_attempt + state.retry_state.attempt_number - 1
+                on_attempt(number)
+                verdict = _attempt(ctx, run, number, script)
+    except TRANSIENT as exc:
+        reason = exc.message
+    if verdict is not None:
+        reason = verdict.reason
+    outcome = RunOutcome(
+        run,
+        STATUS_FAILED if verdict is None else verdict.status,
+        number - first_attempt + 1,
+        reason,
+    )
+    append_rows(ctx.cdir.results, _rows(ctx, run, verdict, number, started))
+    store.append_record(
+        ctx.cdir.attempts,
+        {
+            "record": store.RECORD_RUN,
+            "run_id": run.run_id,
+            "status": outcome.status,
+            "attempts": outcome.attempts,
+            "reason": reason,
+            "finished_at": _now(),
+        },
+    )
+    return outcome

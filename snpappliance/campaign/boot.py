@@ -1,0 +1,167 @@
+"""One guest boot: start QEMU on a host, watch its console, enforce deadlines, keep the log.
+
+The console is read as it arrives, written line by line (with host-side
+timestamps of the markers) to the attempt's log file, and watched for the
+INIT/BEGIN/END markers. Two host-side deadlines guard every boot: the guest
+must begin its workload within ``boot_s``, and QEMU must be gone by the hard
+deadline; past either, the QEMU process group is killed. Whatever happens,
+leaving :func:`boot_guest` leaves no QEMU behind (``Host.spawn`` kills it).
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import selectors
+import shlex
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from snpappliance.campaign.console import marker_kind
+from snpappliance.hosts import Host
+
+#: How long QEMU may take to exit after the guest printed its END marker.
+SHUTDOWN_S = 15.0
+_READ_CHUNK = 65536
+
+Clock = Callable[[], float]
+
+
+class Outcome:
+    """Why a boot ended (plain strings, recorded in attempts.jsonl)."""
+
+    EXITED = "exited"
+    SHUTDOWN_TIMEOUT = "shutdown-timeout"
+    BOOT_TIMEOUT = "boot-timeout"
+    HANG = "hang"
+
+
+@dataclass(frozen=True)
+class BootLimits:
+    boot_s: float
+    hard_s: float
+
+
+@dataclass(frozen=True)
+class BootRecord:
+    """What one boot produced; times are host seconds since QEMU was started."""
+
+    console: str
+    outcome: str
+    qemu_rc: int | None
+    t_init: float | None
+    t_begin: float | None
+    t_end: float | None
+    t_exit: float
+
+
+@dataclass
+class _Watch:
+    start: float
+    log: IO[str]
+    clock: Clock
+    pending: str = ""
+    t_init: float | None = None
+    t_begin: float | None = None
+    t_end: float | None = None
+
+    def feed(self, data: str) -> None:
+        self.pending += data
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            self._line(line + "\n")
+
+    def flush(self) -> None:
+        if self.pending:
+            self._line(self.pending)
+            self.pending = ""
+
+    def _line(self, line: str) -> None:
+        self.log.write(line)
+        kind = marker_kind(line)
+        now = self.clock() - self.start
+        if kind == "init" and self.t_init is None:
+            self.t_init = now
+        elif kind == "begin" and self.t_begin is None:
+            self.t_begin = now
+        elif kind == "end" and self.t_end is None:
+            self.t_end = now
+
+    def deadline(self, limits: BootLimits) -> tuple[float, str]:
+        """The absolute time of the next deadline, and what passing it means."""
+        if self.t_end is not None:
+            return self.start + self.t_end + SHUTDOWN_S, Outcome.SHUTDOWN_TIMEOUT
+        if self.t_begin is None:
+            return self.start + limits.boot_s, Outcome.BOOT_TIMEOUT
+        return self.start + limits.hard_s, Outcome.HANG
+
+
+def boot_guest(
+    host: Host,
+    argv: Sequence[str],
+    log_path: Path,
+    limits: BootLimits,
+    *,
+    clock: Clock = time.monotonic,
+) -> BootRecord:
+    """Boot once, return the console and the timing; the log file gets everything."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    chunks: list[str] = []
+    with log_path.open("w", encoding="utf-8", errors="replace") as log:
+        log.write(f"# {shlex.join(argv)}\n")
+        watch = _Watch(start=clock(), log=log, clock=clock)
+        with host.spawn(list(argv)) as child:
+            assert child.stdout is not None
+            outcome = _pump(child.stdout.fileno(), watch, limits, chunks, clock)
+            qemu_rc = _exit_status(child) if outcome == Outcome.EXITED else None
+        watch.flush()
+        t_exit = clock() - watch.start
+        log.write(f"\n# snpapp: {outcome}, qemu exit status {qemu_rc}, {t_exit:.2f} s\n")
+        log.flush()
+        os.fsync(log.fileno())
+    return BootRecord(
+        console="".join(chunks),
+        outcome=outcome,
+        qemu_rc=qemu_rc,
+        t_init=watch.t_init,
+        t_begin=watch.t_begin,
+        t_end=watch.t_end,
+        t_exit=t_exit,
+    )
+
+
+def _exit_status(child: subprocess.Popen[bytes]) -> int | None:
+    """QEMU's exit status once its console closed (None if it lingers)."""
+    try:
+        return child.wait(timeout=SHUTDOWN_S)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def _pump(fd: int, watch: _Watch, limits: BootLimits, chunks: list[str], clock: Clock) -> str:
+    """Read the console until EOF or a deadline; return the outcome."""
+    selector = selectors.DefaultSelector()
+    selector.register(fd, selectors.EVENT_READ)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    try:
+        while True:
+            deadline, missed = watch.deadline(limits)
+            remaining = deadline - clock()
+            if remaining <= 0:
+                return missed
+            if not selector.select(timeout=min(remaining, 1.0)):
+                continue
+            data = os.read(fd, _READ_CHUNK)
+            text = decoder.decode(data, final=not data)
+            if not data:
+                chunks.append(text)
+                watch.feed(text)
+                return Outcome.EXITED
+            chunks.append(text)
+            watch.feed(text)
+    finally:
+        selector.close()

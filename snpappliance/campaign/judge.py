@@ -1,0 +1,101 @@
+"""Judge one boot: measurements, an invalid scenario, or a transient failure to retry.
+
+Success is the guest's ``===SNP-END ... rc=0===`` marker plus parsable
+sysbench and GNU time output, never QEMU's exit status. A boot that timed
+out, hung, crashed, failed its workload or printed garbage raises
+:class:`GuestError` or :class:`ParseError` (the runner retries both). A guest
+whose encryption evidence contradicts its scenario is *invalid*: that is a
+set-up problem a retry cannot fix, so it is recorded at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from snpappliance.campaign.boot import BootRecord, Outcome
+from snpappliance.campaign.console import SNP_ACTIVE, GuestOutput, parse_console
+from snpappliance.errors import GuestError, ParseError
+from snpappliance.parsers import (
+    METRIC_CPU,
+    METRIC_RAM_BW,
+    WORKLOAD_CPU,
+    Measurement,
+    parse_gnu_time,
+    parse_sysbench,
+)
+
+STATUS_OK = "ok"
+STATUS_INVALID = "invalid"
+STATUS_FAILED = "failed"
+#: The guest watchdog's exit status (snp.timeout), as in coreutils timeout.
+WATCHDOG_RC = 124
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    measurements: tuple[Measurement, ...]
+    reason: str
+    evidence: tuple[str, ...]
+
+
+def primary_metric(workload: str) -> str:
+    """The metric a workload is scored by (a failed run's row carries it, empty)."""
+    return METRIC_CPU if workload == WORKLOAD_CPU else METRIC_RAM_BW
+
+
+def _hint(log: str) -> str:
+    return f"see the raw console log {log}; the runner retries this run"
+
+
+def _check_finished(boot: BootRecord, guest: GuestOutput, run_id: str, log: str) -> None:
+    if boot.outcome == Outcome.BOOT_TIMEOUT:
+        raise GuestError(
+            f"{run_id}: boot timeout: the workload did not start in time", hint=_hint(log)
+        )
+    if boot.outcome == Outcome.HANG:
+        raise GuestError(
+            f"{run_id}: hang: the guest did not finish before the hard deadline", hint=_hint(log)
+        )
+    if not guest.finished:
+        raise GuestError(
+            f"{run_id}: crash: QEMU exited (status {boot.qemu_rc}) before the guest's END marker",
+            hint=_hint(log),
+        )
+    if guest.run_id is not None and guest.run_id != run_id:
+        raise GuestError(
+            f"{run_id}: the console belongs to guest {guest.run_id!r}", hint=_hint(log)
+        )
+    if guest.rc == WATCHDOG_RC:
+        raise GuestError(
+            f"{run_id}: watchdog: the workload ran past the guest's timeout", hint=_hint(log)
+        )
+    if guest.rc != 0:
+        raise GuestError(f"{run_id}: the workload exited with status {guest.rc}", hint=_hint(log))
+
+
+def _measurements(guest: GuestOutput, workload: str, source: str) -> tuple[Measurement, ...]:
+    sysbench_text, time_text = guest.sections()
+    score = parse_sysbench(sysbench_text, source=source).measurement
+    if score.workload != workload:
+        raise ParseError(
+            f"{source}: expected {workload} output, found {score.workload}",
+            hint="the guest ran the wrong workload; see the raw log",
+        )
+    wall = parse_gnu_time(time_text, source=source, workload=workload)
+    return score, replace(wall, workload=workload)
+
+
+def judge_boot(
+    boot: BootRecord, *, run_id: str, workload: str, expects_snp: bool, log: str
+) -> Verdict:
+    """The verdict on one boot; raises GuestError/ParseError for a failure worth retrying."""
+    guest = parse_console(boot.console)
+    _check_finished(boot, guest, run_id, log)
+    measurements = _measurements(guest, workload, source=log)
+    if guest.snp_active != expects_snp:
+        found = "present" if guest.snp_active else "absent"
+        want = "present" if expects_snp else "absent"
+        reason = f"evidence contradicts the scenario: {SNP_ACTIVE!r} is {found}, must be {want}"
+        return Verdict(STATUS_INVALID, measurements, reason, guest.evidence)
+    return Verdict(STATUS_OK, measurements, "", guest.evidence)

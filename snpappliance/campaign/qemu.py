@@ -1,0 +1,148 @@
+"""QEMU command lines and guest workload scripts: pure functions, no I/O.
+
+The SNP-on line follows AMDESE/AMDSEV ``launch-qemu.sh`` and QEMU's
+``amd-memory-encryption.rst``::
+
+    -machine q35,confidential-guest-support=sev0,memory-backend=ram1
+    -object memory-backend-memfd,id=ram1,size=<M>M,share=true,prealloc=false
+    -object sev-snp-guest,id=sev0,policy=0x30000,cbitpos=<C>,reduced-phys-bits=1
+    -bios OVMF.fd
+
+SNP off (``snp-layout``) is the same virtual hardware without the sev-snp-guest
+object and without ``confidential-guest-support``. ``plain`` is q35 with plain
+RAM and QEMU's default firmware.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from snpappliance.campaign.spec import (
+    Accel,
+    PtsSmoke,
+    ScenarioKind,
+    SysbenchCpu,
+    SysbenchMemory,
+    Workload,
+)
+
+#: The fw_cfg name the guest's /init reads its workload script from.
+FW_CFG_NAME = "opt/snp/cmd"
+#: Separates the workload's output from GNU time's ``%e`` line in the guest output.
+WALL_MARKER = "---SNP-WALL---"
+
+
+@dataclass(frozen=True)
+class BootConfig:
+    """Everything one guest boot needs, as paths on the host that runs QEMU."""
+
+    qemu: str
+    accel: Accel
+    kind: ScenarioKind
+    vcpus: int
+    memory_mib: int
+    kernel: str
+    initrd: str
+    workload_file: str
+    run_id: str
+    watchdog_s: int
+    cpu: str | None = None
+    firmware: str | None = None
+    snp_policy: int = 0x30000
+    cbitpos: int | None = None
+    reduced_phys_bits: int = 1
+
+
+def kernel_cmdline(run_id: str, watchdog_s: int) -> str:
+    """The guest kernel command line: serial console, quiet, no reboot on panic, watchdog."""
+    return f"console=ttyS0 quiet panic=-1 snp.id={run_id} snp.timeout={watchdog_s}"
+
+
+def _machine(cfg: BootConfig) -> list[str]:
+    if cfg.kind is ScenarioKind.PLAIN:
+        return ["-machine", "q35", "-m", f"{cfg.memory_mib}M"]
+    machine = "q35,memory-backend=ram1"
+    if cfg.kind is ScenarioKind.SNP:
+        machine = "q35,confidential-guest-support=sev0,memory-backend=ram1"
+    size = f"{cfg.memory_mib}M"
+    argv = [
+        "-machine",
+        machine,
+        "-m",
+        size,
+        "-object",
+        f"memory-backend-memfd,id=ram1,size={size},share=true,prealloc=false",
+    ]
+    if cfg.kind is ScenarioKind.SNP:
+        if cfg.cbitpos is None:
+            msg = "an snp boot needs the C-bit position"
+            raise ValueError(msg)
+        argv += [
+            "-object",
+            f"sev-snp-guest,id=sev0,policy={cfg.snp_policy:#x},cbitpos={cfg.cbitpos},"
+            f"reduced-phys-bits={cfg.reduced_phys_bits}",
+        ]
+    if cfg.firmware is None:
+        msg = f"a {cfg.kind.value} boot needs OVMF (-bios)"
+        raise ValueError(msg)
+    return [*argv, "-bios", cfg.firmware]
+
+
+def qemu_argv(cfg: BootConfig) -> tuple[str, ...]:
+    """The full QEMU command line for one fresh guest boot."""
+    argv = [cfg.qemu, "-accel", cfg.accel.value]
+    if cfg.cpu:
+        argv += ["-cpu", cfg.cpu]
+    argv += _machine(cfg)
+    argv += [
+        "-smp",
+        str(cfg.vcpus),
+        "-nodefaults",
+        "-display",
+        "none",
+        "-no-reboot",
+        "-serial",
+        "stdio",
+        "-kernel",
+        cfg.kernel,
+        "-initrd",
+        cfg.initrd,
+        "-append",
+        kernel_cmdline(cfg.run_id, cfg.watchdog_s),
+        "-fw_cfg",
+        f"name={FW_CFG_NAME},file={cfg.workload_file}",
+    ]
+    return tuple(argv)
+
+
+def workload_command(workload: Workload, vcpus: int) -> list[str]:
+    """The benchmark command line inside the guest."""
+    if isinstance(workload, SysbenchCpu):
+        argv = ["sysbench", "cpu", f"--threads={vcpus}", f"--cpu-max-prime={workload.max_prime}"]
+        if workload.time_s is not None:
+            argv.append(f"--time={workload.time_s}")
+        return [*argv, "run"]
+    if isinstance(workload, SysbenchMemory):
+        return [
+            "sysbench",
+            "memory",
+            f"--memory-block-size={workload.block_size}",
+            f"--memory-total-size={workload.total_size}",
+            "run",
+        ]
+    assert isinstance(workload, PtsSmoke)
+    msg = "the Phoronix smoke tests do not run on the minimal guest"
+    raise ValueError(msg)
+
+
+def workload_script(workload: Workload, vcpus: int) -> str:
+    """The guest shell script: the benchmark timed by GNU time, then the ``%e`` line."""
+    command = shlex.join(workload_command(workload, vcpus))
+    return (
+        f"/usr/bin/time -f %e -o /tmp/snp-wall {command}\n"
+        "rc=$?\n"
+        f"echo {WALL_MARKER}\n"
+        "cat /tmp/snp-wall\n"
+        "exit $rc\n"
+    )

@@ -1,0 +1,190 @@
+"""The campaign directory and its bookkeeping.
+
+``campaigns/<id>/`` holds::
+
+    campaign.toml      the frozen spec (seed included)
+    campaign.json      CampaignInfo: id, baseline, profile, emulated, label
+    environment.json   host, QEMU, firmware, artefact manifests, SNP state, snpapp version
+    plan.json          every run in execution order
+    attempts.jsonl     one record per attempt, then one "run" record when a run is committed
+    results.csv        the long results format (`snpapp report` reads it)
+    logs/<run_id>.a<attempt>.log   the raw console of every attempt
+
+A run is *committed* when its result rows are fsynced to ``results.csv`` and
+then its ``run`` record to ``attempts.jsonl``. A crash can therefore leave
+only rows of an uncommitted run behind; :func:`prune_uncommitted` removes them
+before a resume, so no run is ever counted twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from snpappliance.campaign.plan import PlannedRun
+from snpappliance.errors import CampaignError
+from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
+from snpappliance.results import CAMPAIGN_INFO_FILE, RESULTS_FILE, repair_tail
+
+SPEC_FILE = "campaign.toml"
+ENVIRONMENT_FILE = "environment.json"
+PLAN_FILE = "plan.json"
+ATTEMPTS_FILE = "attempts.jsonl"
+PID_FILE = "runner.pid"
+LOGS_DIR = "logs"
+WORK_DIR = "work"
+
+RECORD_ATTEMPT = "attempt"
+RECORD_RUN = "run"
+
+
+@dataclass(frozen=True)
+class CampaignDir:
+    """Paths inside one campaign directory."""
+
+    path: Path
+
+    @property
+    def campaign_id(self) -> str:
+        return self.path.name
+
+    @property
+    def spec(self) -> Path:
+        return self.path / SPEC_FILE
+
+    @property
+    def info(self) -> Path:
+        return self.path / CAMPAIGN_INFO_FILE
+
+    @property
+    def environment(self) -> Path:
+        return self.path / ENVIRONMENT_FILE
+
+    @property
+    def plan(self) -> Path:
+        return self.path / PLAN_FILE
+
+    @property
+    def attempts(self) -> Path:
+        return self.path / ATTEMPTS_FILE
+
+    @property
+    def results(self) -> Path:
+        return self.path / RESULTS_FILE
+
+    @property
+    def pid_file(self) -> Path:
+        return self.path / PID_FILE
+
+    @property
+    def logs(self) -> Path:
+        return self.path / LOGS_DIR
+
+    @property
+    def work(self) -> Path:
+        return self.path / WORK_DIR
+
+    def log_for(self, run_id: str, attempt: int) -> Path:
+        return self.logs / f"{run_id}.a{attempt}.log"
+
+    def require_existing(self) -> None:
+        if not self.plan.is_file() or not self.spec.is_file():
+            raise CampaignError(
+                f"{self.path} is not a campaign directory (no {PLAN_FILE} or {SPEC_FILE})",
+                hint="pass a directory under campaigns/ that `snpapp campaign` created",
+            )
+
+
+def append_record(path: Path, record: Mapping[str, Any]) -> None:
+    """Append one JSON line and fsync it."""
+    ensure_writable_dir(path.parent)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(dict(record), sort_keys=True) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def parse_records(text: str) -> list[dict[str, Any]]:
+    """The complete JSON lines of ``attempts.jsonl`` (a torn last line is ignored)."""
+    records = []
+    for line in text.splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            records.append(obj)
+    return records
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return parse_records(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def committed_runs(records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """run_id → final status of every committed run."""
+    return {
+        str(r["run_id"]): str(r.get("status", ""))
+        for r in records
+        if r.get("record") == RECORD_RUN and "run_id" in r
+    }
+
+
+def missing_runs(plan: Sequence[PlannedRun], committed: Iterable[str]) -> list[PlannedRun]:
+    """The runs still to do, in planned order."""
+    done = set(committed)
+    return [run for run in plan if run.run_id not in done]
+
+
+def next_attempt(records: Iterable[Mapping[str, Any]], run_id: str) -> int:
+    """The number of the next attempt of ``run_id`` (attempts continue across resumes)."""
+    numbers = [
+        int(r.get("attempt", 0))
+        for r in records
+        if r.get("record") == RECORD_ATTEMPT and r.get("run_id") == run_id
+    ]
+    return max(numbers, default=0) + 1
+
+
+def filter_results(text: str, keep: set[str]) -> tuple[str, int]:
+    """Results CSV text without rows of runs not in ``keep``; also the number dropped."""
+    if not text:
+        return text, 0
+    reader = csv.reader(io.StringIO(text))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    header = next(reader, None)
+    if header is None:
+        return "", 0
+    writer.writerow(header)
+    run_col = header.index("run_id") if "run_id" in header else None
+    dropped = 0
+    for row in reader:
+        if run_col is not None and run_col < len(row) and row[run_col] not in keep:
+            dropped += 1
+            continue
+        writer.writerow(row)
+    return out.getvalue(), dropped
+
+
+def prune_uncommitted(cdir: CampaignDir) -> int:
+    """Repair torn lines and drop result rows of runs that were never committed."""
+    repair_tail(cdir.attempts)
+    repair_tail(cdir.results)
+    if not cdir.results.is_file():
+        return 0
+    committed = set(committed_runs(read_records(cdir.attempts)))
+    text, dropped = filter_results(cdir.results.read_text(encoding="utf-8"), committed)
+    if dropped:
+        atomic_write_text(cdir.results, text)
+    return dropped

@@ -1,0 +1,220 @@
+"""``snpapp campaign``: run, resume, inspect and write benchmark campaign specs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from snpappliance.campaign import (
+    resolve_spec,
+    resume_campaign,
+    run_campaign,
+    write_spec_template,
+)
+from snpappliance.campaign.spec import load_spec
+from snpappliance.campaign.status import campaign_status, latest_campaign_dir, render_status
+from snpappliance.cli.app import app
+from snpappliance.errors import UsageError
+from snpappliance.log import console
+from snpappliance.profiles import DEFAULT_PROFILE, profile_names
+from snpappliance.results import CAMPAIGNS_DIR
+
+HELP = """\
+Run a benchmark campaign: a fresh guest per run, every scenario against its baseline.
+
+Every run boots a fresh guest with QEMU, runs one workload (sysbench cpu with
+one thread per vCPU and --cpu-max-prime=20000, or sysbench memory with 1M
+blocks), timed by /usr/bin/time -f %e, and powers it off. Runs are
+interleaved (seeded, recorded) by default. A boot that times out, hangs,
+crashes or prints garbage is retried with backoff; a run failing every attempt
+is recorded as failed and the campaign goes on.
+
+Without options the built-in `local` profile runs: the minimal guest
+(`snpapp build guest`) under QEMU TCG, `baseline` (q35, plain RAM) against
+`snp-layout` (q35 + memfd + OVMF: the SNP-on command line without the
+sev-snp-guest object), 5 repetitions, about 5 minutes on 2 cores. It is a
+local emulated profile, labelled everywhere as not an SNP measurement.
+The `genoa` profile is SNP off vs on on an EPYC host (20 repetitions).
+
+Everything goes to campaigns/<id>/: campaign.toml (frozen spec), campaign.json,
+environment.json, plan.json, attempts.jsonl, logs/<run>.a<attempt>.log and
+results.csv, fsynced after every run. A killed campaign loses at most the run
+in flight; --resume DIR runs only the missing runs. Ctrl-C stops cleanly.
+
+Examples:
+
+  snpapp campaign                          # the local profile
+  snpapp campaign --reps 3                 # a quicker local demo
+  snpapp campaign --profile genoa --host genoa01
+  snpapp campaign --spec my.toml --max-failures 3
+  snpapp campaign --resume campaigns/20261126-101500-local
+  snpapp campaign status                   # the latest campaign
+  snpapp campaign init my.toml && snpapp campaign validate my.toml
+"""
+
+campaign_app = typer.Typer(
+    help=HELP, invoke_without_command=True, no_args_is_help=False, rich_markup_mode="rich"
+)
+app.add_typer(campaign_app, name="campaign")
+
+CampaignsOption = Annotated[
+    Path, typer.Option("--campaigns", help="Directory that holds the campaign directories.")
+]
+
+
+@campaign_app.callback()
+def campaign_command(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            help=f"Built-in profile ({', '.join(profile_names())}) [default: {DEFAULT_PROFILE}]",
+            show_default=False,
+        ),
+    ] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            "-s",
+            help="Your own spec file (see `snpapp campaign init`).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    reps: Annotated[
+        int | None,
+        typer.Option(
+            "--reps",
+            "-n",
+            min=1,
+            help="Repetitions per scenario and workload [default: the spec's]",
+            show_default=False,
+        ),
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", help="`local` or an SSH host [default: the spec's]", show_default=False
+        ),
+    ] = None,
+    max_failures: Annotated[
+        int | None,
+        typer.Option(
+            "--max-failures",
+            min=1,
+            help="Abort once this many runs failed every attempt [default: never]",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            min=0,
+            help="Seed of the interleaved order [default: random]",
+            show_default=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            help="Continue this campaign directory: run only missing runs.",
+            file_okay=False,
+        ),
+    ] = None,
+    campaigns: CampaignsOption = CAMPAIGNS_DIR,
+    artifacts: Annotated[
+        Path,
+        typer.Option("--artifacts", help="Root of the built artefacts (<root>/<stack>/guest)."),
+    ] = Path("artifacts"),
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    if resume is not None:
+        if profile or spec or reps or host or seed is not None:
+            raise UsageError(
+                "--resume continues a campaign exactly as planned",
+                hint="drop --profile/--spec/--reps/--host/--seed with --resume",
+            )
+        path = resume_campaign(
+            directory=resume, artifacts_root=artifacts, max_failures=max_failures
+        )
+    else:
+        resolved = resolve_spec(
+            profile=profile,
+            spec_file=spec,
+            reps=reps,
+            host=host,
+            seed=seed,
+            max_failures=max_failures,
+        )
+        path = run_campaign(spec=resolved, root=campaigns, artifacts_root=artifacts)
+    typer.echo(str(path))
+
+
+@campaign_app.command("status")
+def status_command(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Campaign directory [default: the latest under --campaigns]",
+            show_default=False,
+            file_okay=False,
+        ),
+    ] = None,
+    campaigns: CampaignsOption = CAMPAIGNS_DIR,
+) -> None:
+    """Show whether a campaign is running or finished, how many runs are done and what failed.
+
+    Example: snpapp campaign status campaigns/20261126-101500-local
+    """
+    status = campaign_status(directory or latest_campaign_dir(campaigns))
+    for line in render_status(status):
+        console.print(line, markup=False)
+
+
+@campaign_app.command("init")
+def init_command(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Where to write the spec [default: print it]", show_default=False, dir_okay=False
+        ),
+    ] = None,
+    profile: Annotated[
+        str, typer.Option("--profile", "-p", help="Built-in profile to start from.")
+    ] = DEFAULT_PROFILE,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+) -> None:
+    """Write a commented campaign spec to start from (the `local` profile by default).
+
+    Example: snpapp campaign init my.toml --profile genoa
+    """
+    text = write_spec_template(target=file, profile=profile, force=force)
+    if file is None:
+        typer.echo(text, nl=False)
+    else:
+        console.print(f"wrote {file}; check it with `snpapp campaign validate {file}`")
+
+
+@campaign_app.command("validate")
+def validate_command(
+    file: Annotated[Path, typer.Argument(help="The spec file to check.", dir_okay=False)],
+) -> None:
+    """Check a spec: every unknown key or bad value is named with its TOML path.
+
+    Example: snpapp campaign validate my.toml
+    """
+    spec = load_spec(file)
+    runs = len(spec.scenarios) * len(spec.statistical_workloads) * spec.repetitions
+    console.print(
+        f"{file}: valid — {len(spec.scenarios)} scenarios (baseline {spec.baseline.name}), "
+        f"{len(spec.workloads)} workloads, {spec.repetitions} repetitions = {runs} runs "
+        f"on host {spec.host}"
+    )

@@ -1,0 +1,29 @@
+"""Built-in campaign profiles: spec files shipped inside the package.
+
+``local`` (the default) runs the minimal guest under QEMU TCG anywhere;
+``genoa`` is the case study's SNP off/on design for an EPYC Genoa host.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from snpappliance.errors import ConfigError
+from snpappliance.resources import package_file
+
+DEFAULT_PROFILE = "local"
+
+
+def profile_names() -> list[str]:
+    """Names of the built-in profiles."""
+    return sorted(p.stem for p in package_file("profiles").glob("*.toml"))
+
+
+def profile_path(name: str) -> Path:
+    """The spec file of built-in profile ``name``."""
+    if name not in profile_names():
+        raise ConfigError(
+            f"there is no built-in profile {name!r}",
+            hint=f"choose one of {', '.join(profile_names())}, or pass your own with --spec FILE",
+        )
+    return package_file("profiles", f"{name}.toml")
