@@ -26,7 +26,7 @@ IntArray = npt.NDArray[np.int64]
 
 #: Resamples per vectorised block. Fixed: the random stream, and so the CI,
 #: depends on it.
-BLOCK = 128
+BLOCK = 32
 
 
 class Magnitude(StrEnum):

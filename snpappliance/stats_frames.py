@@ -24,13 +24,20 @@ INT_COLUMNS = frozenset({"n", "n_removed", "n_baseline", "n_scenario", "count"})
 
 
 def typed_frame(rows: Iterable[Mapping[Any, Any]], columns: Sequence[str]) -> pd.DataFrame:
-    """A frame with exactly ``columns`` in that order, typed as described above."""
-    frame = pd.DataFrame(list(rows), columns=list(columns))
-    dtypes = {
-        c: object if c in TEXT_COLUMNS else np.int64 if c in INT_COLUMNS else np.float64
-        for c in columns
-    }
-    return frame.astype(dtypes)
+    """A frame with exactly ``columns`` in that order, typed as described above.
+
+    Built column by column: pandas would otherwise infer its string dtype for
+    label columns and turn ``None`` into NaN.
+    """
+    rows = list(rows)
+    data = {c: pd.Series([row.get(c) for row in rows], dtype=_dtype(c), name=c) for c in columns}
+    return pd.DataFrame(data, columns=list(columns))
+
+
+def _dtype(column: str) -> type:
+    if column in TEXT_COLUMNS:
+        return object
+    return np.int64 if column in INT_COLUMNS else np.float64
 
 
 def plain(value: Any) -> Any:
