@@ -119,8 +119,9 @@ def _announce(result: BuildResult) -> None:
 
 def summary_table(stack: str, results: list[BuildResult]) -> Table:
     table = Table(title=f"snpapp build — stack {stack}", title_justify="left")
-    for column in ("component", "status", "time", "files", "size", "location"):
+    for column in ("component", "status", "time", "files", "size"):
         table.add_column(column, justify="right" if column in ("time", "files", "size") else "left")
+    table.add_column("location", overflow="fold")
     for r in results:
         files = r.manifest.files if r.manifest else ()
         size = sum(f.size for f in files)

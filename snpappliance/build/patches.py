@@ -20,7 +20,7 @@ from snpappliance.fsutil import sha256_file
 PATCH_ARGS = ("patch", "-p1", "--forward", "--batch", "--fuzz=0")
 _FILE_LINE = re.compile(r"^(?:checking|patching) file '?([^'\n]+)'?$")
 _MISSING_FILE = re.compile(r"^\|(?:\+\+\+|---) (?:[ab]/)?(\S+)")
-_FAILED = ("FAILED", "Reversed (or previously applied)", "can't find file", "malformed patch")
+_FAILED = ("FAILED", "Reversed (or previously applied)", "No file to patch", "malformed patch")
 
 
 def verify_patches(patches: Sequence[PatchFile]) -> None:

@@ -13,6 +13,8 @@ Builds work on a copy (:func:`work_copy`) so the cache stays pristine.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -20,6 +22,7 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from snpappliance import proc
@@ -43,6 +46,18 @@ def offline_hint(component: str, what: str) -> str:
     )
 
 
+@contextlib.contextmanager
+def cache_lock(entry: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a source cache entry (threads and processes alike)."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with (entry.parent / f".{entry.name}.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _git(args: list[str], cwd: Path, log_file: Path) -> proc.Completed:
     return proc.run(["git", *args], cwd=cwd, env=GIT_ENV, log_file=log_file)
 
@@ -50,9 +65,13 @@ def _git(args: list[str], cwd: Path, log_file: Path) -> proc.Completed:
 def fetch_git(src: GitSource, component: str, cache_root: Path, log_file: Path) -> Path:
     """A verified checkout of ``src.commit`` (with submodules) in the source cache."""
     final = cache_root / "sources" / "git" / src.commit
-    if (final / ".git").is_dir():
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
+    with cache_lock(final):
+        if not (final / ".git").is_dir():
+            _clone_into(src, component, final, log_file)
+    return final
+
+
+def _clone_into(src: GitSource, component: str, final: Path, log_file: Path) -> None:
     scratch = Path(tempfile.mkdtemp(prefix=f".{src.commit[:12]}-", dir=final.parent))
     try:
         _git(["init", "-q", "."], scratch, log_file)
@@ -71,7 +90,6 @@ def fetch_git(src: GitSource, component: str, cache_root: Path, log_file: Path) 
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    return final
 
 
 def _fetch_commit(src: GitSource, component: str, repo: Path, log_file: Path) -> None:
@@ -163,8 +181,14 @@ def fetch_debian(src: DebianSource, component: str, mirror: str, cache_root: Pat
                  log_file: Path) -> Path:  # fmt: skip
     """The unpacked, checksum-verified Debian source package in the source cache."""
     final = cache_root / "sources" / "debian" / f"{src.package}_{src.version.replace(':', '%3a')}"
-    if (final / "debian" / "changelog").is_file():
-        return final
+    with cache_lock(final):
+        if not (final / "debian" / "changelog").is_file():
+            _unpack_debian(src, component, mirror, cache_root, final, log_file)
+    return final
+
+
+def _unpack_debian(src: DebianSource, component: str, mirror: str, cache_root: Path,
+                   final: Path, log_file: Path) -> None:  # fmt: skip
     base_url = mirror.rstrip("/") + "/"
     downloads = cache_root / "downloads" / "debian"
     dsc = _download(base_url + src.dsc, downloads / Path(src.dsc).name, src.dsc_sha256, component)
@@ -179,7 +203,6 @@ def fetch_debian(src: DebianSource, component: str, mirror: str, cache_root: Pat
         (scratch / "tree").rename(final)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return final
 
 
 # ------------------------------------------------------------- local trees

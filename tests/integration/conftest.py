@@ -1,0 +1,79 @@
+"""Session fixtures for tests against a real Docker engine.
+
+``docker_engine`` connects to the engine the environment names; when none
+answers and we are root, it starts ``dockerd`` in the background for the
+session (and stops it afterwards, only if it started it). In CI a missing
+engine fails the tests instead of skipping them. ``base_image`` bootstraps
+the Debian base once; its tag is a content hash, so later runs reuse it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from snpappliance import proc
+from snpappliance.build import build_base
+from snpappliance.docker_engine import Engine
+from snpappliance.errors import DockerError
+from tests.conftest import IN_CI, require_program
+
+#: Mirror for the test base image: deb.debian.org unless the environment says otherwise.
+TEST_MIRROR = os.environ.get("SNPAPP_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+DOCKERD_WAIT_S = 60.0
+
+
+def _connect() -> Engine | None:
+    with contextlib.suppress(DockerError):
+        return Engine.connect()
+    return None
+
+
+def _unavailable(message: str) -> None:
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@contextlib.contextmanager
+def _started_dockerd(log_path: Path) -> Iterator[Engine]:
+    dockerd = require_program("dockerd")
+    with log_path.open("wb") as log, proc.spawn([dockerd], stdout=log, stderr=log, grace_s=20):
+        deadline = time.monotonic() + DOCKERD_WAIT_S
+        while (engine := _connect()) is None:
+            if time.monotonic() > deadline:
+                pytest.fail(f"dockerd did not answer within {DOCKERD_WAIT_S:g} s (see {log_path})")
+            time.sleep(0.5)
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A connected engine; started for the session when none runs and we are root."""
+    engine = _connect()
+    if engine is not None:
+        yield engine
+        return
+    if os.geteuid() != 0:
+        _unavailable("no Docker engine answers and starting dockerd needs root")
+    log_path = tmp_path_factory.mktemp("dockerd") / "dockerd.log"
+    with _started_dockerd(log_path) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The bootstrapped Debian base (``snpapp-base:bookworm-<hash>``), built at most once."""
+    require_program("debootstrap")
+    if os.geteuid() != 0:
+        _unavailable("bootstrapping the base image needs root (debootstrap)")
+    root = tmp_path_factory.mktemp("base")
+    return build_base(
+        "genoa-2025", artifacts_root=root / "artifacts", mirror=TEST_MIRROR,
+        cache_root=root / "cache",
+    )  # fmt: skip
