@@ -11,9 +11,9 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-import click
 import typer
 from typer import rich_utils
+from typer._click.exceptions import ClickException  # typer vendors click since 0.29
 
 from snpappliance.cli.app import app, state
 from snpappliance.errors import SnpappError
@@ -49,13 +49,13 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
             console.print(traceback.format_exc(), markup=False, highlight=False)
         _print_error(exc)
         return exc.exit_code
-    except click.ClickException as exc:
+    except ClickException as exc:
         rich_utils.rich_format_error(exc)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         console.print("[red]snpapp: interrupted[/red]")
         return 130
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
     return result if isinstance(result, int) else 0
 

@@ -11,14 +11,19 @@ from snpappliance import __version__
 from snpappliance.log import setup_logging
 
 HELP = """\
-snpapp measures what AMD SEV-SNP costs, end to end.
+snpapp measures what AMD SEV-SNP costs, end to end, in four steps:
 
-  snpapp build all               build pinned toolchains and artefacts (kernel, QEMU, OVMF, SVSM)
-  snpapp deploy --host genoa01   install a built release on a Genoa host over SSH
-  snpapp campaign                run the benchmark campaign (fresh guest per run, SNP off vs on)
-  snpapp report                  render the statistics and the PDF report
+[bold]snpapp build all[/bold]: build pinned toolchains and artefacts (kernel, QEMU, OVMF, SVSM).
 
-Run any command with --help to learn its options.
+[bold]snpapp deploy --host genoa01[/bold]: install a built release on a Genoa host over SSH.
+
+[bold]snpapp campaign[/bold]: run the benchmark campaign (a fresh guest per run, SNP off vs on).
+
+[bold]snpapp report[/bold]: render the statistics and the PDF report.
+
+With no SNP host at hand, `snpapp campaign` runs the built-in [italic]local[/italic] profile:
+a real guest under QEMU TCG emulation, labelled everywhere as a local emulated profile,
+never as an SNP measurement. Run any command with --help to learn its options.
 """
 
 app = typer.Typer(
