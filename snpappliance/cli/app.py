@@ -21,9 +21,11 @@ snpapp measures what AMD SEV-SNP costs, end to end, in four steps:
 
 [bold]snpapp report[/bold]: render the statistics and the PDF report.
 
-With no SNP host at hand, `snpapp campaign` runs the built-in [italic]local[/italic] profile:
-a real guest under QEMU TCG emulation, labelled everywhere as a local emulated profile,
-never as an SNP measurement. Run any command with --help to learn its options.
+With no SNP host at hand, `snpapp campaign` runs the built-in [italic]local[/italic] profile: \
+a real guest under QEMU TCG emulation, labelled everywhere as a local emulated profile, \
+never as an SNP measurement.
+
+Run any command with --help to learn its options.
 """
 
 app = typer.Typer(
