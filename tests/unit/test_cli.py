@@ -1,0 +1,47 @@
+"""The CLI edge: exit codes, error presentation, global options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from snpappliance import __version__
+from snpappliance.errors import InputError
+from tests.conftest import SnpappRunner
+
+
+def test_version(snpapp: SnpappRunner) -> None:
+    code, out, _ = snpapp("--version")
+    assert code == 0
+    assert out.strip() == f"snpapp {__version__}"
+
+
+def test_help_teaches_the_four_steps(snpapp: SnpappRunner) -> None:
+    code, out, _ = snpapp("--help")
+    assert code == 0
+    for command in ("build", "deploy", "campaign", "report", "import", "doctor", "stacks"):
+        assert command in out
+
+
+def test_unknown_command_is_a_usage_error(snpapp: SnpappRunner) -> None:
+    code, _, err = snpapp("frobnicate")
+    assert code == 2
+    assert "frobnicate" in err
+
+
+def test_errors_show_message_and_hint_without_traceback(
+    snpapp: SnpappRunner, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.csv"
+    code, out, err = snpapp("report", str(missing), "--out", str(tmp_path / "out"))
+    assert code == InputError.exit_code
+    assert out == ""
+    assert f"results file {missing} does not exist" in " ".join(err.split())
+    assert "hint:" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_debug_adds_the_traceback(snpapp: SnpappRunner, tmp_path: Path) -> None:
+    code, _, err = snpapp("--debug", "report", str(tmp_path / "nope.csv"))
+    assert code == InputError.exit_code
+    assert "Traceback" in err
