@@ -23,6 +23,20 @@ that is missing in a scenario (or whose rows all failed) still gets its
 comparison row: the empty arm has n = 0 and every statistic that needs it is
 empty. ``alpha`` is the significance level applied to the Holm-adjusted
 p-values (``significant`` in ``summary.json``); the CIs are always 95 %.
+
+The same numbers in R, for a scenario sample ``s`` and a baseline sample ``b``::
+
+    q <- quantile(x, c(0.25, 0.75), type = 7)          # Tukey fences, per arm
+    x <- x[x >= q[1] - 1.5 * (q[2] - q[1]) & x <= q[2] + 1.5 * (q[2] - q[1])]
+    mean(x) + c(-1, 1) * qt(0.975, length(x) - 1) * sd(x) / sqrt(length(x))
+    t.test(s, b, var.equal = FALSE)                    # welch_t, welch_df, welch_p
+    wilcox.test(s, b, correct = TRUE)                  # W = mwu_u; R's default exact
+                                                       # rule is ours: no ties, n < 50
+    2 * W / (length(s) * length(b)) - 1                # cliffs_delta
+    p.adjust(p, method = "holm")                       # p_holm (NA left out)
+
+The bootstrap CI of δ is reproducible from snpapp's seed with numpy's PCG64
+generator; R's generator gives a different (equally valid) interval.
 """
 
 from __future__ import annotations
@@ -57,8 +71,10 @@ from snpappliance.stats_frames import csv_text, records, typed_frame
 __all__ = [
     "COMPARISON_COLUMNS",
     "DESCRIPTIVE_COLUMNS",
+    "EMULATED_LABEL",
     "EXCLUDED_COLUMNS",
     "OUTLIER_COLUMNS",
+    "STATS_VERSION",
     "Analysis",
     "CiMethod",
     "Note",
