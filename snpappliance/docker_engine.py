@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -34,6 +35,9 @@ log = logging.getLogger("snpapp.docker")
 #: Label put on every container snpapp starts (tests look for leftovers by it).
 CONTAINER_LABEL = "org.snpapp.container"
 KEEP_ENV = "SNPAPP_KEEP_CONTAINER"
+#: Docker Engine API version used (Docker 20.10 and later speak it); fixed rather than
+#: negotiated, so an unreachable engine fails in ping() without leaking a socket.
+API_VERSION = "1.41"
 
 START_HINT = (
     "start the engine: as root `dockerd >/var/log/dockerd.log 2>&1 &` or "
@@ -76,16 +80,24 @@ class Engine:
     def connect(cls) -> Engine:
         """Connect to the engine named by the environment (DOCKER_HOST) or the default socket."""
         where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        if where.startswith("unix://"):
+            _probe_unix_socket(where)
+        client: docker.DockerClient | None = None
         try:
-            client = docker.from_env(timeout=300)
+            client = docker.from_env(version=API_VERSION, timeout=300)
             client.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            if client is not None:
+                client.close()
             raise DockerError(
                 f"the Docker engine at {where} does not answer",
                 detail=str(exc),
                 hint=START_HINT,
             ) from exc
         return cls(client)
+
+    def close(self) -> None:
+        self.client.close()
 
     # ------------------------------------------------------------ images
 
@@ -290,6 +302,20 @@ class Engine:
             code = int(status.get("StatusCode", 1))
             fh.write(f"# container {container.name} exited with status {code}\n")
             return RunResult(code, str(container.name), tail("\n".join(last)))
+
+
+def _probe_unix_socket(where: str) -> None:
+    """Fail early (and without leaking a socket, as the SDK would) when nothing listens."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(10)
+            probe.connect(where.removeprefix("unix://"))
+    except OSError as exc:
+        raise DockerError(
+            f"the Docker engine at {where} does not answer",
+            detail=exc.strerror or str(exc),
+            hint=START_HINT,
+        ) from exc
 
 
 def _base_hint(message: str) -> str:

@@ -74,7 +74,11 @@ def build_base(
     """Make sure the base image of ``stack`` exists (debootstrap + import); return its tag."""
     options = _options(artifacts_root, mirror, 1, None, None, cache_root)
     plan = plan_build(load_stack(stack), [], options)
-    prepare_base(plan, Engine.connect())
+    engine = Engine.connect()
+    try:
+        prepare_base(plan, engine)
+    finally:
+        engine.close()
     return plan.base.tag
 
 
@@ -92,9 +96,12 @@ def build_components(
     """Build ``components`` (or ``["all"]``) of ``stack`` into ``artifacts_root/stack/``."""
     options = _options(artifacts_root, mirror, jobs, sources, base_image, cache_root)
     plan = plan_build(load_stack(stack), components, options)
-    engine = Engine.connect()
     debian_mirror = plan.base.mirror or (options.mirror or load_stack(stack).base.snapshot_mirror)
-    results = execute(plan, engine, debian_mirror=debian_mirror)
+    engine = Engine.connect()
+    try:
+        results = execute(plan, engine, debian_mirror=debian_mirror)
+    finally:
+        engine.close()
     console.print(summary_table(plan.stack, results))
     failures = [r for r in results if r.status == Status.FAILED]
     if failures:

@@ -58,6 +58,7 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine = _connect()
     if engine is not None:
         yield engine
+        engine.close()
         return
     if os.geteuid() != 0:
         _unavailable("no Docker engine answers and starting dockerd needs root")

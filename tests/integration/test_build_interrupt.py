@@ -1,0 +1,63 @@
+"""Ctrl-C during a container build stops and removes every container snpapp started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from snpappliance import proc
+from snpappliance.docker_engine import CONTAINER_LABEL, Engine
+from tests.integration.build_fixtures import make_fixture_stack
+from tests.integration.conftest import TEST_MIRROR
+
+pytestmark = [pytest.mark.integration, pytest.mark.docker]
+
+SLOW = """
+[components.sleeper]
+recipe = "tool"
+source = { kind = "none" }
+command = 'echo "sleeper started"; sleep 300'
+"""
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _snpapp_containers(engine: Engine) -> list[str]:
+    found = engine.client.containers.list(all=True, filters={"label": CONTAINER_LABEL})
+    return [str(c.name) for c in found if str(c.name).startswith("snpapp-fixture-sleeper")]
+
+
+def test_sigint_removes_the_running_build_container(
+    tmp_path: Path, base_image: str, docker_engine: Engine
+) -> None:
+    stack = make_fixture_stack(tmp_path / "stack", SLOW)
+    argv = [sys.executable, "-m", "snpappliance", "build", "all", "--stack", str(stack.path),
+            "--artifacts", str(tmp_path / "artifacts"), "--mirror", TEST_MIRROR]  # fmt: skip
+    env = {"SNPAPP_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    log = tmp_path / "snpapp.log"
+    with log.open("wb") as out, proc.spawn(argv, env=env, stdout=out, stderr=out) as child:
+        deadline = time.monotonic() + 120
+        while "sleeper started" not in _container_log(tmp_path):
+            assert child.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the sleeper container never started"
+            time.sleep(0.3)
+        assert len(_snpapp_containers(docker_engine)) == 1
+        os.kill(child.pid, signal.SIGINT)
+        code = child.wait(timeout=60)
+    text = log.read_text()
+    assert code == 130, text
+    assert "build interrupted; stopped and removed 1 build container(s)" in text
+    assert _snpapp_containers(docker_engine) == []
+    sleeper = tmp_path / "artifacts" / "fixture" / "sleeper"
+    assert not (sleeper / "manifest.json").exists()
+    assert not list(sleeper.parent.glob(".sleeper.staging-*"))
+
+
+def _container_log(tmp_path: Path) -> str:
+    log = tmp_path / "artifacts" / "fixture" / "sleeper"
+    staging = [p / "build.log" for p in log.parent.glob(".sleeper.staging-*")]
+    return "".join(p.read_text() for p in staging if p.is_file())
