@@ -13,6 +13,7 @@ from snpappliance.build.sources import dsc_files
 from snpappliance.cli.build import parse_sources
 from snpappliance.errors import SourceError, UsageError
 from snpappliance.stacks import load_stack
+from tests.conftest import SnpappRunner
 
 DEB = "http://deb.debian.org/debian"
 
@@ -118,7 +119,10 @@ def test_describe_plan_lists_images_sources_patches_and_commands(tmp_path: Path)
     assert "needs:   ovmf" in text
 
 
-def test_dry_run_cli_prints_the_plan(snpapp, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dry_run_cli_prints_the_plan_without_docker(
+    snpapp: SnpappRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
     code, out, _ = snpapp("build", "all", "--dry-run", "--stack", "debian-bookworm",
                           "--artifacts", str(tmp_path))  # fmt: skip
     assert code == 0
@@ -127,7 +131,7 @@ def test_dry_run_cli_prints_the_plan(snpapp, tmp_path: Path) -> None:  # type: i
     assert not (tmp_path / "debian-bookworm").exists()
 
 
-def test_stacks_cli_lists_components(snpapp) -> None:  # type: ignore[no-untyped-def]
+def test_stacks_cli_lists_components(snpapp: SnpappRunner) -> None:
     code, out, _ = snpapp("stacks")
     assert code == 0
     assert "genoa-2025 (default)" in out
@@ -169,3 +173,20 @@ def test_patch_failures_name_the_file() -> None:
         "No file to patch.  Skipping patch.\n"
     )
     assert failing_files(missing) == ["lib/missing.c"]
+
+
+def test_build_help_teaches_components_defaults_and_examples(snpapp: SnpappRunner) -> None:
+    code, out, _ = snpapp("build", "--help")
+    assert code == 0
+    for text in ("snpapp build all --dry-run", "snpapp build base --mirror", "SNPAPP_CACHE",
+                 "manifest.json", "kernel", "guest"):  # fmt: skip
+        assert text in out, text
+
+
+def test_the_guest_needs_no_source(tmp_path: Path) -> None:
+    plan = plan_build(load_stack("debian-bookworm"), ["guest"], _options(tmp_path))
+    guest = plan.component("guest")
+    assert [c.name for c in plan.components] == ["guest"]
+    assert guest.image.context.name == "guest"
+    assert guest.image.tag.startswith("snpapp-guest:debian-bookworm-")
+    assert "$OUT" in guest.command
