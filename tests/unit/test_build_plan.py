@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,9 +19,8 @@ from tests.conftest import SnpappRunner
 DEB = "http://deb.debian.org/debian"
 
 
-def _options(tmp_path: Path, **kw: object) -> BuildOptions:
-    return BuildOptions(artifacts_root=tmp_path / "artifacts", cache_root=tmp_path / "cache",
-                        **kw)  # type: ignore[arg-type]  # fmt: skip
+def _options(tmp_path: Path, **kw: Any) -> BuildOptions:
+    return BuildOptions(artifacts_root=tmp_path / "artifacts", cache_root=tmp_path / "cache", **kw)
 
 
 def test_all_orders_dependencies_first(tmp_path: Path) -> None:
