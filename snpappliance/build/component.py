@@ -72,7 +72,10 @@ class BuildContext:
     cache_root: Path
     debian_mirror: str
     jobs_per_build: int
-    progress: Progress
+    #: Phase changes ("fetching …", "running …"), shown at once.
+    announce: Progress
+    #: Build output lines, shown as a throttled heartbeat.
+    output: Progress
 
 
 def build_key(comp: ComponentPlan, local_digest: str | None, deps: Mapping[str, Manifest]) -> str:
@@ -156,14 +159,14 @@ def _ensure_image(comp: ComponentPlan, ctx: BuildContext, log_file: Path) -> str
     existing = ctx.engine.image_id(comp.image.tag)
     if existing is not None:
         return existing
-    ctx.progress(f"{comp.name}: building toolchain image {comp.image.tag}")
+    ctx.announce(f"{comp.name}: building toolchain image {comp.image.tag}")
     return ctx.engine.build_image(
         comp.image.context,
         comp.image.tag,
         build_args=comp.image.build_args,
         labels=comp.image.labels,
         log_file=log_file,
-        progress=lambda line: ctx.progress(f"{comp.name}: {line}"),
+        progress=lambda line: ctx.output(f"{comp.name}: {line}"),
     )
 
 
@@ -173,10 +176,10 @@ def _prepare_source(comp: ComponentPlan, ctx: BuildContext, tree: Path,
     if comp.local_source is not None:
         pristine = comp.local_source
     elif isinstance(src, GitSource):
-        ctx.progress(f"{comp.name}: fetching {src.url} @ {src.commit[:12]}")
+        ctx.announce(f"{comp.name}: fetching {src.url} @ {src.commit[:12]}")
         pristine = sources.fetch_git(src, comp.name, ctx.cache_root, log_file)
     elif isinstance(src, DebianSource):
-        ctx.progress(f"{comp.name}: fetching Debian source {src.package} {src.version}")
+        ctx.announce(f"{comp.name}: fetching Debian source {src.package} {src.version}")
         pristine = sources.fetch_debian(src, comp.name, ctx.debian_mirror, ctx.cache_root,
                                         log_file)  # fmt: skip
     else:
@@ -198,7 +201,7 @@ def _run(comp: ComponentPlan, ctx: BuildContext, src_tree: Path | None, scratch:
     epoch = sources.source_date_epoch(src_tree) if src_tree is not None else None
     if epoch:
         env["SOURCE_DATE_EPOCH"] = epoch
-    ctx.progress(f"{comp.name}: running the build in {comp.image.tag}")
+    ctx.announce(f"{comp.name}: running the build in {comp.image.tag}")
     result = ctx.engine.run(
         comp.image.tag,
         ["bash", "-c", TOOLCHAIN_PROBE + comp.command],
@@ -208,7 +211,7 @@ def _run(comp: ComponentPlan, ctx: BuildContext, src_tree: Path | None, scratch:
         name_prefix=f"snpapp-{ctx.stack}-{comp.name}",
         workdir="/src" if src_tree is not None else "/",
         user=None if os.geteuid() == 0 else f"{os.getuid()}:{os.getgid()}",
-        progress=lambda line: ctx.progress(f"{comp.name}: {line}"),
+        progress=lambda line: ctx.output(f"{comp.name}: {line}"),
     )
     if result.exit_code != 0:
         raise BuildError(

@@ -8,7 +8,6 @@ them failed. Ctrl-C stops and removes every container the build started.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -41,17 +40,9 @@ def _say(message: str) -> None:
     console.print(f"  [dim]{message}[/dim]", markup=True, highlight=False)
 
 
-def make_progress() -> Callable[[str], None]:
-    """Announce phase changes at once; repeat the latest output line every 20 s."""
-    heartbeat = ThrottledProgress(lambda line, t: _say(f"[{t:5.0f} s] {line[:110]}"))
-
-    def progress(message: str) -> None:
-        if ": fetching" in message or ": running" in message or ": building" in message:
-            _say(message)
-        else:
-            heartbeat(message)
-
-    return progress
+def heartbeat() -> ThrottledProgress:
+    """Repeat the latest build output line every 20 s, with the elapsed time."""
+    return ThrottledProgress(lambda line, t: _say(f"[{t:5.0f} s] {line[:110]}"))
 
 
 def execute(plan: BuildPlan, engine: Engine, *, debian_mirror: str) -> list[BuildResult]:
@@ -60,7 +51,8 @@ def execute(plan: BuildPlan, engine: Engine, *, debian_mirror: str) -> list[Buil
     ctx = BuildContext(
         stack=plan.stack, engine=engine, base=plan.base, base_id=base_id,
         cache_root=plan.cache_root, debian_mirror=debian_mirror,
-        jobs_per_build=max(1, (os.cpu_count() or 1) // plan.jobs), progress=make_progress(),
+        jobs_per_build=max(1, (os.cpu_count() or 1) // plan.jobs),
+        announce=_say, output=heartbeat(),
     )  # fmt: skip
     pool = ThreadPoolExecutor(max_workers=plan.jobs, thread_name_prefix="snpapp-build")
     try:

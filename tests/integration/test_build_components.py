@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from snpappliance.build import Status, artifacts_dir, build_components
-from snpappliance.docker_engine import Engine
+from snpappliance.docker_engine import CONTAINER_LABEL, Engine
 from snpappliance.errors import BuildError, PatchError
 from snpappliance.fsutil import sha256_file
 from snpappliance.manifest import Manifest, verify
@@ -131,3 +131,27 @@ def test_a_toolchain_image_that_fails_to_build_shows_its_output(
     assert "building toolchain image snpapp-tool:fixture-" in info.value.message
     assert info.value.detail is not None
     assert "snpapp: no network here" in info.value.detail
+
+
+def test_keep_container_leaves_the_failed_build_container_for_debugging(
+    tmp_path: Path, base_image: str, docker_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = """
+[components.kept]
+recipe = "tool"
+source = { kind = "none" }
+command = 'touch /build/evidence; exit 4'
+"""
+    stack = make_fixture_stack(tmp_path / "stack", extra)
+    monkeypatch.setenv("SNPAPP_KEEP_CONTAINER", "1")
+    with pytest.raises(BuildError, match="exited with status 4"):
+        _build(stack, tmp_path, ("kept",))
+    kept = docker_engine.client.containers.list(
+        all=True, filters={"label": CONTAINER_LABEL, "name": "snpapp-fixture-kept"}
+    )
+    try:
+        assert len(kept) == 1
+        assert kept[0].attrs["State"]["ExitCode"] == 4
+    finally:
+        for container in kept:
+            container.remove(force=True)
