@@ -5,11 +5,14 @@ the Mann–Whitney U of the scenario sample (#greater + ½·#ties). Positive δ:
 the scenario's values tend to be larger.
 
 The bootstrap resamples each arm independently with replacement. Each resample's
-U is computed from value counts rather than from all n₁·n₂ pairs: the pooled
-values are coded by rank (0..K−1), every resample becomes a count vector over
-those K codes, and U = Σ_k s_k·(b_<k + ½·b_k) with b_<k the number of baseline
-values below code k. That is O(n + K) per resample and vectorised over blocks of
-resamples, so 2 000 resamples of 2 000 values per arm take a fraction of a second.
+U is computed from counts rather than from all n₁·n₂ pairs: the baseline is sorted
+once and a baseline resample becomes a count vector over its sorted positions,
+whose running sum C gives, for every original scenario value s_j, the number of
+resampled baseline values below s_j (C at lo_j = #{b < s_j}) and at or below it
+(C at hi_j = #{b ≤ s_j}). With c_j the count of s_j in the scenario resample,
+2U = Σ_j c_j·(C[lo_j] + C[hi_j]). That is O(n₁ + n₂) per resample and vectorised
+over blocks of resamples, so 2 000 resamples of 2 000 values per arm take about
+0.1 s.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ IntArray = npt.NDArray[np.int64]
 
 #: Resamples per vectorised block. Fixed: the random stream, and so the CI,
 #: depends on it.
-BLOCK = 32
+BLOCK = 16
 
 
 class Magnitude(StrEnum):
@@ -73,35 +76,33 @@ def comparison_rng(seed: int, *key: str) -> np.random.Generator:
     return np.random.default_rng([seed, digest])
 
 
-def _codes(scenario: FloatArray, baseline: FloatArray) -> tuple[IntArray, IntArray, int]:
-    pooled = np.concatenate((scenario, baseline))
-    unique, inverse = np.unique(pooled, return_inverse=True)
-    codes = inverse.astype(np.int64).ravel()
-    return codes[: len(scenario)], codes[len(scenario) :], int(unique.size)
-
-
-def _block_counts(codes: IntArray, draws: IntArray, k: int) -> IntArray:
-    """Per-row counts over ``k`` codes of ``codes[draws]`` (one row per resample)."""
+def _block_counts(draws: IntArray, n: int) -> IntArray:
+    """Per-row counts over ``n`` positions of the drawn indices (one row per resample)."""
     rows = draws.shape[0]
-    offset = (np.arange(rows, dtype=np.int64) * k)[:, None]
-    flat = (codes[draws] + offset).ravel()
-    return np.bincount(flat, minlength=rows * k).reshape(rows, k)
+    offset = (np.arange(rows, dtype=np.int64) * n)[:, None]
+    return np.bincount((draws + offset).ravel(), minlength=rows * n).reshape(rows, n)
 
 
 def bootstrap_deltas(
     scenario: FloatArray, baseline: FloatArray, *, resamples: int, rng: np.random.Generator
 ) -> FloatArray:
-    """Cliff's δ of ``resamples`` independent with-replacement resamples of both arms."""
+    """Cliff's δ of ``resamples`` independent with-replacement resamples of both arms.
+
+    Per block of resamples, the baseline indices (into the sorted baseline) are
+    drawn first, then the scenario indices (into the scenario in its given order).
+    """
     ns, nb = len(scenario), len(baseline)
-    s_codes, b_codes, k = _codes(scenario, baseline)
+    ordered = np.sort(baseline)
+    lo = np.searchsorted(ordered, scenario, side="left")
+    hi = np.searchsorted(ordered, scenario, side="right")
     deltas = np.empty(resamples, dtype=np.float64)
     for start in range(0, resamples, BLOCK):
         rows = min(BLOCK, resamples - start)
-        b_counts = _block_counts(b_codes, rng.integers(0, nb, size=(rows, nb)), k)
-        s_counts = _block_counts(s_codes, rng.integers(0, ns, size=(rows, ns)), k)
-        # 2·(#below + ½·#equal) = 2·#(≤) − #(=) for every code
-        weights = 2 * np.cumsum(b_counts, axis=1) - b_counts
-        twice_u = np.einsum("ij,ij->i", s_counts, weights)
+        b_counts = _block_counts(rng.integers(0, nb, size=(rows, nb)), nb)
+        s_counts = _block_counts(rng.integers(0, ns, size=(rows, ns)), ns)
+        running = np.zeros((rows, nb + 1), dtype=np.int64)
+        np.cumsum(b_counts, axis=1, out=running[:, 1:])
+        twice_u = np.einsum("ij,ij->i", s_counts, running[:, lo] + running[:, hi])
         deltas[start : start + rows] = twice_u / (ns * nb) - 1.0
     return deltas
 

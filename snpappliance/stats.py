@@ -42,7 +42,7 @@ generator; R's generator gives a different (equally valid) interval.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -223,13 +223,12 @@ def resolve_baseline(results: ResultSet, baseline: str | None) -> str:
     return declared
 
 
-def _units(results: ResultSet) -> dict[str, str]:
+def _units(results: ResultSet, metrics: Sequence[str]) -> dict[str, str]:
     """The first non-empty unit of each metric ('' when the file gives none)."""
-    units: dict[str, str] = {}
-    for metric, unit in zip(results.frame["metric"], results.frame["unit"], strict=True):
-        if unit and not units.get(metric):
-            units[metric] = unit
-    return {m: units.get(m, "") for m in results.metrics}
+    frame = results.frame
+    given = frame.loc[frame["unit"] != "", ["metric", "unit"]].drop_duplicates("metric")
+    units = dict(zip(given["metric"].tolist(), given["unit"].tolist(), strict=True))
+    return {m: str(units.get(m, "")) for m in metrics}
 
 
 def _excluded(results: ResultSet) -> pd.DataFrame:
@@ -239,7 +238,7 @@ def _excluded(results: ResultSet) -> pd.DataFrame:
 
 def _comparisons(
     arms: Mapping[tuple[str, str], Arm],
-    results: ResultSet,
+    layout: tuple[tuple[str, ...], tuple[str, ...]],
     baseline: str,
     options: StatsOptions,
     table: NoteTable,
@@ -247,8 +246,8 @@ def _comparisons(
     frame, findings = comparison_table(
         arms,
         baseline=baseline,
-        scenarios=results.scenarios,
-        metrics=results.metrics,
+        scenarios=layout[0],
+        metrics=layout[1],
         resamples=options.bootstrap_resamples,
         seed=options.seed,
     )
@@ -264,7 +263,8 @@ def analyse(
 ) -> Analysis:
     """All statistics of a result set (see the module docstring for their definitions)."""
     chosen = resolve_baseline(results, baseline)
-    raw = collect_arms(results)
+    layout = scenarios, metrics = tuple(results.scenarios), tuple(results.metrics)
+    raw = collect_arms(results, scenarios, metrics)
     filtered: dict[tuple[str, str], Arm] = {}
     outliers: list[dict[str, Any]] = []
     descriptive: list[dict[str, Any]] = []
@@ -278,12 +278,12 @@ def analyse(
         descriptive.append({"scenario": scenario, "metric": metric, **counts, **row})
         findings += [(scenario, metric, stat, reason) for stat, reason in reasons]
     notes = _notes(findings, NoteTable.DESCRIPTIVE)
-    comparisons, more = _comparisons(filtered, results, chosen, options, NoteTable.COMPARISONS)
+    comparisons, more = _comparisons(filtered, layout, chosen, options, NoteTable.COMPARISONS)
     notes += more
     unfiltered = comparisons.copy()
     if options.outlier_filter:
         table = NoteTable.COMPARISONS_UNFILTERED
-        unfiltered, more = _comparisons(raw, results, chosen, options, table)
+        unfiltered, more = _comparisons(raw, layout, chosen, options, table)
         notes += more
     return Analysis(
         baseline=chosen,
@@ -294,9 +294,9 @@ def analyse(
         outliers=typed_frame(outliers, OUTLIER_COLUMNS),
         notes=tuple(notes),
         excluded=_excluded(results),
-        scenarios=tuple(results.scenarios),
-        metrics=tuple(results.metrics),
-        units=_units(results),
+        scenarios=scenarios,
+        metrics=metrics,
+        units=_units(results, metrics),
         emulated=bool(results.campaign and results.campaign.emulated),
     )
 

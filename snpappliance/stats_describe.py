@@ -9,6 +9,7 @@ value on a fence is kept, and the filter is applied once, never iterated.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -50,11 +51,17 @@ class Arm:
 EMPTY_ARM = Arm(np.empty(0, dtype=np.float64))
 
 
-def collect_arms(results: ResultSet) -> dict[tuple[str, str], Arm]:
-    """Every (scenario, metric) in the file, scenario-major; arms without ok rows are empty."""
-    scenario_rank = {s: i for i, s in enumerate(results.scenarios)}
-    metric_rank = {m: i for i, m in enumerate(results.metrics)}
-    pairs = dict.fromkeys(zip(results.frame["scenario"], results.frame["metric"], strict=True))
+def collect_arms(
+    results: ResultSet, scenarios: Sequence[str], metrics: Sequence[str]
+) -> dict[tuple[str, str], Arm]:
+    """Every (scenario, metric) in the file, scenario-major; arms without ok rows are empty.
+
+    ``scenarios`` and ``metrics`` give the order (``results.scenarios``/``.metrics``).
+    """
+    scenario_rank = {s: i for i, s in enumerate(scenarios)}
+    metric_rank = {m: i for i, m in enumerate(metrics)}
+    present = results.frame[["scenario", "metric"]].drop_duplicates()
+    pairs = zip(present["scenario"].tolist(), present["metric"].tolist(), strict=True)
     ordered = sorted(pairs, key=lambda p: (scenario_rank[p[0]], metric_rank[p[1]]))
     arms = dict.fromkeys(ordered, EMPTY_ARM)
     for (scenario, metric), group in results.ok.groupby(["scenario", "metric"], sort=False):

@@ -415,3 +415,12 @@ def test_summary_labels_emulated_profiles() -> None:
     summary = analyse(three_scenarios(campaign), options=FAST).summary()
     assert summary["emulated"] is True
     assert summary["profile_label"] == "local emulated profile — not an SNP measurement"
+
+
+def test_units_are_the_first_non_empty_unit_of_each_metric() -> None:
+    results = result_set(
+        rows("off", "cpu", [1, 2]),
+        rows("on", "cpu", [3, 4], unit="events/s"),
+        rows("off", "free", [5, 6]),
+    )
+    assert analyse(results, options=FAST).units == {"cpu": "events/s", "free": ""}

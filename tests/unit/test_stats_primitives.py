@@ -211,6 +211,7 @@ def test_magnitude_of_undefined_delta() -> None:
 def _brute_force_deltas(scenario: np.ndarray, baseline: np.ndarray, resamples: int, seed: int):
     """The O(n₁n₂) δ of every resample, drawing indices in the documented order."""
     rng = np.random.default_rng(seed)
+    baseline = np.sort(baseline)
     out = []
     for start in range(0, resamples, BLOCK):
         rows = min(BLOCK, resamples - start)
