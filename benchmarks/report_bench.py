@@ -1,0 +1,125 @@
+"""Wall time and peak memory of `snpapp report` on synthetic results.
+
+The results are SYNTHETIC: generated here with a seeded numpy RNG (normal
+noise around fixed medians, a few planted outliers and failed runs), so the
+numbers measure the report pipeline only, never SEV-SNP. Each case runs
+`python -m snpappliance report FILE --out DIR` in a child process; peak RSS is
+that child's ru_maxrss (resource.getrusage(RUSAGE_CHILDREN) taken after it).
+
+    python3 benchmarks/report_bench.py            # both cases
+    python3 benchmarks/report_bench.py --case a   # 2 scenarios × 2 metrics × 20 runs only
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from snpappliance import proc
+from snpappliance.results import COLUMNS
+
+SEED = 20250713
+METRICS = (
+    ("cpu_perf", "events/s", 13677.0, 6.0),
+    ("ram_bw_mib_s", "MiB/s", 6735.0, 60.0),
+    ("wall_s", "s", 10.0, 0.05),
+    ("lat_us", "us", 85.0, 2.0),
+    ("io_mib_s", "MiB/s", 2100.0, 40.0),
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    scenarios: int
+    metrics: int
+    runs: int
+    target_s: float
+
+
+CASES = (Case("a", 2, 2, 20, 15.0), Case("b", 10, 5, 2000, 90.0))
+RSS_TARGET_MIB = 1024.0
+
+
+def synthetic_results(case: Case, path: Path) -> int:
+    """Write a seeded synthetic results CSV for ``case``; return its row count."""
+    rng = np.random.default_rng(SEED)
+    frames = []
+    for s in range(case.scenarios):
+        scenario = "sev_off" if s == 0 else f"sev_on_{s}"
+        for name, unit, median, sd in METRICS[: case.metrics]:
+            values = median * (1.0 - 0.002 * s) + rng.normal(0.0, sd, case.runs)
+            values[rng.integers(0, case.runs)] = median * 0.9  # one planted outlier per arm
+            status = np.where(rng.random(case.runs) < 0.01, "guest_error", "ok")
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "scenario": scenario,
+                        "workload": "synthetic",
+                        "metric": name,
+                        "value": np.round(values, 3),
+                        "unit": unit,
+                        "rep": np.arange(1, case.runs + 1),
+                        "host": "synthetic",
+                        "run_id": [f"{scenario}-{name}-{i}" for i in range(case.runs)],
+                        "attempt": 1,
+                        "status": status,
+                        "started_at": "",
+                    }
+                )
+            )
+    table = pd.concat(frames, ignore_index=True)[list(COLUMNS)]
+    table.to_csv(path, index=False)
+    return len(table)
+
+
+def run_case(case: Case, workdir: Path) -> tuple[int, float, float]:
+    """(rows, wall seconds, peak RSS MiB of the report process) for one case."""
+    results = workdir / f"results_{case.name}.csv"
+    rows = synthetic_results(case, results)
+    argv = [
+        sys.executable,
+        "-m",
+        "snpappliance",
+        "report",
+        str(results),
+        "--out",
+        str(workdir / f"report_{case.name}"),
+    ]
+    start = time.monotonic()
+    proc.run(argv, timeout=900)
+    wall = time.monotonic() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return rows, wall, peak_kib / 1024.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=[c.name for c in CASES], action="append")
+    wanted = set(parser.parse_args().case or [c.name for c in CASES])
+    print("synthetic data (seeded RNG), not measurements; one run per case")
+    print(f"{'case':<5}{'shape':<26}{'rows':>8}{'wall s':>9}{'target':>8}{'peak RSS MiB':>14}  ok")
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="snpapp-report-bench-") as tmp:
+        for case in (c for c in CASES if c.name in wanted):
+            rows, wall, rss = run_case(case, Path(tmp))
+            ok = wall < case.target_s and rss < RSS_TARGET_MIB
+            failed |= not ok
+            shape = f"{case.scenarios} sc × {case.metrics} m × {case.runs} runs"
+            print(
+                f"{case.name:<5}{shape:<26}{rows:>8}{wall:>9.1f}{case.target_s:>8.0f}"
+                f"{rss:>14.0f}  {'yes' if ok else 'NO'}"
+            )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
