@@ -424,3 +424,18 @@ def test_units_are_the_first_non_empty_unit_of_each_metric() -> None:
         rows("off", "free", [5, 6]),
     )
     assert analyse(results, options=FAST).units == {"cpu": "events/s", "free": ""}
+
+
+def test_case_study_trap_end_to_end() -> None:
+    # Every sev_on run slower than every sev_off run (cpu_perf, n = 20/20): U = 0, so
+    # δ = 2·0/400 − 1 = −1 (the case study printed 0.88 next to U = 0).
+    off = [13677 + 0.5 * i for i in range(20)]
+    on = [13590 + 0.5 * i for i in range(20)]
+    analysis = analyse(result_set(rows("sev_off", "cpu_perf", off), rows("sev_on", "cpu_perf", on)))
+    row = one(analysis.comparisons, scenario="sev_on")
+    assert (row["mwu_u"], row["cliffs_delta"], row["magnitude"]) == (0.0, -1.0, "large")
+    assert (row["cliffs_delta_ci_low"], row["cliffs_delta_ci_high"]) == (-1.0, -1.0)
+    assert row["mwu_method"] == "exact"
+    assert row["welch_t"] < 0
+    # medians 13681.75 and 13594.75: 100·(13594.75 − 13681.75)/13681.75
+    assert row["change_median_pct"] == pytest.approx(-8700 / 13681.75, rel=1e-12)
