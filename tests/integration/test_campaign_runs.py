@@ -1,0 +1,252 @@
+"""Real campaigns: the guest built by `snpapp build guest`, booted under QEMU TCG.
+
+Boots are kept few (each costs 10-25 s of a 2-core machine): a mini campaign
+into a report; boot timeouts that are retried and recorded; a guest-side
+watchdog stopping a hung workload with --max-failures; output that cannot be
+parsed; kill -9 of a running campaign and --resume.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from snpappliance.build import build_components
+from snpappliance.campaign import store
+from snpappliance.campaign.plan import plan_from_json
+from snpappliance.results import load_results
+from tests.conftest import IN_CI, SnpappRunner, require_program
+from tests.integration.conftest import TEST_MIRROR
+
+pytestmark = [pytest.mark.integration, pytest.mark.qemu, pytest.mark.docker, pytest.mark.slow]
+
+STACK = "debian-bookworm"
+OVMF = "/usr/share/ovmf/OVMF.fd"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def artifacts(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An artefacts root holding the guest built through `snpapp build guest`'s machinery."""
+    require_program("qemu-system-x86_64")
+    if not Path(OVMF).is_file():
+        message = f"{OVMF} is missing (Debian package ovmf)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path_factory.mktemp("campaign-artifacts")
+    build_components(
+        STACK, ["guest"], artifacts_root=root, mirror=TEST_MIRROR, cache_root=root / "cache"
+    )
+    return root
+
+
+def spec_file(
+    directory: Path, *, reps: int = 1, workloads: str = "", timeouts: str = "", attempts: int = 2
+) -> Path:
+    workloads = workloads or '[workloads.sysbench-memory]\ntotal_size = "1G"\n'
+    text = f"""
+[campaign]
+name = "mini"
+label = "local emulated profile — not an SNP measurement"
+emulated = true
+repetitions = {reps}
+seed = 5
+[guest]
+vcpus = 2
+memory_mib = 512
+[timeouts]
+{timeouts or "boot_s = 120"}
+[retry]
+attempts = {attempts}
+backoff_s = 0.1
+backoff_max_s = 0.2
+[[scenarios]]
+name = "baseline"
+kind = "plain"
+baseline = true
+[[scenarios]]
+name = "snp-layout"
+kind = "snp-layout"
+{workloads}
+"""
+    path = directory / "spec.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_campaign(
+    snpapp: SnpappRunner, spec: Path, root: Path, artifacts: Path, *extra: str
+) -> tuple[int, Path | None, str]:
+    code, out, err = snpapp(
+        "campaign",
+        "--spec",
+        str(spec),
+        "--campaigns",
+        str(root),
+        "--artifacts",
+        str(artifacts),
+        *extra,
+    )
+    dirs = sorted(root.iterdir()) if root.is_dir() else []
+    return code, (dirs[-1] if dirs else None), out + err
+
+
+def attempts_of(cdir: Path) -> list[dict[str, object]]:
+    return [r for r in store.read_records(cdir / "attempts.jsonl") if r["record"] == "attempt"]
+
+
+def no_qemu_left(cdir: Path) -> bool:
+    found = subprocess.run(["pgrep", "-f", str(cdir)], capture_output=True, check=False)
+    return found.returncode == 1
+
+
+def test_mini_campaign_into_a_report(snpapp: SnpappRunner, artifacts: Path, tmp_path: Path) -> None:
+    code, cdir, output = run_campaign(
+        snpapp, spec_file(tmp_path, reps=2), tmp_path / "c", artifacts
+    )
+    assert code == 0, output
+    assert cdir is not None
+    frame = load_results(cdir).frame
+    assert len(frame) == 8
+    assert set(frame["status"]) == {"ok"}
+    assert Counter(frame["metric"]) == {"ram_bw_mib_s": 4, "wall_s": 4}
+    assert (frame[frame["metric"] == "ram_bw_mib_s"]["value"] > 100).all()
+    assert set(frame["scenario"]) == {"baseline", "snp-layout"}
+    info = json.loads((cdir / "campaign.json").read_text(encoding="utf-8"))
+    assert info["emulated"] is True
+    assert info["label"] == "local emulated profile — not an SNP measurement"
+    assert (info["baseline"], info["seed"]) == ("baseline", 5)
+    env = json.loads((cdir / "environment.json").read_text(encoding="utf-8"))
+    assert env["qemu"]["version"].startswith("QEMU emulator version")
+    assert len(env["guest"]["manifest_digest"]) == 64
+    assert env["firmware"]["path"] == OVMF
+    assert env["snp"]["usable"] is False
+    assert sorted(p.name for p in (cdir / "logs").iterdir()) == sorted(
+        f"{r['run_id']}.a1.log" for r in attempts_of(cdir)
+    )
+    assert all(r["evidence"] == [] for r in attempts_of(cdir))
+    code, _out, err = snpapp("campaign", "status", str(cdir))
+    assert code == 0
+    assert "state: finished" in err
+    assert "runs: 4/4 committed (ok 4)" in err
+    code, _out, err = snpapp("report", str(cdir), "--out", str(tmp_path / "report"))
+    assert code == 0, err
+    assert (tmp_path / "report" / "report.pdf").stat().st_size > 10_000
+
+
+def test_boot_timeouts_are_retried_recorded_and_the_campaign_goes_on(
+    snpapp: SnpappRunner, artifacts: Path, tmp_path: Path
+) -> None:
+    spec = spec_file(tmp_path, timeouts="boot_s = 2", attempts=2)
+    code, cdir, output = run_campaign(snpapp, spec, tmp_path / "c", artifacts)
+    assert code == 0, output
+    assert cdir is not None
+    attempts = attempts_of(cdir)
+    assert [(a["attempt"], a["status"]) for a in attempts] == [(1, "error"), (2, "error")] * 2
+    assert all(
+        str(a["reason"]).endswith("boot timeout: the workload did not start in time")
+        for a in attempts
+    )
+    assert all(
+        (cdir / str(a["log"])).read_text(encoding="utf-8").startswith("# qemu-system")
+        for a in attempts
+    )
+    frame = load_results(cdir).frame
+    assert list(frame["status"]) == ["failed", "failed"]
+    assert frame["value"].isna().all()
+    assert no_qemu_left(cdir)
+
+
+def test_a_hung_workload_hits_the_guest_watchdog_and_max_failures_stops(
+    snpapp: SnpappRunner, artifacts: Path, tmp_path: Path
+) -> None:
+    spec = spec_file(
+        tmp_path,
+        attempts=1,
+        timeouts="boot_s = 120\nworkload_s = 2",
+        workloads="[workloads.sysbench-cpu]\ntime_s = 60\n",
+    )
+    code, cdir, output = run_campaign(
+        snpapp, spec, tmp_path / "c", artifacts, "--max-failures", "1"
+    )
+    assert code == 14, output
+    assert "campaign aborted: 1 run(s) failed (--max-failures 1)" in output
+    assert cdir is not None
+    (attempt,) = attempts_of(cdir)
+    assert "watchdog: the workload ran past the guest's timeout" in str(attempt["reason"])
+    assert "===SNP-END" in (cdir / str(attempt["log"])).read_text(encoding="utf-8")
+    assert len(load_results(cdir).frame) == 1
+
+
+def test_output_that_cannot_be_parsed_is_recorded_with_its_log(
+    snpapp: SnpappRunner, artifacts: Path, tmp_path: Path
+) -> None:
+    # A memory run of 1 KiB in 1 MiB blocks does no work: "0.00 MiB/sec" is not a measurement.
+    spec = spec_file(
+        tmp_path, attempts=1, workloads='[workloads.sysbench-memory]\ntotal_size = "1K"\n'
+    )
+    code, cdir, output = run_campaign(snpapp, spec, tmp_path / "c", artifacts)
+    assert code == 0, output
+    assert cdir is not None
+    attempts = attempts_of(cdir)
+    assert len(attempts) == 2
+    for attempt in attempts:
+        assert "which is not a measurement" in str(attempt["reason"])
+        log = (cdir / str(attempt["log"])).read_text(encoding="utf-8")
+        assert "0.00 MiB transferred (0.00 MiB/sec)" in log
+    assert list(load_results(cdir).frame["status"]) == ["failed", "failed"]
+
+
+def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
+    snpapp: SnpappRunner, artifacts: Path, tmp_path: Path
+) -> None:
+    spec = spec_file(tmp_path, reps=2)
+    root = tmp_path / "c"
+    argv = [
+        sys.executable,
+        "-m",
+        "snpappliance",
+        "campaign",
+        "--spec",
+        str(spec),
+        "--campaigns",
+        str(root),
+        "--artifacts",
+        str(artifacts),
+    ]
+    with subprocess.Popen(
+        argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) as child:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and child.poll() is None:
+            runs = list(root.glob("*/attempts.jsonl"))
+            if runs and '"record": "run"' in runs[0].read_text(encoding="utf-8"):
+                break
+            time.sleep(0.5)
+        assert child.poll() is None, "the campaign ended before it could be killed"
+        time.sleep(3)  # into the second run's boot
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    (cdir,) = root.iterdir()
+    code, _out, err = snpapp("campaign", "status", str(cdir))
+    assert code == 0
+    assert "state: incomplete" in err
+    code, _out, err = snpapp("campaign", "--resume", str(cdir), "--artifacts", str(artifacts))
+    assert code == 0, err
+    plan = plan_from_json((cdir / "plan.json").read_text(encoding="utf-8"), "plan.json")
+    frame = load_results(cdir).frame
+    assert Counter(frame["run_id"]) == {run.run_id: 2 for run in plan}
+    assert set(frame["status"]) == {"ok"}
+    committed = [
+        r["run_id"] for r in store.read_records(cdir / "attempts.jsonl") if r["record"] == "run"
+    ]
+    assert committed == [run.run_id for run in plan]
