@@ -38,6 +38,8 @@ KEEP_ENV = "SNPAPP_KEEP_CONTAINER"
 #: Docker Engine API version used (Docker 20.10 and later speak it); fixed rather than
 #: negotiated, so an unreachable engine fails in ping() without leaking a socket.
 API_VERSION = "1.41"
+#: How long a build or log stream may stay silent (a kernel's dpkg-deb step can take minutes).
+STREAM_TIMEOUT_S = 6 * 3600
 
 START_HINT = (
     "start the engine: as root `dockerd >/var/log/dockerd.log 2>&1 &` or "
@@ -84,7 +86,7 @@ class Engine:
             _probe_unix_socket(where)
         client: docker.DockerClient | None = None
         try:
-            client = docker.from_env(version=API_VERSION, timeout=300)
+            client = docker.from_env(version=API_VERSION, timeout=STREAM_TIMEOUT_S)
             client.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             if client is not None:
@@ -141,6 +143,12 @@ class Engine:
                 )
                 for chunk in stream:
                     self._build_chunk(chunk, fh, lines, tag, log_file, progress)
+            except requests.exceptions.RequestException as exc:
+                raise DockerError(
+                    f"lost the Docker engine while building image {tag}: {exc}",
+                    detail=f"full log: {log_file}",
+                    hint="check that dockerd is still running (its log tells why it failed)",
+                ) from exc
             except docker.errors.APIError as exc:
                 raise BuildError(
                     f"the Docker engine refused to build image {tag}: {exc.explanation}",
@@ -275,6 +283,30 @@ class Engine:
         progress: Progress | None = None,
     ) -> RunResult:
         """Run ``command`` in a fresh container, streaming its output to ``log_file``."""
+        try:
+            return self._run(image, command, log_file=log_file, mounts=mounts, env=env,
+                             name_prefix=name_prefix, workdir=workdir, user=user,
+                             progress=progress)  # fmt: skip
+        except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            raise DockerError(
+                f"the Docker engine failed while running a container from {image}: {exc}",
+                detail=f"full log: {log_file}",
+                hint="check that dockerd is still running (its log tells why it failed)",
+            ) from exc
+
+    def _run(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        log_file: Path,
+        mounts: Sequence[Mount],
+        env: Mapping[str, str] | None,
+        name_prefix: str,
+        workdir: str,
+        user: str | None,
+        progress: Progress | None,
+    ) -> RunResult:
         last: list[str] = []
         with (
             self.container(
