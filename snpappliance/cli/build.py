@@ -73,7 +73,7 @@ MirrorOpt = Annotated[
         "--mirror",
         metavar="URL",
         help="Debian mirror for the base image and Debian sources "
-        "[default: $SNPAPP_DEBIAN_MIRROR, else the stack's snapshot.debian.org date].",
+        "(default: $SNPAPP_DEBIAN_MIRROR, else the stack's pinned snapshot.debian.org date).",
     ),
 ]
 ArtifactsOpt = Annotated[
