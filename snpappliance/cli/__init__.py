@@ -26,6 +26,7 @@ from snpappliance.cli import campaign as _campaign  # noqa: F401  isort: skip
 from snpappliance.cli import build as _build  # noqa: F401  isort: skip
 from snpappliance.cli import stacks as _stacks  # noqa: F401  isort: skip
 from snpappliance.cli import doctor as _doctor  # noqa: F401  isort: skip
+from snpappliance.cli import deploy as _deploy  # noqa: F401  isort: skip
 
 __all__ = ["app", "main", "run_cli"]
 

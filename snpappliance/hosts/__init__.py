@@ -17,11 +17,12 @@ __all__ = ["Host", "LocalHost", "SshHost", "connect"]
 LOCAL = "local"
 
 
-def connect(name: str, *, ssh_config: Path | None = None) -> Host:
+def connect(name: str, *, ssh_config: Path | None = None, bwlimit_kib: int | None = None) -> Host:
     """The host called ``name``: this machine for ``local``, else an SSH destination.
 
-    ``ssh_config`` (or ``$SNPAPP_SSH_CONFIG``) selects another ssh client config.
+    ``ssh_config`` (or ``$SNPAPP_SSH_CONFIG``) selects another ssh client config;
+    ``bwlimit_kib`` caps uploads and downloads (KiB/s) over SSH.
     """
     if name == LOCAL:
         return LocalHost()
-    return SshHost.connect(name, ssh_config=ssh_config)
+    return SshHost.connect(name, ssh_config=ssh_config, bwlimit_kib=bwlimit_kib)

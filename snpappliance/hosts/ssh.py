@@ -44,10 +44,12 @@ class SshHost:
         sshcmd.ensure_private_dir(Path(sshcmd.control_path(settings)).parent)
 
     @classmethod
-    def connect(cls, destination: str, *, ssh_config: Path | None = None) -> SshHost:
+    def connect(
+        cls, destination: str, *, ssh_config: Path | None = None, bwlimit_kib: int | None = None
+    ) -> SshHost:
         """An :class:`SshHost` for ``destination`` with the chosen client config."""
         config = sshcmd.resolve_config(ssh_config)
-        return cls(SshSettings(destination=destination, config=config))
+        return cls(SshSettings(destination=destination, config=config, bwlimit_kib=bwlimit_kib))
 
     @property
     def name(self) -> str:

@@ -1,0 +1,103 @@
+"""``snpapp deploy``: install a built release on a host over SSH."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from snpappliance.cli.app import app
+from snpappliance.deploy import SystemMode, deploy, rollback
+from snpappliance.deploy.release import DEFAULT_PREFIX
+from snpappliance.stacks import DEFAULT_STACK
+
+HELP = f"""\
+Install the built artefacts of a stack on a host, atomically and verified.
+
+Every file of ARTIFACTS/<stack>/<component>/ is checked against its
+manifest.json here, uploaded with rsync over your ssh (resumable: run the
+command again after an interruption) into a staging directory, verified with
+sha256sum on the host, and renamed to PREFIX/releases/<stack>-<hash>/. QEMU's
+install tarball is unpacked there; OVMF.fd and the SVSM files sit in it as
+built. Then the host kernel .deb is installed with dpkg, selected for the next
+boot only (grub-reboot), `options kvm_amd sev=1 sev_es=1 sev_snp=1` goes to
+/etc/modprobe.d, and PREFIX/current switches to the new release (the old one
+becomes PREFIX/previous). Until that switch, the previous release stays in use.
+
+--reboot then reboots, waits until the host answers with the new kernel, runs
+`snpapp doctor`, and only then makes the kernel the GRUB default.
+--system-steps check validates the system-changing commands (dpkg, modprobe.d,
+GRUB, reboot) without running them.
+
+Examples:
+
+  snpapp deploy --host genoa01 --dry-run        # print every step and command
+
+  snpapp deploy --host genoa01 --reboot         # deploy, boot the kernel, verify
+
+  snpapp deploy --host genoa01 --rollback       # current := previous release
+
+  snpapp deploy --host genoa01 --system-steps check --prefix /tmp/snpapp-try
+
+Defaults: --stack {DEFAULT_STACK}, --artifacts artifacts, --prefix {DEFAULT_PREFIX}.
+"""
+
+
+@app.command("deploy", help=HELP)
+def deploy_cli(
+    host: Annotated[
+        str, typer.Option("--host", "-H", help="SSH destination (an alias from your ssh config).")
+    ],
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to deploy.")] = DEFAULT_STACK,
+    artifacts: Annotated[
+        Path, typer.Option("--artifacts", metavar="DIR", help="Where `snpapp build` put them.")
+    ] = Path("artifacts"),
+    prefix: Annotated[
+        str, typer.Option("--prefix", help="Absolute directory for releases on the host.")
+    ] = DEFAULT_PREFIX,
+    reboot: Annotated[
+        bool, typer.Option("--reboot", help="Boot the deployed kernel and confirm it with doctor.")
+    ] = False,
+    do_rollback: Annotated[
+        bool, typer.Option("--rollback", help="Make the previous release current again.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print every step and command; change nothing.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Deploy to a host that does not fit; replace a damaged release."
+        ),
+    ] = False,
+    system_steps: Annotated[
+        SystemMode,
+        typer.Option(
+            "--system-steps",
+            help="apply: install the kernel and boot settings; check: only validate them.",
+        ),
+    ] = SystemMode.APPLY,
+    reboot_timeout: Annotated[
+        float, typer.Option("--reboot-timeout", help="Seconds to wait for the host to come back.")
+    ] = 900,
+    bwlimit: Annotated[
+        int | None, typer.Option("--bwlimit", metavar="KIB", help="Cap the upload at KiB/s.")
+    ] = None,
+    ssh_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--ssh-config",
+            envvar="SNPAPP_SSH_CONFIG",
+            help="ssh client config to use instead of ~/.ssh/config (ssh -F).",
+        ),
+    ] = None,
+) -> None:
+    if do_rollback:
+        rollback(host=host, prefix=prefix, ssh_config=ssh_config)
+        return
+    deploy(
+        host=host, stack=stack, artifacts_root=artifacts, prefix=prefix, ssh_config=ssh_config,
+        system_mode=system_steps, reboot=reboot, reboot_timeout_s=reboot_timeout,
+        dry_run=dry_run, force=force, bwlimit_kib=bwlimit,
+    )  # fmt: skip

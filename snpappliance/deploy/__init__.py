@@ -1,0 +1,73 @@
+"""``snpapp deploy``: install a built release on a host, atomically and verifiably.
+
+:func:`deploy` reads and verifies the stack's artefacts locally, plans the
+deploy (:func:`~snpappliance.deploy.plan.plan_deploy`, pure), then carries it
+out through the :class:`~snpappliance.hosts.Host` interface. :func:`rollback`
+returns ``current`` to the previous release.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from snpappliance.deploy.artifacts import load_components
+from snpappliance.deploy.execute import DeployOutcome, execute_deploy, execute_rollback
+from snpappliance.deploy.plan import DeployPlan, check_prefix, describe_plan, plan_deploy
+from snpappliance.deploy.reboot import reboot_and_confirm
+from snpappliance.deploy.system import SystemMode
+from snpappliance.hosts import SshHost, connect
+from snpappliance.log import console
+
+__all__ = ["DeployOutcome", "DeployPlan", "SystemMode", "deploy", "rollback"]
+
+
+def _say(message: str) -> None:
+    # Commands must stay copy-pasteable: no markup, no wrapping.
+    console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def deploy(
+    *,
+    host: str,
+    stack: str,
+    artifacts_root: Path,
+    prefix: str,
+    ssh_config: Path | None = None,
+    system_mode: SystemMode = SystemMode.APPLY,
+    reboot: bool = False,
+    reboot_timeout_s: float = 900,
+    dry_run: bool = False,
+    force: bool = False,
+    bwlimit_kib: int | None = None,
+) -> DeployOutcome | None:
+    """Deploy ``stack``'s artefacts to ``host`` (``None`` for a dry run)."""
+    components = load_components(artifacts_root, stack)
+    plan = plan_deploy(host, prefix, stack, components)
+    if dry_run:
+        for line in describe_plan(plan, system_mode=system_mode.value, reboot=reboot):
+            print(line)
+        return None
+    target = connect(host, ssh_config=ssh_config, bwlimit_kib=bwlimit_kib)
+    try:
+        outcome = execute_deploy(target, plan, mode=system_mode, force=force, say=_say)
+        if reboot:
+            reboot_and_confirm(target, plan, mode=system_mode, timeout_s=reboot_timeout_s, say=_say)
+    finally:
+        if isinstance(target, SshHost):
+            target.close()
+    _say(f"deployed {plan.info.name} to {host}:{plan.final}"
+         + (f" (previous: {outcome.previous})" if outcome.previous else ""))  # fmt: skip
+    print(plan.final)
+    return outcome
+
+
+def rollback(*, host: str, prefix: str, ssh_config: Path | None = None) -> tuple[str, str]:
+    """Make the previous release current again on ``host``; return (from, to)."""
+    target = connect(host, ssh_config=ssh_config)
+    try:
+        old, new = execute_rollback(target, check_prefix(prefix))
+    finally:
+        if isinstance(target, SshHost):
+            target.close()
+    _say(f"rolled back {host}: current is {new} again (was {old})")
+    return old, new

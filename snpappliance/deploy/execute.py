@@ -1,0 +1,205 @@
+"""Carry out a :class:`~snpappliance.deploy.plan.DeployPlan` on a host.
+
+Order matters for safety: the release is uploaded into a staging directory with
+a fixed name (so an interrupted upload resumes), verified file by file with
+``sha256sum`` on the host, renamed into place, and only then are the system
+steps run and the ``current`` link switched (atomically: ``ln -sfn`` to a
+temporary name, then ``mv -T``). Until that last rename, the previous release
+stays the current one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from snpappliance.deploy.plan import DeployPlan
+from snpappliance.deploy.release import CURRENT_LINK, PREVIOUS_LINK, SUMS_FILE
+from snpappliance.deploy.system import HOST_PROBE, SystemMode, SystemStep, host_fit_problems
+from snpappliance.doctor.facts import parse_key_values
+from snpappliance.errors import DeployError
+from snpappliance.hosts.base import Host
+from snpappliance.log import step
+
+Say = Callable[[str], None]
+
+VERIFY = 'cd "$1" && sha256sum --check --strict --quiet SHA256SUMS 2>&1'
+WRITE = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
+UNPACK = (
+    'cd "$1" && rm -rf -- "$3" && mkdir -p -- "$3" && tar -C "$3" -xJf "$2" '
+    '&& find "$3" -type f -exec sha256sum -- {} + >> SHA256SUMS'
+)
+#: $1 prefix, $2 new target (relative to the prefix). previous := old current.
+SWITCH = (
+    'cd "$1" && old=$(readlink current 2>/dev/null || true); '
+    'if [ -n "$old" ] && [ "$old" != "$2" ]; then '
+    'ln -sfn -- "$old" .previous.tmp && mv -T -- .previous.tmp previous; fi; '
+    'ln -sfn -- "$2" .current.tmp && mv -T -- .current.tmp current && echo "${old:-none}"'
+)
+#: $1 prefix: swap current and previous.
+ROLLBACK = (
+    'cd "$1" && cur=$(readlink current) && prev=$(readlink previous) || exit 3; '
+    '[ -d "$prev" ] || { echo "$prev is gone" >&2; exit 4; }; '
+    'ln -sfn -- "$prev" .current.tmp && mv -T -- .current.tmp current && '
+    'ln -sfn -- "$cur" .previous.tmp && mv -T -- .previous.tmp previous && echo "$cur $prev"'
+)
+
+
+@dataclass(frozen=True)
+class SystemResult:
+    step: SystemStep
+    ok: bool
+    message: str
+
+
+@dataclass
+class DeployOutcome:
+    """What a deploy did (reported to the user and returned to callers)."""
+
+    release: str
+    path: str
+    reused: bool = False
+    previous: str | None = None
+    system: list[SystemResult] = field(default_factory=list)
+
+
+def probe_host(host: Host, *, force: bool, say: Say) -> dict[str, str]:
+    """Refuse a host whose architecture or OS does not fit (unless ``force``)."""
+    probe = parse_key_values(host.run(["sh", "-c", HOST_PROBE]).stdout)
+    problems = host_fit_problems(probe)
+    if problems and not force:
+        raise DeployError(
+            f"{host.name} does not fit a snpapp release: {'; '.join(problems)}",
+            hint="snpapp deploys x86_64 Debian/Ubuntu hosts; pass --force to deploy anyway",
+        )
+    for problem in problems:
+        say(f"warning: {problem} (continuing because of --force)")
+    return probe
+
+
+def failed_paths(output: str) -> list[str]:
+    """Files ``sha256sum --check`` reported as failed or missing."""
+    failed = []
+    for line in output.splitlines():
+        if line.endswith((": FAILED", ": FAILED open or read")):
+            failed.append(line.rsplit(": FAILED", 1)[0])
+    return failed
+
+
+def verify_remote(host: Host, directory: str) -> list[str]:
+    result = host.run(["sh", "-c", VERIFY, "snpapp-verify", directory], check=False)
+    if result.ok:
+        return []
+    return failed_paths(result.stdout) or [result.stdout.strip() or f"{SUMS_FILE} unreadable"]
+
+
+def _upload(host: Host, plan: DeployPlan, components: set[str] | None = None) -> None:
+    host.run(["mkdir", "-p", "--", plan.staging])
+    for up in plan.uploads:
+        if components is None or up.component in components:
+            with step(f"upload {up.component}"):
+                host.put(Path(up.source), up.target)
+    for meta in plan.metadata:
+        target = f"{plan.staging}/{meta.path}"
+        host.run(["sh", "-c", WRITE, "snpapp-write", target], input=meta.content)
+
+
+def _verify_staging(host: Host, plan: DeployPlan, say: Say) -> None:
+    with step(f"verify every SHA-256 on {host.name}"):
+        bad = verify_remote(host, plan.staging)
+        if bad:
+            say(f"{len(bad)} file(s) differ on the host; uploading them again")
+            host.run(["sh", "-c", 'cd "$1" && shift && rm -f -- "$@"', "snpapp-rm",
+                      plan.staging, *bad])  # fmt: skip
+            _upload(host, plan, {path.split("/", 1)[0] for path in bad})
+            bad = verify_remote(host, plan.staging)
+        if bad:
+            raise DeployError(
+                f"the upload to {host.name} is corrupt: {len(bad)} file(s) do not match",
+                detail="\n".join(bad[:10]),
+                hint="check the host's disk and memory; the current release was not changed",
+            )
+
+
+def _stage(host: Host, plan: DeployPlan, say: Say) -> None:
+    _upload(host, plan)
+    _verify_staging(host, plan, say)
+    for unpack in plan.unpacks:
+        with step(f"unpack {unpack.tarball}"):
+            host.run(["sh", "-c", UNPACK, "snpapp-unpack", plan.staging, unpack.tarball,
+                      unpack.into])  # fmt: skip
+    host.run(["mv", "-T", "--", plan.staging, plan.final])
+
+
+def _existing_release(host: Host, plan: DeployPlan, *, force: bool, say: Say) -> bool:
+    """True when the same release is already on the host and intact."""
+    if not host.run(["test", "-d", plan.final], check=False).ok:
+        return False
+    bad = verify_remote(host, plan.final)
+    if not bad:
+        say(f"release {plan.info.name} is already on {host.name} and verified")
+        return True
+    if not force:
+        raise DeployError(
+            f"{plan.final} exists on {host.name} but {len(bad)} file(s) do not match",
+            detail="\n".join(bad[:10]),
+            hint="deploy again with --force to replace it",
+        )
+    host.run(["rm", "-rf", "--", plan.final])
+    return False
+
+
+def run_system_steps(
+    host: Host, steps: tuple[SystemStep, ...], mode: SystemMode, say: Say
+) -> list[SystemResult]:
+    """Apply the system steps, or in check mode validate each without changing anything."""
+    results = []
+    for sys_step in steps:
+        if mode is SystemMode.APPLY:
+            with step(sys_step.title):
+                host.run(list(sys_step.argv), timeout=1800)
+            results.append(SystemResult(sys_step, True, "applied"))
+            continue
+        check = host.run(list(sys_step.check_argv), check=False, timeout=300)
+        message = "ok" if check.ok else f"would fail: {(check.stderr or check.stdout).strip()}"
+        say(f"[check] {sys_step.title}\n    would run: {sys_step.command}\n    check: {message}")
+        results.append(SystemResult(sys_step, check.ok, message))
+    return results
+
+
+def switch_current(host: Host, prefix: str, target: str) -> str | None:
+    """Point ``current`` at ``target`` (``previous`` at the old one); return the old target."""
+    old = host.run(["sh", "-c", SWITCH, "snpapp-switch", prefix, target]).stdout.strip()
+    return None if old in ("", "none") else old
+
+
+def execute_deploy(
+    host: Host, plan: DeployPlan, *, mode: SystemMode, force: bool, say: Say
+) -> DeployOutcome:
+    """Upload, verify, publish, run the system steps and switch ``current``."""
+    outcome = DeployOutcome(release=plan.info.name, path=plan.final)
+    with step(f"check that {host.name} fits"):
+        probe_host(host, force=force, say=say)
+    outcome.reused = _existing_release(host, plan, force=force, say=say)
+    if not outcome.reused:
+        _stage(host, plan, say)
+    outcome.system = run_system_steps(host, plan.system, mode, say)
+    with step(f"switch {plan.prefix}/{CURRENT_LINK} to {plan.info.name}"):
+        outcome.previous = switch_current(host, plan.prefix, plan.link_target)
+    return outcome
+
+
+def execute_rollback(host: Host, prefix: str) -> tuple[str, str]:
+    """Swap ``current`` and ``previous``; return (from, to) link targets."""
+    result = host.run(["sh", "-c", ROLLBACK, "snpapp-rollback", prefix], check=False)
+    if not result.ok:
+        raise DeployError(
+            f"cannot roll back on {host.name}: no {PREVIOUS_LINK} release under {prefix}"
+            if result.returncode == 3
+            else f"rollback on {host.name} failed: {result.stderr.strip()}",
+            hint="`snpapp deploy` keeps the release it replaces as the previous one; "
+            "a first deploy has nothing to return to",
+        )
+    old, new = result.stdout.split()
+    return old, new

@@ -1,0 +1,110 @@
+"""``deploy --reboot``: boot the deployed kernel once, confirm it works, then keep it.
+
+The kernel was selected with ``grub-reboot`` (next boot only), so if the new
+kernel does not come up, a power cycle returns to the old default. Only after
+the host answers over SSH with the deployed ``uname -r`` and doctor passes does
+``grub-set-default`` make the new kernel permanent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from snpappliance.deploy.execute import Say
+from snpappliance.deploy.plan import DeployPlan
+from snpappliance.deploy.system import REBOOT, SystemMode, make_default_step
+from snpappliance.doctor import run_doctor
+from snpappliance.errors import AuthenticationError, DeployError, HostError
+from snpappliance.hosts.base import Host
+
+BOOT_ID = "/proc/sys/kernel/random/boot_id"
+
+
+def boot_id(host: Host) -> str:
+    return host.run(["cat", BOOT_ID], timeout=30).stdout.strip()
+
+
+def wait_for_boot(
+    host: Host,
+    *,
+    old_boot_id: str,
+    kernel: str,
+    timeout_s: float,
+    poll_s: float,
+    say: Say,
+) -> None:
+    """Wait until ``host`` answers from a new boot, then check it runs ``kernel``."""
+    start = time.monotonic()
+    while True:
+        elapsed = time.monotonic() - start
+        if elapsed > timeout_s:
+            raise DeployError(
+                f"{host.name} did not come back within {timeout_s:.0f} s after the reboot",
+                hint=rollback_hint(host.name),
+            )
+        try:
+            answer = host.run(["sh", "-c", f"cat {BOOT_ID}; uname -r"], timeout=30).stdout.split()
+        except AuthenticationError:
+            raise
+        except HostError:
+            say(
+                f"waiting for {host.name} to answer over SSH ({elapsed:.0f} s of {timeout_s:.0f} s)"
+            )
+            time.sleep(poll_s)
+            continue
+        if answer and answer[0] != old_boot_id:
+            running = answer[1] if len(answer) > 1 else "unknown"
+            if running != kernel:
+                raise DeployError(
+                    f"{host.name} came back with kernel {running}, not the deployed {kernel}",
+                    hint="the new kernel did not boot (GRUB fell back to the default); check "
+                    "the host's console. " + rollback_hint(host.name),
+                )
+            return
+        say(f"{host.name} has not gone down yet ({elapsed:.0f} s)")
+        time.sleep(poll_s)
+
+
+def rollback_hint(host: str) -> str:
+    return (
+        f"the old kernel is still the GRUB default, so a plain reboot returns to it; "
+        f"`snpapp deploy --rollback --host {host}` switches back to the previous release"
+    )
+
+
+def reboot_and_confirm(
+    host: Host, plan: DeployPlan, *, mode: SystemMode, timeout_s: float, say: Say
+) -> None:
+    """Reboot into the deployed kernel, wait, run doctor, then make the kernel the default."""
+    kernel = plan.info.kernel_release
+    if kernel is None:
+        raise DeployError(
+            "--reboot needs a host kernel in the release, and this one has none",
+            hint="build the kernel (`snpapp build kernel`) or deploy without --reboot",
+        )
+    default = make_default_step(kernel)
+    if mode is SystemMode.CHECK:
+        check = host.run(list(REBOOT.check_argv), check=False)
+        say(f"[check] {REBOOT.title}\n    would run: {REBOOT.command} "
+            f"({'ok' if check.ok else 'would fail: systemctl missing'})\n"
+            f"    then wait up to {timeout_s:.0f} s for uname -r = {kernel}, run doctor and "
+            f"run: {default.command}")  # fmt: skip
+        return
+    before = boot_id(host)
+    say(f"rebooting {host.name} into {kernel}")
+    # The connection may drop while the host shuts down.
+    with contextlib.suppress(HostError):
+        host.run(list(REBOOT.argv), check=False, timeout=60)
+    wait_for_boot(host, old_boot_id=before, kernel=kernel, timeout_s=timeout_s, poll_s=10, say=say)
+    report = run_doctor(host, prefix=plan.prefix)
+    if not report.ok:
+        failed = ", ".join(c.id for c in report.blocking)
+        raise DeployError(
+            f"{host.name} runs {kernel} but the SEV-SNP preflight fails ({failed}); "
+            "the kernel was not made the default",
+            detail="\n".join(f"{c.title}: {c.evidence}" for c in report.blocking),
+            hint=f"see `snpapp doctor --host {host.name}`; " + rollback_hint(host.name),
+        )
+    host.run(list(default.argv))
+    say(f"{kernel} passed doctor and is now the default kernel of {host.name}")

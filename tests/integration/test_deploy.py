@@ -1,0 +1,246 @@
+"""``snpapp deploy`` against the real loopback sshd, into a temporary prefix.
+
+System-changing steps run with ``--system-steps check`` so this machine's boot
+configuration is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from snpappliance import proc
+from snpappliance.deploy.artifacts import load_components
+from snpappliance.deploy.plan import plan_deploy
+from snpappliance.doctor import Status, run_doctor
+from snpappliance.fsutil import sha256_file
+from tests.conftest import SnpappRunner, require_program
+from tests.integration import sshd
+from tests.integration.deploy_fixtures import (
+    KERNEL_DEB,
+    KERNEL_RELEASE,
+    STACK,
+    build_guest,
+    build_stack,
+    rebuild_svsm,
+)
+from tests.integration.sshd import SshServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.ssh]
+
+ssh_server = sshd.ssh_server
+REPO = Path(__file__).parents[2]
+
+
+def _deploy_args(server: SshServer, artifacts: Path, prefix: Path, *extra: str) -> list[str]:
+    return [
+        "deploy", "--host", "genoa01", "--ssh-config", str(server.client_config),
+        "--stack", STACK, "--artifacts", str(artifacts), "--prefix", str(prefix),
+        "--system-steps", "check", *extra,
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    require_program("dpkg-deb")
+    return build_stack(tmp_path / "artifacts")
+
+
+def _link(path: Path) -> str:
+    return str(path.readlink())
+
+
+def _release_name(artifacts: Path, prefix: Path) -> str:
+    return plan_deploy("genoa01", str(prefix), STACK, load_components(artifacts, STACK)).info.name
+
+
+def test_deploy_into_a_temporary_prefix(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    prefix = tmp_path / "opt snpapp"
+    code, out, err = snpapp(*_deploy_args(ssh_server, artifacts, prefix))
+    assert code == 0, err
+    name = _release_name(artifacts, prefix)
+    release = prefix / "releases" / name
+    assert out.strip() == str(release)
+    assert _link(prefix / "current") == f"releases/{name}"
+    assert not (prefix / "previous").exists()
+    # Every artefact arrived intact, and the release verifies on its own.
+    for component in ("kernel", "qemu", "ovmf", "svsm", "guest"):
+        for local in (artifacts / STACK / component).iterdir():
+            assert sha256_file(release / component / local.name) == sha256_file(local)
+    assert proc.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=release).ok
+    qemu = release / "qemu/root/usr/local/bin/qemu-system-x86_64"
+    assert os.access(qemu, os.X_OK)
+    assert "qemu/root/usr/local/bin/qemu-system-x86_64" in (release / "SHA256SUMS").read_text()
+    assert (
+        (release / "system/snpapp-kvm_amd.conf")
+        .read_text()
+        .endswith("options kvm_amd sev=1 sev_es=1 sev_snp=1\n")
+    )
+    # The system steps were only checked: the commands are shown, nothing was installed.
+    assert f"would run: dpkg -i -- '{release}/kernel/{KERNEL_DEB}'" in err
+    assert "install the host kernel package(s)" in err
+    assert "check: ok" in err  # dpkg-deb validated the package
+    assert not Path("/etc/modprobe.d/snpapp-kvm_amd.conf").exists()
+    assert not Path(f"/boot/snpapp-test-{KERNEL_RELEASE}").exists()
+    # doctor sees the release: verified and complete, but its kernel is not running here.
+    report = run_doctor(ssh_server.host(), prefix=str(prefix))
+    assert report.check("release").status is Status.PASS
+    assert report.check("release_parts").status is Status.PASS
+    assert report.check("running_kernel").status is Status.FAIL
+    assert KERNEL_RELEASE in report.check("running_kernel").evidence
+
+
+def test_redeploy_reuses_and_rollback_returns(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    prefix = tmp_path / "prefix"
+    assert snpapp(*_deploy_args(ssh_server, artifacts, prefix))[0] == 0
+    first = _release_name(artifacts, prefix)
+    code, _, err = snpapp(*_deploy_args(ssh_server, artifacts, prefix))
+    assert code == 0
+    assert "already on genoa01 and verified" in err
+    assert not (prefix / "previous").exists()
+
+    rebuild_svsm(artifacts, b"svsm v2\n")
+    second = _release_name(artifacts, prefix)
+    assert second != first
+    assert snpapp(*_deploy_args(ssh_server, artifacts, prefix))[0] == 0
+    assert _link(prefix / "current") == f"releases/{second}"
+    assert _link(prefix / "previous") == f"releases/{first}"
+
+    base = ["deploy", "--host", "genoa01", "--ssh-config", str(ssh_server.client_config)]
+    code, _, err = snpapp(*base, "--prefix", str(prefix), "--rollback")
+    assert code == 0, err
+    assert _link(prefix / "current") == f"releases/{first}"
+    assert _link(prefix / "previous") == f"releases/{second}"
+
+
+def test_rollback_without_a_previous_release_is_refused(
+    ssh_server: SshServer, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    code, _, err = snpapp(
+        "deploy", "--host", "genoa01", "--ssh-config", str(ssh_server.client_config),
+        "--prefix", str(tmp_path / "empty"), "--rollback",
+    )  # fmt: skip
+    assert code == 13
+    assert "no previous release" in err
+
+
+def test_corrupted_artefact_is_refused_before_upload(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    ovmf = artifacts / STACK / "ovmf" / "OVMF.fd"
+    data = bytearray(ovmf.read_bytes())
+    data[100] ^= 0xFF
+    ovmf.write_bytes(bytes(data))
+    prefix = tmp_path / "prefix"
+    code, _, err = snpapp(*_deploy_args(ssh_server, artifacts, prefix))
+    assert code == 13
+    assert "refusing to deploy" in err
+    assert "OVMF.fd: SHA-256 mismatch" in err
+    assert not prefix.exists()
+    assert ssh_server.connections() == 0
+
+
+def test_damaged_file_on_the_host_is_detected_and_sent_again(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    prefix = tmp_path / "prefix"
+    plan = plan_deploy("genoa01", str(prefix), STACK, load_components(artifacts, STACK))
+    # A leftover staging copy whose file has the right size and time but wrong bytes:
+    # rsync's quick check would keep it, the SHA-256 verification must not.
+    staged = Path(plan.staging) / "svsm"
+    staged.mkdir(parents=True)
+    local = artifacts / STACK / "svsm" / "coconut-qemu.igvm"
+    damaged = staged / local.name
+    damaged.write_bytes(local.read_bytes().upper())
+    stat = local.stat()
+    os.utime(damaged, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    code, _, err = snpapp(*_deploy_args(ssh_server, artifacts, prefix))
+    assert code == 0, err
+    assert "1 file(s) differ on the host; uploading them again" in err
+    assert (Path(plan.final) / "svsm" / local.name).read_bytes() == local.read_bytes()
+
+
+def test_interrupted_upload_keeps_the_previous_release_then_resumes(
+    ssh_server: SshServer, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    require_program("dpkg-deb")
+    artifacts = build_stack(tmp_path / "artifacts", guest_size=4 * 1024 * 1024)
+    prefix = tmp_path / "prefix"
+    assert snpapp(*_deploy_args(ssh_server, artifacts, prefix))[0] == 0
+    first = _link(prefix / "current")
+
+    (artifacts / STACK / "guest").rename(tmp_path / "old-guest")
+    build_guest(artifacts / STACK / "guest", 4 * 1024 * 1024)
+    plan = plan_deploy("genoa01", str(prefix), STACK, load_components(artifacts, STACK))
+    partial = Path(plan.staging) / "guest" / ".snpapp-partial"
+    argv = [sys.executable, "-m", "snpappliance",
+            *_deploy_args(ssh_server, artifacts, prefix, "--bwlimit", "512")]  # fmt: skip
+    with proc.spawn(argv, cwd=REPO, stdout=subprocess.DEVNULL) as child:
+        deadline = time.monotonic() + 60
+        target = Path(plan.staging) / "guest" / "initramfs.cpio.xz"
+        while not _has_partial_data(Path(plan.staging) / "guest") and child.poll() is None:
+            assert time.monotonic() < deadline, "the upload never started"
+            time.sleep(0.1)
+        child.send_signal(signal.SIGINT)  # Ctrl-C in the middle of the transfer
+        assert child.wait(timeout=30) == 130
+    assert not target.exists() or target.stat().st_size < 4 * 1024 * 1024
+    assert partial.exists() or target.exists()
+    # The interrupted deploy left the previous release in place and working.
+    assert _link(prefix / "current") == first
+    assert not Path(plan.final).exists()
+
+    code, _, err = snpapp(*_deploy_args(ssh_server, artifacts, prefix))
+    assert code == 0, err
+    assert _link(prefix / "current") == f"releases/{plan.info.name}"
+    assert _link(prefix / "previous") == first
+    assert proc.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=plan.final).ok
+
+
+def _has_partial_data(directory: Path) -> bool:
+    """True once rsync has written part of a file below ``directory``."""
+    if not directory.is_dir():
+        return False
+    return any(p.is_file() and p.stat().st_size > 0 for p in directory.rglob("*"))
+
+
+def test_dry_run_prints_every_step_and_connects_nowhere(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    prefix = tmp_path / "prefix"
+    code, out, _ = snpapp(
+        "deploy", "--host", "genoa01", "--ssh-config", str(ssh_server.client_config),
+        "--stack", STACK, "--artifacts", str(artifacts), "--prefix", str(prefix),
+        "--dry-run", "--reboot",
+    )  # fmt: skip
+    assert code == 0
+    name = _release_name(artifacts, prefix)
+    assert f"deploy release {name} to genoa01:{prefix}/releases/{name}" in out
+    for component in ("kernel", "qemu", "ovmf", "svsm", "guest"):
+        assert f"rsync --archive --partial {artifacts / STACK / component}/" in out
+    assert "sha256sum --check --strict SHA256SUMS" in out
+    assert f"[apply] install the host kernel package(s) {KERNEL_DEB}: ssh genoa01 dpkg -i --" in out
+    assert "enable SEV-SNP in kvm_amd (/etc/modprobe.d/snpapp-kvm_amd.conf)" in out
+    assert "grub-reboot" in out
+    assert f"wait for uname -r = {KERNEL_RELEASE}" in out
+    assert ssh_server.connections() == 0
+    assert not prefix.exists()
+
+
+def test_reboot_in_check_mode_shows_the_commands(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    code, _, err = snpapp(*_deploy_args(ssh_server, artifacts, tmp_path / "p", "--reboot"))
+    assert code == 0, err
+    assert "would run: systemctl reboot" in err
+    assert f"wait up to 900 s for uname -r = {KERNEL_RELEASE}" in err
+    assert "grub-set-default" in err

@@ -1,0 +1,160 @@
+"""The deploy plan, the system steps and the host-fit rules (pure functions)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+
+from snpappliance.deploy.artifacts import LocalComponent, load_components, safe_relative_path
+from snpappliance.deploy.execute import failed_paths
+from snpappliance.deploy.plan import describe_plan, describe_release, plan_deploy, release_name
+from snpappliance.deploy.release import ReleaseInfo
+from snpappliance.deploy.system import host_fit_problems, system_steps
+from snpappliance.errors import ConfigError, DeployError, UsageError
+from snpappliance.manifest import Manifest, describe_files
+
+DEB = "linux-image-6.12.0-snp-host-0a1b2c3d_6.12.0-1_amd64.deb"
+
+
+def _component(root: Path, name: str, files: dict[str, bytes]) -> LocalComponent:
+    directory = root / "st" / name
+    for rel, data in files.items():
+        (directory / rel).parent.mkdir(parents=True, exist_ok=True)
+        (directory / rel).write_bytes(data)
+    manifest = Manifest(stack="st", component=name, files=describe_files(directory))
+    manifest.save(directory)
+    return LocalComponent(name, directory, manifest)
+
+
+@pytest.fixture
+def components(tmp_path: Path) -> list[LocalComponent]:
+    return [
+        _component(tmp_path, "kernel", {DEB: b"deb", "linux-image-6.12.0-snp-host-0a1b2c3d-dbg_"
+                                        "6.12.0-1_amd64.deb": b"dbg", "config": b"CONFIG"}),
+        _component(tmp_path, "qemu", {"qemu-x86_64-softmmu.tar.xz": b"xz"}),
+        _component(tmp_path, "ovmf", {"OVMF.fd": b"fd", "OVMF_CODE.fd": b"code"}),
+        _component(tmp_path, "svsm", {"coconut-qemu.igvm": b"igvm", "svsm.bin": b"bin"}),
+    ]  # fmt: skip
+
+
+def test_roles_are_found_by_name(components: list[LocalComponent]) -> None:
+    info = describe_release("st", components)
+    assert info.kernel_release == "6.12.0-snp-host-0a1b2c3d"
+    assert info.kernel_packages == (f"kernel/{DEB}",)
+    assert info.qemu == "qemu/root/usr/local/bin/qemu-system-x86_64"
+    assert info.ovmf == "ovmf/OVMF.fd"
+    assert info.svsm == ("svsm/coconut-qemu.igvm", "svsm/svsm.bin")
+    assert ReleaseInfo.from_json(info.to_json()) == info
+
+
+def test_release_name_follows_the_manifests(
+    components: list[LocalComponent], tmp_path: Path
+) -> None:
+    name = release_name("st", components)
+    assert name.startswith("st-")
+    assert len(name) == len("st-") + 12
+    assert release_name("st", list(reversed(components))) == name
+    changed = _component(tmp_path / "v2", "svsm", {"coconut-qemu.igvm": b"other"})
+    assert release_name("st", [*components[:3], changed]) != name
+
+
+def test_plan_paths_sums_and_unpack(components: list[LocalComponent]) -> None:
+    plan = plan_deploy("genoa01", "/opt/snpapp/", "st", components)
+    name = plan.info.name
+    assert plan.final == f"/opt/snpapp/releases/{name}"
+    assert plan.staging == f"/opt/snpapp/releases/.staging-{name}"
+    assert plan.link_target == f"releases/{name}"
+    sums = next(m for m in plan.metadata if m.path == "SHA256SUMS").content
+    listed = [line.split("  ", 1)[1] for line in sums.splitlines()]
+    assert f"kernel/{DEB}" in listed
+    assert "ovmf/manifest.json" in listed
+    assert "release.json" in listed
+    assert "system/snpapp-kvm_amd.conf" in listed
+    assert listed == sorted(listed)
+    assert [(u.tarball, u.into) for u in plan.unpacks] == [
+        ("qemu/qemu-x86_64-softmmu.tar.xz", "qemu/root")
+    ]
+
+
+def test_system_steps_and_their_check_twins() -> None:
+    steps = system_steps("/opt/r", (f"kernel/{DEB}",), "6.12.0-snp-host-0a1b2c3d")
+    assert [s.argv[:2] for s in steps] == [("dpkg", "-i"), ("install", "-D"), ("sh", "-c")]
+    assert steps[0].argv[-1] == f"/opt/r/kernel/{DEB}"
+    assert "dpkg-deb --info" in steps[0].check_argv[2]
+    assert steps[1].argv[-1] == "/etc/modprobe.d/snpapp-kvm_amd.conf"
+    assert steps[2].argv[-2:] == ("reboot", "6.12.0-snp-host-0a1b2c3d")
+    assert "grub-reboot" in steps[2].argv[2]
+    # Without a kernel there is nothing to install or boot.
+    assert [s.argv[0] for s in system_steps("/opt/r", (), None)] == ["install"]
+
+
+def test_dry_run_lists_commands_in_order(components: list[LocalComponent]) -> None:
+    plan = plan_deploy("genoa01", "/opt/snpapp", "st", components)
+    lines = describe_plan(plan, system_mode="check", reboot=True)
+    text = "\n".join(lines)
+    assert text.index("rsync") < text.index("sha256sum") < text.index("mv -T")
+    assert text.index("mv -T") < text.index("[check]") < text.index("ln -sfn")
+    assert "dpkg-deb --info" in text
+    assert lines[-1].startswith("  [check] reboot")
+
+
+@pytest.mark.parametrize("prefix", ["relative/dir", "/opt/../etc", "/opt/snp\napp"])
+def test_prefix_must_be_absolute(components: list[LocalComponent], prefix: str) -> None:
+    with pytest.raises(UsageError):
+        plan_deploy("genoa01", prefix, "st", components)
+
+
+def test_hostile_names_are_refused(components: list[LocalComponent]) -> None:
+    with pytest.raises(ConfigError):
+        plan_deploy("genoa01", "/opt/snpapp", "st; rm -rf /", components)
+
+
+@pytest.mark.parametrize(
+    ("path", "ok"),
+    [("OVMF.fd", True), ("bin/qemu", True), ("../etc/passwd", False), ("/etc/passwd", False),
+     ("a\nb", False), ("a\\b", False), ("", False)],
+)  # fmt: skip
+def test_safe_relative_paths(path: str, ok: bool) -> None:
+    assert safe_relative_path(path) is ok
+
+
+def test_artefacts_that_differ_from_their_manifest_are_refused(
+    components: list[LocalComponent], tmp_path: Path
+) -> None:
+    assert len(load_components(tmp_path, "st")) == 4
+    (tmp_path / "st" / "ovmf" / "OVMF.fd").write_bytes(b"FD")
+    with pytest.raises(DeployError) as caught:
+        load_components(tmp_path, "st")
+    assert "refusing to deploy" in caught.value.message
+    assert caught.value.detail == "OVMF.fd: SHA-256 mismatch"
+    with pytest.raises(DeployError):
+        load_components(tmp_path, "missing-stack")
+
+
+@pytest.mark.parametrize(
+    ("probe", "problems"),
+    [
+        ({"arch": "x86_64", "id": "ubuntu", "id_like": "debian", "dpkg": "yes"}, 0),
+        ({"arch": "x86_64", "id": "debian", "id_like": "", "dpkg": "yes"}, 0),
+        ({"arch": "aarch64", "id": "ubuntu", "id_like": "debian", "dpkg": "yes"}, 1),
+        ({"arch": "x86_64", "id": "fedora", "id_like": "", "dpkg": "no", "pretty": "Fedora"}, 2),
+    ],
+)
+def test_host_fit(probe: dict[str, str], problems: int) -> None:
+    assert len(host_fit_problems(probe)) == problems
+
+
+def test_sha256sum_failures_are_parsed() -> None:
+    out = (
+        "sha256sum: svsm/x.igvm: No such file or directory\n"
+        "svsm/x.igvm: FAILED open or read\nqemu/a b.tar.xz: FAILED\n"
+        "sha256sum: WARNING: 1 listed file could not be read\n"
+    )
+    assert failed_paths(out) == ["svsm/x.igvm", "qemu/a b.tar.xz"]
+
+
+def test_grub_script_quotes_the_kernel_release() -> None:
+    steps = system_steps("/opt/r", (f"kernel/{DEB}",), "6.12'; reboot; '")
+    assert shlex.split(steps[2].command)[-1] == "6.12'; reboot; '"
