@@ -38,10 +38,11 @@ sev-snp-guest object), 5 repetitions, about 5 minutes on 2 cores. It is a
 local emulated profile, labelled everywhere as not an SNP measurement.
 The `genoa` profile is SNP off vs on on an EPYC host (20 repetitions).
 
-Everything goes to campaigns/<id>/: campaign.toml (frozen spec), campaign.json,
-environment.json, plan.json, attempts.jsonl, logs/<run>.a<attempt>.log and
-results.csv, fsynced after every run. A killed campaign loses at most the run
-in flight; --resume DIR runs only the missing runs. Ctrl-C stops cleanly.
+Everything goes to campaigns/<id>/: campaign.toml (the frozen spec),
+campaign.json, environment.json, plan.json, attempts.jsonl,
+logs/<run>.a<attempt>.log and results.csv, fsynced after every run. A killed
+campaign loses at most the run in flight; --resume DIR runs only the missing
+runs. Ctrl-C stops cleanly and prints how to resume.
 
 Examples:
 
@@ -72,7 +73,7 @@ def campaign_command(
         typer.Option(
             "--profile",
             "-p",
-            help=f"Built-in profile ({', '.join(profile_names())}) [default: {DEFAULT_PROFILE}]",
+            help=f"Built-in profile ({', '.join(profile_names())}) \\[default: {DEFAULT_PROFILE}]",
             show_default=False,
         ),
     ] = None,
@@ -92,14 +93,14 @@ def campaign_command(
             "--reps",
             "-n",
             min=1,
-            help="Repetitions per scenario and workload [default: the spec's]",
+            help="Repetitions per scenario and workload \\[default: the spec's]",
             show_default=False,
         ),
     ] = None,
     host: Annotated[
         str | None,
         typer.Option(
-            "--host", help="`local` or an SSH host [default: the spec's]", show_default=False
+            "--host", help="`local` or an SSH host \\[default: the spec's]", show_default=False
         ),
     ] = None,
     max_failures: Annotated[
@@ -107,7 +108,7 @@ def campaign_command(
         typer.Option(
             "--max-failures",
             min=1,
-            help="Abort once this many runs failed every attempt [default: never]",
+            help="Abort once this many runs failed every attempt \\[default: never]",
             show_default=False,
         ),
     ] = None,
@@ -116,7 +117,7 @@ def campaign_command(
         typer.Option(
             "--seed",
             min=0,
-            help="Seed of the interleaved order [default: random]",
+            help="Seed of the interleaved order \\[default: random]",
             show_default=False,
         ),
     ] = None,
@@ -163,7 +164,7 @@ def status_command(
     directory: Annotated[
         Path | None,
         typer.Argument(
-            help="Campaign directory [default: the latest under --campaigns]",
+            help="Campaign directory \\[default: the latest under --campaigns]",
             show_default=False,
             file_okay=False,
         ),
@@ -184,7 +185,7 @@ def init_command(
     file: Annotated[
         Path | None,
         typer.Argument(
-            help="Where to write the spec [default: print it]", show_default=False, dir_okay=False
+            help="Where to write the spec \\[default: print it]", show_default=False, dir_okay=False
         ),
     ] = None,
     profile: Annotated[

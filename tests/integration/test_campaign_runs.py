@@ -97,7 +97,7 @@ def run_campaign(
         *extra,
     )
     dirs = sorted(root.iterdir()) if root.is_dir() else []
-    return code, (dirs[-1] if dirs else None), out + err
+    return code, (dirs[-1] if dirs else None), " ".join((out + err).split())
 
 
 def attempts_of(cdir: Path) -> list[dict[str, object]]:
