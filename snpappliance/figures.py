@@ -212,6 +212,7 @@ def qq_plot(data: pd.DataFrame, metric: str, palette: Palette) -> Drawn:
     rows = data[data["metric"] == metric]
     scenarios = palette.present(rows["scenario"])
     notes: list[str] = []
+    thinned: list[str] = []
     with matplotlib.rc_context(_RC):
         cols = min(4, len(scenarios))
         fig = _figure(2.3 * math.ceil(len(scenarios) / cols) + 0.4)
@@ -229,16 +230,18 @@ def qq_plot(data: pd.DataFrame, metric: str, palette: Palette) -> Drawn:
                 ax.plot(osm, slope * osm + intercept, color="0.3", linewidth=1)
                 ax.text(0.03, 0.95, f"r = {r:.3f}", transform=ax.transAxes, va="top")
             if len(values) > QQ_POINTS:
-                notes.append(
-                    f"{scenario} in {metric}: {QQ_POINTS} of {len(values)} order statistics "
-                    f"drawn (evenly spaced, the {QQ_TAIL} most extreme on each side all shown)"
-                )
+                thinned.append(scenario)
                 osm, osr = thin_quantiles(osm, osr)
             ax.scatter(osm, osr, s=6, color=colour)
             ax.set_title(scenario, color=colour)
             ax.set_xlabel("normal quantile (σ)")
             ax.set_ylabel(axis_label(info))
         fig.suptitle(f"{info.title}: normal Q–Q plots")
+    if thinned:
+        notes.append(
+            f"arms with more than {QQ_POINTS} values ({', '.join(thinned)}) show {QQ_POINTS} "
+            f"evenly spaced order statistics, the {QQ_TAIL} most extreme on each side all included"
+        )
     return Drawn(fig, tuple(notes))
 
 

@@ -36,7 +36,10 @@ def _sign(text: str) -> str:
 
 
 def fmt_num(x: object, digits: int = LOCATION_DIGITS) -> str:
-    """``x`` with ``digits`` significant digits, no exponent in the usual range, − for minus."""
+    """``x`` to ``digits`` significant digits without trailing zeros; − for minus.
+
+    No exponent between 1e-4 and 1e9.
+    """
     if missing(x):
         return DASH
     value = float(x)  # type: ignore[arg-type]
@@ -45,7 +48,10 @@ def fmt_num(x: object, digits: int = LOCATION_DIGITS) -> str:
     magnitude = math.floor(math.log10(abs(value)))
     if magnitude < -4 or magnitude >= 9:
         return _sign(f"{value:.{digits - 1}e}")
-    return _sign(f"{value:.{max(0, digits - 1 - magnitude)}f}")
+    text = f"{value:.{max(0, digits - 1 - magnitude)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return _sign(text)
 
 
 def fmt_spread(x: object) -> str:
@@ -227,13 +233,16 @@ def qq_caption(metric: Metric, fits: Mapping[str, float | None], notes: Sequence
 
 def violin_caption(counts: Mapping[tuple[str, str], tuple[int, int]], notes: Sequence[str]) -> str:
     """``counts`` maps (scenario, metric) to (runs, removed outliers)."""
-    arms = "; ".join(f"{s}/{m}: {n} runs, {k} removed" for (s, m), (n, k) in counts.items())
-    return (
-        f"Violins (kernel density, cut at the data range) with every run as a dot; red "
-        f"crosses are values outside the Tukey fences, left out of the statistics. Look for "
-        f"shifted bodies between scenarios and for isolated dots. {arms}."
-        f"{kde_note_text(notes)}"
+    runs = [n for n, _ in counts.values()]
+    removed = "; ".join(f"{s}/{m} {k}" for (s, m), (_, k) in counts.items() if k)
+    size = f"{min(runs)}" if min(runs) == max(runs) else f"{min(runs)}–{max(runs)}"
+    text = (
+        f"Violins (kernel density, cut at the data range) with every run as a dot; red crosses "
+        f"are values outside the Tukey fences, left out of the statistics. Look for shifted "
+        f"bodies between scenarios and for isolated dots. {sum(runs)} runs in {len(runs)} arms "
+        f"({size} per arm); removed per arm: {removed or 'none'}."
     )
+    return text + kde_note_text(notes)
 
 
 def ridgeline_caption(

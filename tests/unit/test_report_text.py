@@ -30,8 +30,8 @@ def row(**changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("value", "digits", "text"),
     [(13676.704, 6, "13676.7"), (6735.444, 6, "6735.44"), (5.953, 4, "5.953"),
-     (-0.25, 4, "−0.2500"), (0.0, 6, "0"), (1.5e-7, 4, "1.500e−07"), (math.nan, 6, "–"),
-     (None, 6, "–")],
+     (-0.25, 4, "−0.25"), (0.61, 6, "0.61"), (13673.0, 6, "13673"), (0.0, 6, "0"),
+     (1.5e-7, 4, "1.500e−07"), (math.nan, 6, "–"), (None, 6, "–")],
 )  # fmt: skip
 def test_fmt_num(value: object, digits: int, text: str) -> None:
     assert rt.fmt_num(value, digits) == text.replace("e−", "e-")
@@ -111,7 +111,7 @@ def test_notes_for_picks_the_comparison_and_metric_wide_notes() -> None:
 
 def test_captions_state_the_numbers() -> None:
     hist = rt.histogram_caption(CPU, {"sev_off": 13677.96, "sev_on": 13596.165}, [row()], [])
-    assert "sev_off 13678.0 events/s, sev_on 13596.2 events/s" in hist
+    assert "sev_off 13678 events/s, sev_on 13596.2 events/s" in hist
     assert "sev_on −0.60 % (δ = −0.88, large)" in hist
     assert "further right is better" in hist
     qq = rt.qq_caption(CPU, {"sev_off": 0.98765, "sev_on": None}, ["no Q–Q line for sev_on"])
@@ -121,3 +121,5 @@ def test_captions_state_the_numbers() -> None:
     assert "ρ = −0.61 (p = 0.004, unadjusted)" in drift
     assert "Arms with a trend at α = 0.05: sev_on/cpu_perf." in drift
     assert "No arm has three" in rt.run_order_caption([], 0.05)
+    violin = rt.violin_caption({("a", "m"): (20, 1), ("b", "m"): (19, 0)}, [])
+    assert "39 runs in 2 arms (19–20 per arm); removed per arm: a/m 1." in violin
