@@ -227,3 +227,25 @@ def test_emulated_campaign_is_labelled_and_replaces_the_old_report(
     assert squash("Removed outliers (0)") in text
     assert not (old / "stale.svg").exists()
     assert not list(campaign.glob(".report.*"))
+
+
+def test_degenerate_data_still_renders_and_says_why(snpapp: SnpappRunner, tmp_path: Path) -> None:
+    rows = [
+        *[("sev_off", "cpu_perf", "100.0")] * 6,  # zero variance
+        *[("sev_on", "cpu_perf", "100.0")] * 6,  # ties everywhere
+        ("sev_off", "ram_bw_mib_s", "5000.0"),  # n = 1
+        *[("sev_on", "ram_bw_mib_s", str(4990.0 + i)) for i in range(5)],
+        *[("sev_on", "wall_s", str(2.0 + i / 100)) for i in range(4)],  # missing in the baseline
+    ]
+    results = tmp_path / "degenerate.csv"
+    results.write_text(
+        "scenario,metric,value\n" + "".join(f"{s},{m},{v}\n" for s, m, v in rows), encoding="utf-8"
+    )
+    code, out, err = snpapp("report", str(results), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    text = pdf_text(Path(out.strip()))
+    assert squash("sev_on cannot be compared with sev_off in wall_s (s, lower is better)") in text
+    assert squash("no KDE for sev_off in cpu_perf: zero variance") in text
+    assert squash("no KDE for sev_off in ram_bw_mib_s: only 1 value") in text
+    assert squash("std needs n ≥ 2 (n = 1)") in text
+    assert squash("Every statistic could be computed.") not in text

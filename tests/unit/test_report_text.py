@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from snpappliance import report_text as rt
 from snpappliance.figures import Drift
-from snpappliance.results import metric_info
+from snpappliance.report_context import comparison_rows, descriptive_rows, synthesis
+from snpappliance.results import load_results, metric_info
+from snpappliance.stats import analyse
 
 CPU = metric_info("cpu_perf")
 WALL = metric_info("wall_s")
@@ -123,3 +126,15 @@ def test_captions_state_the_numbers() -> None:
     assert "No arm has three" in rt.run_order_caption([], 0.05)
     violin = rt.violin_caption({("a", "m"): (20, 1), ("b", "m"): (19, 0)}, [])
     assert "39 runs in 2 arms (19–20 per arm); removed per arm: a/m 1." in violin
+
+
+def test_single_scenario_report_says_there_is_nothing_to_compare(tmp_path: Path) -> None:
+    results = tmp_path / "one.csv"
+    results.write_text("scenario,metric,value\nonly,cpu_perf,1\nonly,cpu_perf,2\n", "utf-8")
+    analysis = analyse(load_results(results))
+    assert synthesis(analysis) == [
+        "Only one scenario (only) is present: there is nothing to compare with the baseline, "
+        "so the report shows descriptive statistics only."
+    ]
+    assert comparison_rows(analysis.comparisons) == []
+    assert [r["n"] for r in descriptive_rows(analysis)] == ["2"]
