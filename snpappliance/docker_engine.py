@@ -239,6 +239,8 @@ class Engine:
         with self._lock:
             self._started[name] = container
         try:
+            if self._cancelled.is_set():  # cancelled while the engine was creating it
+                raise InterruptedByUser("interrupted: the new container is removed")
             container.start()
             yield container
         finally:

@@ -111,17 +111,22 @@ def build_component(
     if cached is not None:
         return BuildResult(comp.name, Status.CACHED, comp.out_dir, time.monotonic() - start,
                            cached, log_path=comp.log_path)  # fmt: skip
+    live_log = _live_log_path(comp)
     try:
-        manifest = _build(comp, ctx, deps, key, local_digest)
+        manifest = _build(comp, ctx, deps, key, local_digest, live_log)
     except SnpappError as exc:
         return BuildResult(comp.name, Status.FAILED, comp.out_dir, time.monotonic() - start,
-                           error=exc, log_path=_failure_log_path(comp))  # fmt: skip
+                           error=exc, log_path=live_log)  # fmt: skip
     return BuildResult(comp.name, Status.BUILT, comp.out_dir, time.monotonic() - start,
                        manifest, log_path=comp.log_path)  # fmt: skip
 
 
-def _failure_log_path(comp: ComponentPlan) -> Path:
-    """Where a failed build's log is kept: in the component directory unless a good build is."""
+def _live_log_path(comp: ComponentPlan) -> Path:
+    """Where the log is written while building (and kept after a failure).
+
+    ``<component>/build.log``, unless that directory holds a complete earlier
+    build, which a failed attempt must not touch: then ``<component>.failed-build.log``.
+    """
     if (comp.out_dir / MANIFEST_FILE).is_file():
         return comp.out_dir.parent / f"{comp.name}.failed-build.log"
     return comp.log_path
@@ -136,22 +141,19 @@ def _work_dirs(ctx: BuildContext, comp: ComponentPlan) -> tuple[Path, Path]:
 
 
 def _build(comp: ComponentPlan, ctx: BuildContext, deps: Mapping[str, Manifest], key: str,
-           local_digest: str | None) -> Manifest:  # fmt: skip
+           local_digest: str | None, log_file: Path) -> Manifest:  # fmt: skip
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_text(f"# snpapp build {ctx.stack}/{comp.name} started {started}\n")
     with staged_dir(comp.out_dir) as stage:
-        log_file = stage / LOG_FILE
-        try:
-            image_id = _ensure_image(comp, ctx, log_file)
-            tree, scratch = _work_dirs(ctx, comp)
-            src_tree = _prepare_source(comp, ctx, tree, log_file)
-            _run(comp, ctx, src_tree, scratch, stage, log_file)
-            manifest = _manifest(comp, ctx, stage, scratch, image_id, key, local_digest, started)
-        except BaseException:
-            failure_log = _failure_log_path(comp)
-            failure_log.parent.mkdir(parents=True, exist_ok=True)
-            if log_file.is_file():
-                shutil.copyfile(log_file, failure_log)
-            raise
+        tree, scratch = _work_dirs(ctx, comp)
+        src_tree = _prepare_source(comp, ctx, tree, log_file)
+        image_id = _ensure_image(comp, ctx, log_file)
+        _run(comp, ctx, src_tree, scratch, stage, log_file)
+        manifest = _manifest(comp, ctx, stage, scratch, image_id, key, local_digest, started)
+        shutil.copyfile(log_file, stage / LOG_FILE)
+    if log_file != comp.log_path:
+        log_file.unlink(missing_ok=True)
     return manifest
 
 
@@ -216,7 +218,7 @@ def _run(comp: ComponentPlan, ctx: BuildContext, src_tree: Path | None, scratch:
     if result.exit_code != 0:
         raise BuildError(
             f"building {comp.name} failed: the build command exited with status {result.exit_code}",
-            detail=f"{result.output_tail}\nfull log: {_failure_log_path(comp)}",
+            detail=f"{result.output_tail}\nfull log: {log_file}",
             hint="read the log; rerun with SNPAPP_KEEP_CONTAINER=1 to keep the container",
         )
 
@@ -262,7 +264,7 @@ def _manifest(comp: ComponentPlan, ctx: BuildContext, stage: Path, scratch: Path
     if not names:
         raise BuildError(
             f"building {comp.name} produced no files in /out",
-            detail=f"full log: {_failure_log_path(comp)}",
+            detail=f"full log: {_live_log_path(comp)}",
             hint="the component's command in the stack lock must copy its artefacts to $OUT",
         )
     manifest = Manifest(
