@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from types import FrameType
 
+from rich.markup import escape
 from rich.table import Table
 
 from snpappliance.build.base import ensure_base
@@ -42,7 +43,7 @@ def prepare_base(plan: BuildPlan, engine: Engine) -> str:
 
 
 def _say(message: str) -> None:
-    console.print(f"  [dim]{message}[/dim]", markup=True, highlight=False)
+    console.print(f"  [dim]{escape(message)}[/dim]", markup=True, highlight=False)
 
 
 def heartbeat() -> ThrottledProgress:
@@ -145,6 +146,6 @@ def summary_table(stack: str, results: list[BuildResult]) -> Table:
         table.add_row(
             r.component, f"[{style}]{r.status}[/{style}]" if style else str(r.status),
             f"{r.duration_s:.1f} s", str(len(files)) if files else "-",
-            f"{size / 1e6:.1f} MB" if files else "-", str(where),
+            f"{size / 1e6:.1f} MB" if files else "-", escape(str(where)),
         )  # fmt: skip
     return table
