@@ -176,7 +176,8 @@ def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, 
     }
 
 
-def render_html(context: dict[str, Any]) -> str:
+def render_html(context: dict[str, Any], *, for_pdf: bool) -> str:
+    """The report page; ``for_pdf`` leaves out links that would point into the staging dir."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(data_dir("templates")),
         undefined=jinja2.StrictUndefined,
@@ -185,7 +186,7 @@ def render_html(context: dict[str, Any]) -> str:
         lstrip_blocks=True,
     )
     try:
-        return env.get_template(TEMPLATE).render(**context)
+        return env.get_template(TEMPLATE).render(**context, for_pdf=for_pdf)
     except jinja2.TemplateError as exc:
         raise ReportError(
             f"the report template {TEMPLATE} failed to render: {exc}",
@@ -210,9 +211,9 @@ def _render_into(stage: Path, inputs: ReportInputs) -> None:
         palette = make_palette(list(analysis.scenarios), analysis.baseline)
         figures = list(FigureWriter(inputs.results.ok, analysis, palette, figure_dir).all())
     with step("rendering report.html and report.pdf"):
-        html = render_html(page_context(inputs, figures))
-        (stage / HTML_NAME).write_text(html, encoding="utf-8")
-        write_pdf(html, stage, stage / PDF_NAME)
+        context = page_context(inputs, figures)
+        (stage / HTML_NAME).write_text(render_html(context, for_pdf=False), encoding="utf-8")
+        write_pdf(render_html(context, for_pdf=True), stage, stage / PDF_NAME)
 
 
 def render_report(

@@ -249,3 +249,10 @@ def test_degenerate_data_still_renders_and_says_why(snpapp: SnpappRunner, tmp_pa
     assert squash("no KDE for sev_off in ram_bw_mib_s: only 1 value") in text
     assert squash("std needs n ≥ 2 (n = 1)") in text
     assert squash("Every statistic could be computed.") not in text
+
+
+def test_pdf_has_no_links_into_the_staging_directory(rendered: Rendered) -> None:
+    exe = require_program("pdfinfo")
+    urls = proc.run([exe, "-url", str(rendered.out / "report.pdf")]).stdout
+    assert ".staging-" not in urls
+    assert not list(rendered.out.parent.glob(".out.*"))
