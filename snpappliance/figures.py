@@ -398,7 +398,12 @@ def _ridge(
 
 
 def run_positions(rows: pd.DataFrame) -> tuple[pd.Series, str]:
-    """x positions for a run-order plot of one arm and the axis label that says what they are."""
+    """x positions for the run-order plot of ``rows`` (one metric) and what they are.
+
+    One kind for all arms of the metric, so they share an axis: start times if
+    every row has one, else repetition numbers if every row has one, else the
+    position of the row within its arm.
+    """
     started = rows["started_at"] if "started_at" in rows else pd.Series([], dtype=str)
     if len(started) == len(rows) and len(rows) and (started != "").all():
         parsed = pd.to_datetime(started, errors="coerce", utc=True, format="ISO8601")
@@ -407,7 +412,7 @@ def run_positions(rows: pd.DataFrame) -> tuple[pd.Series, str]:
     reps = pd.to_numeric(rows["rep"], errors="coerce") if "rep" in rows else pd.Series([])
     if len(reps) == len(rows) and len(rows) and reps.notna().all():
         return reps, "repetition (rep)"
-    return pd.Series(np.arange(1, len(rows) + 1), index=rows.index), "run index in the arm"
+    return rows.groupby("scenario", sort=False).cumcount() + 1, "run index in the arm"
 
 
 def run_order(data: pd.DataFrame, palette: Palette) -> Drawn:
@@ -418,14 +423,12 @@ def run_order(data: pd.DataFrame, palette: Palette) -> Drawn:
         fig = _figure(2.6 * math.ceil(len(metrics) / cols) + 0.4)
         for ax, metric in zip(_grid(fig, len(metrics), cols), metrics, strict=True):
             rows = data[data["metric"] == metric]
-            labels = set()
+            positions, label = run_positions(rows)
             for scenario in palette.present(rows["scenario"]):
-                arm = rows[rows["scenario"] == scenario]
-                xs, label = run_positions(arm)
-                labels.add(label)
+                xs = positions[rows.index[rows["scenario"] == scenario]].sort_values(kind="stable")
                 ax.plot(
                     xs,
-                    arm["value"],
+                    rows.loc[xs.index, "value"],
                     color=palette[scenario],
                     marker="o",
                     markersize=2,
@@ -433,10 +436,10 @@ def run_order(data: pd.DataFrame, palette: Palette) -> Drawn:
                     alpha=0.8,
                     rasterized=len(rows) > RASTERISE_ABOVE,
                 )
-            ax.set_xlabel(" / ".join(sorted(labels)))
+            ax.set_xlabel(label)
             ax.set_ylabel(axis_label(metric_of(data, metric)))
             ax.set_title(metric)
-            if any(label.startswith("start") for label in labels):
+            if label.startswith("start"):
                 ax.tick_params(axis="x", rotation=30)
         _legend(fig, palette, palette.present(data["scenario"]))
     return Drawn(fig, ())
@@ -457,10 +460,10 @@ def drift(data: pd.DataFrame, palette: Palette) -> list[Drift]:
     found: list[Drift] = []
     for metric in dict.fromkeys(data["metric"]):
         rows = data[data["metric"] == metric]
+        positions, _ = run_positions(rows)
         for scenario in palette.present(rows["scenario"]):
             arm = rows[rows["scenario"] == scenario]
-            xs, _ = run_positions(arm)
-            x = xs.rank().to_numpy(dtype=float)
+            x = positions[arm.index].rank().to_numpy(dtype=float)
             y = arm["value"].to_numpy(dtype=float)
             if len(y) < 3 or float(np.ptp(y)) == 0.0 or float(np.ptp(x)) == 0.0:
                 continue

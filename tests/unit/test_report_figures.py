@@ -127,6 +127,18 @@ def test_run_positions_prefer_start_time_then_rep(
     assert found == label
 
 
+def test_run_order_shares_one_axis_kind_when_arms_differ(tmp_path: Path) -> None:
+    data = frame(
+        [("a", "m", 1.0), ("a", "m", 2.0), ("b", "m", 3.0), ("b", "m", 4.0)],
+        started_at=["2025-07-13T10:00:00Z", "2025-07-13T10:01:00Z", "", ""],
+        rep=["2", "1", "", ""],
+    )
+    positions, label = figures.run_positions(data)
+    assert label == "run index in the arm"
+    assert positions.tolist() == [1, 2, 1, 2]
+    figures.save(figures.run_order(data, make_palette(["a", "b"], "a")), tmp_path, "run")
+
+
 def test_drift_detects_a_trend_and_skips_constant_arms() -> None:
     rows = [("a", "m", float(i)) for i in range(12)] + [("b", "m", 5.0)] * 12
     found = figures.drift(frame(rows), make_palette(["a", "b"], "a"))
