@@ -61,6 +61,8 @@ _RC: dict[Any, Any] = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "svg.hashsalt": "snpapp",
+    # Scenario and metric names come from user data: a "$" must stay a dollar sign.
+    "text.parse_math": False,
 }
 
 
@@ -112,6 +114,18 @@ def axis_label(metric: Metric) -> str:
 def slug(name: str) -> str:
     """A file-name-safe form of a metric name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "metric"
+
+
+def unique_slugs(names: Sequence[str]) -> dict[str, str]:
+    """File-name-safe names for ``names`` that stay distinct ("a/b" and "a_b" both exist)."""
+    found: dict[str, str] = {}
+    for name in names:
+        base = candidate = slug(name)
+        n = 2
+        while candidate in found.values():
+            candidate, n = f"{base}-{n}", n + 1
+        found[name] = candidate
+    return found
 
 
 def kde_problem(values: np.ndarray) -> str | None:

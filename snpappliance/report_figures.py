@@ -59,6 +59,7 @@ class FigureWriter:
         self.analysis = analysis
         self.palette = palette
         self.directory = directory
+        self.slugs = figures.unique_slugs(analysis.metrics)
 
     def metric(self, name: str) -> Metric:
         return figures.metric_of(self.data, name)
@@ -82,7 +83,7 @@ class FigureWriter:
             drawn.notes,
         )
         return self._save(
-            drawn, f"hist_{figures.slug(metric)}", f"{metric}: histogram and KDE", caption
+            drawn, f"hist_{self.slugs[metric]}", f"{metric}: histogram and KDE", caption
         )
 
     def qq(self, metric: str) -> FigureEntry:
@@ -93,9 +94,7 @@ class FigureWriter:
             for s in self.palette.present(rows["scenario"])
         }
         caption = qq_caption(self.metric(metric), fits, drawn.notes)
-        return self._save(
-            drawn, f"qq_{figures.slug(metric)}", f"{metric}: normal Q–Q plots", caption
-        )
+        return self._save(drawn, f"qq_{self.slugs[metric]}", f"{metric}: normal Q–Q plots", caption)
 
     def violins(self) -> FigureEntry:
         drawn = figures.violin_swarm(self.data, self.palette, self.analysis.outliers)

@@ -146,6 +146,22 @@ def test_drift_detects_a_trend_and_skips_constant_arms() -> None:
     assert found[0].p < 0.001
 
 
+def test_slugs_stay_distinct() -> None:
+    assert figures.unique_slugs(["a/b", "a_b", "a b", "cpu_perf"]) == {
+        "a/b": "a_b",
+        "a_b": "a_b-2",
+        "a b": "a_b-3",
+        "cpu_perf": "cpu_perf",
+    }
+
+
+def test_dollar_signs_in_names_are_text(tmp_path: Path) -> None:
+    odd = "$\\nosuchmacro$"
+    data = frame([(odd, "price_$", 1.0), (odd, "price_$", 2.0), ("b", "price_$", 3.0)])
+    palette = make_palette([odd, "b"], odd)
+    figures.save(figures.violin_swarm(data, palette, pd.DataFrame(columns=["s"])), tmp_path, "v")
+
+
 def test_axis_labels_carry_units() -> None:
     data = frame([("a", "lat", 1.0)], unit=["ms"])
     assert figures.axis_label(figures.metric_of(data, "lat")) == "lat (ms)"
