@@ -1,0 +1,153 @@
+"""Campaign harness overhead and fidelity, measured with real QEMU TCG boots.
+
+1. Overhead: a campaign of the local profile (sysbench-cpu only, REPS
+   repetitions per scenario) runs in-process; its wall time minus the sum over
+   attempts of (guest boot + workload time: QEMU start until the guest's END
+   marker) is what snpapp itself costs. Target: under 3 % of the campaign's
+   wall time. QEMU's power-off after the END marker is counted as overhead.
+2. Fidelity: the same guest and the same QEMU command lines (read from the
+   campaign's raw logs) are started by hand, REPS times per scenario,
+   interleaved; the median sysbench score through snpapp divided by the median
+   by hand should be 1.00 within the noise. Reported with a 95 % percentile
+   bootstrap CI of the ratio of medians.
+
+Needs the guest built by `snpapp build guest` (artifacts/debian-bookworm/guest,
+or --artifacts ROOT) and qemu-system-x86_64 + ovmf. These are local emulated
+numbers — not SNP measurements.
+
+    python3 benchmarks/campaign_bench.py --reps 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from snpappliance import proc  # noqa: E402
+from snpappliance.campaign import make_host  # noqa: E402
+from snpappliance.campaign.console import parse_console  # noqa: E402
+from snpappliance.campaign.runner import create_campaign, execute_campaign  # noqa: E402
+from snpappliance.campaign.spec import SysbenchCpu, load_spec  # noqa: E402
+from snpappliance.campaign.store import read_records  # noqa: E402
+from snpappliance.parsers import parse_sysbench  # noqa: E402
+from snpappliance.profiles import profile_path  # noqa: E402
+from snpappliance.results import load_results  # noqa: E402
+
+TARGET_OVERHEAD = 0.03
+BOOTSTRAP = 5000
+
+
+def run_campaign(reps: int, artifacts: Path, root: Path) -> tuple[Path, float]:
+    spec = load_spec(profile_path("local"))
+    spec = replace(spec, repetitions=reps, seed=1, workloads=(SysbenchCpu(20000, 5),))
+    host = make_host("local")
+    start = time.monotonic()
+    cdir, prepared = create_campaign(spec, host, root=root, artifacts_root=artifacts)
+    execute_campaign(cdir, spec, host, prepared)
+    return cdir.path, time.monotonic() - start
+
+
+def overhead(cdir: Path, wall_s: float) -> dict[str, float]:
+    attempts = [r for r in read_records(cdir / "attempts.jsonl") if r["record"] == "attempt"]
+    guest_s = sum(float(a["t_end"]) for a in attempts)
+    shutdown_s = sum(float(a["t_exit"]) - float(a["t_end"]) for a in attempts)
+    return {
+        "campaign_wall_s": round(wall_s, 2),
+        "sum_boot_plus_workload_s": round(guest_s, 2),
+        "sum_qemu_poweroff_s": round(shutdown_s, 2),
+        "overhead_s": round(wall_s - guest_s, 2),
+        "overhead_fraction": round((wall_s - guest_s) / wall_s, 4),
+        "attempts": len(attempts),
+    }
+
+
+def command_lines(cdir: Path) -> dict[str, list[str]]:
+    """One QEMU command line per scenario, from the first line of its raw logs."""
+    lines: dict[str, list[str]] = {}
+    for log in sorted((cdir / "logs").glob("*.a1.log")):
+        scenario = "snp-layout" if "-snp-layout-" in log.name else "baseline"
+        first = log.read_text(encoding="utf-8").splitlines()[0]
+        lines.setdefault(scenario, shlex.split(first.removeprefix("# ")))
+    return lines
+
+
+def by_hand(argv: list[str], tag: str) -> float:
+    result = proc.run(argv, timeout=300)
+    guest = parse_console(result.stdout)
+    if guest.rc != 0:
+        msg = f"by-hand boot {tag} did not finish: {proc.tail(result.stdout)}"
+        raise SystemExit(msg)
+    text, _ = guest.sections()
+    return parse_sysbench(text, source=tag).measurement.value
+
+
+def ratio_ci(a: list[float], b: list[float], seed: int = 0) -> tuple[float, float, float]:
+    rng = np.random.default_rng(seed)
+    xa, xb = np.asarray(a), np.asarray(b)
+    ra = np.median(rng.choice(xa, (BOOTSTRAP, len(xa))), axis=1)
+    rb = np.median(rng.choice(xb, (BOOTSTRAP, len(xb))), axis=1)
+    ratios = ra / rb
+    point = float(np.median(xa) / np.median(xb))
+    return point, float(np.percentile(ratios, 2.5)), float(np.percentile(ratios, 97.5))
+
+
+def fidelity(cdir: Path, reps: int) -> dict[str, dict[str, object]]:
+    ok = load_results(cdir).ok
+    scores = ok[ok["metric"] == "cpu_perf"]
+    lines = command_lines(cdir)
+    hand: dict[str, list[float]] = {s: [] for s in lines}
+    for rep in range(reps):
+        for scenario, argv in lines.items():
+            hand[scenario].append(by_hand(argv, f"{scenario}-{rep}"))
+    report: dict[str, dict[str, object]] = {}
+    for scenario, values in hand.items():
+        via = [float(v) for v in scores[scores["scenario"] == scenario]["value"]]
+        point, low, high = ratio_ci(via, values)
+        report[scenario] = {
+            "snpapp_events_per_s": via,
+            "by_hand_events_per_s": values,
+            "median_snpapp": statistics.median(via),
+            "median_by_hand": statistics.median(values),
+            "ratio_of_medians": round(point, 4),
+            "ratio_ci95": [round(low, 4), round(high, 4)],
+        }
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--artifacts", type=Path, default=REPO / "artifacts")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="snpapp-campaign-bench-") as tmp:
+        cdir, wall = run_campaign(args.reps, args.artifacts, Path(tmp))
+        cost = overhead(cdir, wall)
+        result = {
+            "label": "local emulated profile — not an SNP measurement",
+            "reps_per_scenario": args.reps,
+            "overhead": cost,
+            "fidelity": fidelity(cdir, args.reps),
+        }
+    fraction = cost["overhead_fraction"]
+    verdict = "OK" if fraction < TARGET_OVERHEAD else "ABOVE TARGET"
+    print(json.dumps(result, indent=2))
+    print(f"harness overhead {fraction:.2%} of campaign wall time ({verdict}, target < 3 %)")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
