@@ -36,8 +36,8 @@ The path of report.pdf is printed on stdout.
 Examples:
 
   snpapp report                                  # latest campaign
-  snpapp report campaigns/2025-07-13T10-00/ --baseline sev_off
-  snpapp report examples/results.csv --out /tmp/report --ci normal
+  snpapp report campaigns/<id>/ --baseline sev_off
+  snpapp report examples/host-sysbench/results.csv --out /tmp/report --ci normal
 """
 
 
@@ -46,7 +46,7 @@ def report_command(
     results: Annotated[
         Path | None,
         typer.Argument(
-            help="Campaign directory or .csv/.jsonl results file [default: latest campaign]",
+            help="Campaign directory or .csv/.jsonl results file (default: the latest campaign)",
             show_default=False,
         ),
     ] = None,
@@ -55,7 +55,7 @@ def report_command(
         typer.Option(
             "--baseline",
             help="Scenario every other one is compared with "
-            "[default: the campaign's declared baseline, else the first scenario]",
+            "(default: the campaign's declared baseline, else the first scenario)",
             show_default=False,
         ),
     ] = None,
@@ -63,7 +63,7 @@ def report_command(
         Path | None,
         typer.Option(
             "--out",
-            help="Report directory, replaced as a whole [default: <campaign>/report or ./report]",
+            help="Report directory, replaced as a whole (default: <campaign>/report or ./report)",
             show_default=False,
         ),
     ] = None,
@@ -72,7 +72,7 @@ def report_command(
         typer.Option(
             "--no-outlier-filter",
             help="Keep values outside the Tukey fences (Q1 − 1.5·IQR, Q3 + 1.5·IQR) "
-            "[default: remove them, once per arm]",
+            "(default: remove them, once per arm)",
         ),
     ] = False,
     ci: Annotated[
