@@ -141,6 +141,10 @@ class SshServer:
         """How many TCP connections sshd has accepted so far."""
         return self.log_path.read_text(errors="replace").count("Connection from 127.0.0.1")
 
+    def logins(self) -> int:
+        """How many connections authenticated (one per ssh master connection)."""
+        return self.log_path.read_text(errors="replace").count("Accepted publickey")
+
     def settings(self, **overrides: object) -> SshSettings:
         values: dict[str, object] = {
             "destination": ALIAS,

@@ -1,0 +1,125 @@
+"""A local-profile campaign driven through SshHost, surviving an sshd restart mid-boot.
+
+The campaign runner is used unchanged: ``--host genoa01`` resolves through the
+loopback sshd's client config (``SNPAPP_SSH_CONFIG``), QEMU runs "on the host"
+under the remote session wrapper, the console streams back over SSH.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from snpappliance import proc
+from snpappliance.build import build_components
+from snpappliance.campaign import store
+from snpappliance.results import load_results
+from tests.conftest import IN_CI, SnpappRunner, require_program
+from tests.integration import sshd
+from tests.integration.conftest import TEST_MIRROR
+from tests.integration.sshd import SshServer
+
+pytestmark = [
+    pytest.mark.integration, pytest.mark.ssh, pytest.mark.qemu, pytest.mark.docker,
+    pytest.mark.slow,
+]  # fmt: skip
+
+ssh_server = sshd.ssh_server
+STACK = "debian-bookworm"
+OVMF = "/usr/share/ovmf/OVMF.fd"
+SPEC = """
+[campaign]
+name = "over-ssh"
+label = "local emulated profile — not an SNP measurement"
+emulated = true
+repetitions = 1
+seed = 11
+[guest]
+vcpus = 2
+memory_mib = 512
+[timeouts]
+boot_s = 120
+[retry]
+attempts = 2
+backoff_s = 0.1
+backoff_max_s = 0.2
+[[scenarios]]
+name = "baseline"
+kind = "plain"
+baseline = true
+[[scenarios]]
+name = "snp-layout"
+kind = "snp-layout"
+[workloads.sysbench-memory]
+total_size = "1G"
+"""
+
+
+@pytest.fixture(scope="module")
+def guest_artifacts(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An artefacts root with the guest built by `snpapp build guest`'s machinery."""
+    require_program("qemu-system-x86_64")
+    if not Path(OVMF).is_file():
+        message = f"{OVMF} is missing (Debian package ovmf)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path_factory.mktemp("ssh-campaign-artifacts")
+    build_components(
+        STACK, ["guest"], artifacts_root=root, mirror=TEST_MIRROR, cache_root=root / "cache"
+    )
+    return root
+
+
+def _restart_during_first_boot(server: SshServer, marker: str, done: list[float]) -> None:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.run(["pgrep", "-f", f"^qemu-system-x86_64 .*{marker}"], check=False).ok:
+            time.sleep(2.0)
+            server.restart(downtime_s=1.0)
+            done.append(time.monotonic())
+            return
+        time.sleep(0.2)
+
+
+def test_campaign_over_ssh_survives_a_server_restart(
+    ssh_server: SshServer,
+    guest_artifacts: Path,
+    tmp_path: Path,
+    snpapp: SnpappRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SNPAPP_SSH_CONFIG", str(ssh_server.client_config))
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    restarted: list[float] = []
+    restarter = threading.Thread(
+        target=_restart_during_first_boot, args=(ssh_server, str(guest_artifacts), restarted)
+    )
+    restarter.start()
+    try:
+        code, out, err = snpapp(
+            "campaign", "--spec", str(spec), "--host", "genoa01",
+            "--campaigns", str(tmp_path / "c"), "--artifacts", str(guest_artifacts),
+        )  # fmt: skip
+    finally:
+        restarter.join()
+    assert code == 0, err
+    assert restarted, "the sshd restart never happened"
+    cdir = Path(out.strip().splitlines()[-1])
+    records = store.read_records(cdir / "attempts.jsonl")
+    attempts = [r for r in records if r["record"] == "attempt"]
+    # The boot cut off by the restart ended with ssh's status 255 and was retried.
+    assert attempts[0]["status"] == "error"
+    assert attempts[0]["qemu_rc"] == 255
+    assert [r["status"] for r in records if r["record"] == "run"] == ["ok", "ok"]
+    frame = load_results(cdir).frame
+    assert set(frame["status"]) == {"ok"}
+    assert set(frame["scenario"]) == {"baseline", "snp-layout"}
+    # One master connection before the restart, one after it.
+    assert ssh_server.logins() == 2
+    # The remote session wrapper took QEMU down with the lost connection.
+    assert not proc.run(["pgrep", "-f", str(guest_artifacts)], check=False).ok
