@@ -486,9 +486,19 @@ def drift(data: pd.DataFrame, palette: Palette) -> list[Drift]:
     return found
 
 
-def save(drawn: Drawn, directory: Path, name: str) -> tuple[Path, Path]:
-    """Write ``name``.svg and ``name``.png under ``directory``, then release the figure."""
+def save(
+    drawn: Drawn, directory: Path, name: str, *, stamp: str | None = None
+) -> tuple[Path, Path]:
+    """Write ``name``.svg and ``name``.png under ``directory``, then release the figure.
+
+    ``stamp`` is printed in the figure's corner, so that a figure taken out of
+    the report still says what it is (e.g. a local emulated profile).
+    """
     svg, png = directory / f"{name}.svg", directory / f"{name}.png"
+    if stamp:
+        drawn.figure.text(
+            0.005, 0.005, stamp, ha="left", va="bottom", fontsize=6.5, color="#b3261e"
+        )
     with warnings.catch_warnings():
         # seaborn places swarm dots at draw time; a swarm wider than its slot still
         # draws every point (overlapping) and only warns that some "cannot be placed".

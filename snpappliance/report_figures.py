@@ -21,7 +21,7 @@ from snpappliance.report_text import (
     violin_caption,
 )
 from snpappliance.results import Metric
-from snpappliance.stats import Analysis
+from snpappliance.stats import EMULATED_LABEL, Analysis
 
 FIGURES_DIR = "figures"
 
@@ -60,12 +60,13 @@ class FigureWriter:
         self.palette = palette
         self.directory = directory
         self.slugs = figures.unique_slugs(analysis.metrics)
+        self.stamp = EMULATED_LABEL if analysis.emulated else None
 
     def metric(self, name: str) -> Metric:
         return figures.metric_of(self.data, name)
 
     def _save(self, drawn: Drawn, name: str, title: str, caption: str) -> FigureEntry:
-        figures.save(drawn, self.directory, name)
+        figures.save(drawn, self.directory, name, stamp=self.stamp)
         return FigureEntry(
             name=name,
             title=title,

@@ -166,3 +166,13 @@ def test_axis_labels_carry_units() -> None:
     data = frame([("a", "lat", 1.0)], unit=["ms"])
     assert figures.axis_label(figures.metric_of(data, "lat")) == "lat (ms)"
     assert figures.axis_label(figures.metric_of(data, "cpu_perf")) == "cpu_perf (events/s)"
+
+
+def test_stamp_marks_the_figure_itself(tmp_path: Path) -> None:
+    data = frame(normal_arms(4))
+    palette = make_palette(["sev_off", "sev_on"], "sev_off")
+    _, plain = figures.save(figures.histogram_kde(data, "wall_s", palette), tmp_path, "plain")
+    _, marked = figures.save(
+        figures.histogram_kde(data, "wall_s", palette), tmp_path, "marked", stamp="not SNP"
+    )
+    assert plain.read_bytes() != marked.read_bytes()
