@@ -175,4 +175,6 @@ def test_stamp_marks_the_figure_itself(tmp_path: Path) -> None:
     _, marked = figures.save(
         figures.histogram_kde(data, "wall_s", palette), tmp_path, "marked", stamp="not SNP"
     )
+    _, again = figures.save(figures.histogram_kde(data, "wall_s", palette), tmp_path, "again")
+    assert plain.read_bytes() == again.read_bytes()
     assert plain.read_bytes() != marked.read_bytes()
