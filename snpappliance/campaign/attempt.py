@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -104,6 +105,11 @@ def _timing(boot: BootRecord) -> dict[str, Any]:
     }
 
 
+def _note_guest(cdir: store.CampaignDir, pid: int) -> None:
+    """Remember the running QEMU so that a resume after kill -9 can stop an orphan."""
+    cdir.guest_pid_file.write_text(f"{pid}\n", encoding="utf-8")
+
+
 def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verdict:
     """Boot and judge once; record the attempt whatever happens to it."""
     log = ctx.cdir.log_for(run.run_id, number)
@@ -115,7 +121,10 @@ def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verd
         "started_at": _now(),
         "log": str(log.relative_to(ctx.cdir.path)),
     }
-    boot = boot_guest(ctx.host, qemu_argv(boot_config(ctx, run, script)), log, limits)
+    argv = qemu_argv(boot_config(ctx, run, script))
+    on_spawn = partial(_note_guest, ctx.cdir) if ctx.host.is_local else None
+    boot = boot_guest(ctx.host, argv, log, limits, on_spawn=on_spawn)
+    ctx.cdir.guest_pid_file.unlink(missing_ok=True)
     record.update(_timing(boot))
     expects_snp = ctx.spec.scenario(run.scenario).kind.expects_snp
     try:

@@ -107,6 +107,7 @@ def boot_guest(
     limits: BootLimits,
     *,
     clock: Clock = time.monotonic,
+    on_spawn: Callable[[int], None] | None = None,
 ) -> BootRecord:
     """Boot once, return the console and the timing; the log file gets everything."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +117,8 @@ def boot_guest(
         watch = _Watch(start=clock(), log=log, clock=clock)
         with host.spawn(list(argv)) as child:
             assert child.stdout is not None
+            if on_spawn is not None:
+                on_spawn(child.pid)
             outcome = _pump(child.stdout.fileno(), watch, limits, chunks, clock)
             qemu_rc = _exit_status(child) if outcome == Outcome.EXITED else None
         watch.flush()

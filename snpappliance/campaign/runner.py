@@ -143,6 +143,8 @@ def execute_campaign(
     outcomes: list[RunOutcome] = []
     start = time.monotonic()
     with _runner_lock(cdir):
+        if host.is_local and (orphan := store.reap_orphan_guest(cdir)) is not None:
+            console.print(f"stopped QEMU (pid {orphan}) left running by the interrupted runner")
         store.prune_uncommitted(cdir)
         records = store.read_records(cdir.attempts)
         committed = store.committed_runs(records)

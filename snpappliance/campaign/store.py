@@ -22,6 +22,7 @@ import csv
 import io
 import json
 import os
+import signal
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ ENVIRONMENT_FILE = "environment.json"
 PLAN_FILE = "plan.json"
 ATTEMPTS_FILE = "attempts.jsonl"
 PID_FILE = "runner.pid"
+GUEST_PID_FILE = "guest.pid"
 LOGS_DIR = "logs"
 WORK_DIR = "work"
 
@@ -81,6 +83,10 @@ class CampaignDir:
     @property
     def pid_file(self) -> Path:
         return self.path / PID_FILE
+
+    @property
+    def guest_pid_file(self) -> Path:
+        return self.path / GUEST_PID_FILE
 
     @property
     def logs(self) -> Path:
@@ -188,3 +194,32 @@ def prune_uncommitted(cdir: CampaignDir) -> int:
     if dropped:
         atomic_write_text(cdir.results, text)
     return dropped
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def reap_orphan_guest(cdir: CampaignDir) -> int | None:
+    """Kill a local QEMU left running by a runner that was killed (-9); return its pid.
+
+    Only a process whose command line names this campaign directory is touched:
+    QEMU leads its own process group, which is killed as a whole.
+    """
+    try:
+        pid = int(cdir.guest_pid_file.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    cdir.guest_pid_file.unlink(missing_ok=True)
+    if str(cdir.path.resolve()) not in _cmdline(pid):
+        return None
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return None
+    return pid

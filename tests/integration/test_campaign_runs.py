@@ -250,3 +250,37 @@ def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
         r["run_id"] for r in store.read_records(cdir / "attempts.jsonl") if r["record"] == "run"
     ]
     assert committed == [run.run_id for run in plan]
+    assert no_qemu_left(cdir)
+    assert not (cdir / "guest.pid").exists()
+
+
+def test_ctrl_c_kills_the_guest_and_says_how_to_resume(artifacts: Path, tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    argv = [
+        sys.executable,
+        "-m",
+        "snpappliance",
+        "campaign",
+        "--spec",
+        str(spec_file(tmp_path)),
+        "--campaigns",
+        str(root),
+        "--artifacts",
+        str(artifacts),
+    ]
+    with subprocess.Popen(
+        argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as child:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not list(root.glob("*/logs/*.log")):
+            time.sleep(0.2)
+        time.sleep(1)
+        child.send_signal(signal.SIGINT)
+        _out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    (cdir,) = root.iterdir()
+    # The console wraps long lines, even inside a path.
+    assert f"resumewith:snpappcampaign--resume{cdir}" in "".join(err.split())
+    assert no_qemu_left(cdir)
+    assert not (cdir / "runner.pid").exists()
+    assert store.committed_runs(store.read_records(cdir / "attempts.jsonl")) == {}
