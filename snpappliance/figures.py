@@ -158,6 +158,12 @@ def _legend(fig: Figure, palette: Palette, scenarios: Sequence[str]) -> None:
     )
 
 
+def _slant(ax: Axes) -> None:
+    """Tilt x tick labels so that long scenario names or dates do not overlap."""
+    for label in ax.get_xticklabels():
+        label.set(rotation=40, ha="right", rotation_mode="anchor")
+
+
 def _arm(data: pd.DataFrame, scenario: str, metric: str) -> np.ndarray:
     rows = data[(data["scenario"] == scenario) & (data["metric"] == metric)]
     return rows["value"].to_numpy(dtype=float)
@@ -283,7 +289,7 @@ def _dots(ax: Axes, rows: pd.DataFrame, order: list[str], *, swarm: bool, raster
     if swarm:
         sns.swarmplot(size=2.2, **kwargs)
     else:
-        sns.stripplot(size=1.2, alpha=0.35, jitter=0.3, **kwargs)
+        sns.stripplot(size=0.9, alpha=0.25, jitter=0.3, **kwargs)
 
 
 def violin_swarm(data: pd.DataFrame, palette: Palette, outliers: pd.DataFrame) -> Drawn:
@@ -291,7 +297,7 @@ def violin_swarm(data: pd.DataFrame, palette: Palette, outliers: pd.DataFrame) -
     metrics = list(dict.fromkeys(data["metric"]))
     notes: list[str] = []
     with matplotlib.rc_context(_RC):
-        cols = min(3, len(metrics))
+        cols = min(3 if data["scenario"].nunique() <= 4 else 2, len(metrics))
         fig = _figure(2.8 * math.ceil(len(metrics) / cols) + 0.4)
         for ax, metric in zip(_grid(fig, len(metrics), cols), metrics, strict=True):
             rows = data[data["metric"] == metric]
@@ -327,7 +333,8 @@ def violin_swarm(data: pd.DataFrame, palette: Palette, outliers: pd.DataFrame) -
             ax.set_xlabel("")
             ax.set_ylabel(axis_label(metric_of(data, metric)))
             ax.set_title(metric)
-            ax.tick_params(axis="x", rotation=30 if len(order) > 3 else 0)
+            if len(order) > 3:
+                _slant(ax)
         fig.legend(
             handles=[
                 Line2D(
@@ -455,7 +462,7 @@ def run_order(data: pd.DataFrame, palette: Palette) -> Drawn:
             ax.set_ylabel(axis_label(metric_of(data, metric)))
             ax.set_title(metric)
             if label.startswith("start"):
-                ax.tick_params(axis="x", rotation=30)
+                _slant(ax)
         _legend(fig, palette, palette.present(data["scenario"]))
     return Drawn(fig, ())
 
