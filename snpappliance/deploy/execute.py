@@ -64,9 +64,20 @@ class DeployOutcome:
     system: list[SystemResult] = field(default_factory=list)
 
 
-def probe_host(host: Host, *, force: bool, say: Say) -> dict[str, str]:
-    """Refuse a host whose architecture or OS does not fit (unless ``force``)."""
+def probe_host(host: Host, *, force: bool, mode: SystemMode, say: Say) -> dict[str, str]:
+    """Refuse a host whose architecture or OS does not fit (unless ``force``).
+
+    Applying the system steps needs root on the host; that is checked here too,
+    before anything is uploaded.
+    """
     probe = parse_key_values(host.run(["sh", "-c", HOST_PROBE]).stdout)
+    if mode is SystemMode.APPLY and probe.get("uid") != "0":
+        raise DeployError(
+            f"installing the kernel and boot settings needs root on {host.name} "
+            f"(connected as uid {probe.get('uid', 'unknown')})",
+            hint="connect as root (User root for this host in your ssh config), or pass "
+            "--system-steps check to upload the release and only validate those steps",
+        )
     problems = host_fit_problems(probe)
     if problems and not force:
         raise DeployError(
@@ -180,7 +191,7 @@ def execute_deploy(
     """Upload, verify, publish, run the system steps and switch ``current``."""
     outcome = DeployOutcome(release=plan.info.name, path=plan.final)
     with step(f"check that {host.name} fits"):
-        probe_host(host, force=force, say=say)
+        probe_host(host, force=force, mode=mode, say=say)
     outcome.reused = _existing_release(host, plan, force=force, say=say)
     if not outcome.reused:
         _stage(host, plan, say)

@@ -56,6 +56,7 @@ printf 'arch=%s\n' "$(uname -m)"
 if [ -r /etc/os-release ]; then . /etc/os-release; fi
 printf 'id=%s\nid_like=%s\npretty=%s\n' "${ID:-}" "${ID_LIKE:-}" "${PRETTY_NAME:-unknown}"
 if command -v dpkg >/dev/null; then echo dpkg=yes; else echo dpkg=no; fi
+printf 'uid=%s\n' "$(id -u)"
 """
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from snpappliance.deploy.release import (
@@ -95,6 +95,9 @@ class DeployedRelease:
     info: ReleaseInfo | None
     sums_exit: int | None
     sums_problems: tuple[str, ...] = ()
+    #: First line of ``<release QEMU> --version`` and its exit status (None: not tried).
+    qemu_version: str = ""
+    qemu_exit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -224,9 +227,17 @@ def facts_from_sections(sections: Mapping[str, str]) -> HostFacts:
 
 
 def gather(host: Host, prefix: str) -> HostFacts:
-    """Collect :class:`HostFacts` from ``host`` with one shell command."""
+    """Collect :class:`HostFacts` from ``host``: one shell script, plus the release's QEMU."""
     result = host.run(["sh", "-c", GATHER_SCRIPT, "snpapp-doctor", prefix], timeout=120)
-    return facts_from_sections(parse_sections(result.stdout))
+    facts = facts_from_sections(parse_sections(result.stdout))
+    release = facts.release
+    if release is None or release.info is None or not release.info.qemu:
+        return facts
+    # QEMU was built elsewhere: make sure it starts here (shared libraries present).
+    qemu = host.run([f"{release.path}/{release.info.qemu}", "--version"], check=False, timeout=60)
+    first = (qemu.stdout or qemu.stderr).strip().splitlines()
+    tried = replace(release, qemu_version=first[0] if first else "", qemu_exit=qemu.returncode)
+    return replace(facts, release=tried)
 
 
 def _read(path: Path) -> str | None:

@@ -51,6 +51,24 @@ def check_release_parts(facts: HostFacts) -> Check:
     )  # fmt: skip
 
 
+def check_release_qemu(facts: HostFacts) -> Check:
+    title = "the release's QEMU starts on this host"
+    release = facts.release
+    if release is None or release.info is None or release.qemu_exit is None:
+        return outcome(
+            "release_qemu", title, Status.WARN, "no release QEMU to try", DEPLOY_HINT,
+            required=False,
+        )  # fmt: skip
+    if release.qemu_exit == 0:
+        return outcome("release_qemu", title, Status.PASS, release.qemu_version)
+    return outcome(
+        "release_qemu", title, Status.FAIL,
+        f"{release.info.qemu} --version: exit status {release.qemu_exit}: {release.qemu_version}",
+        "QEMU was built against the build stack's libraries: install the missing ones on the "
+        "host (run `ldd` on the binary to see which) or build a stack matching the host's OS",
+    )  # fmt: skip
+
+
 def check_running_kernel(facts: HostFacts) -> Check:
     title = "running kernel is the deployed one"
     release = facts.release
@@ -68,4 +86,4 @@ def check_running_kernel(facts: HostFacts) -> Check:
     )  # fmt: skip
 
 
-RELEASE_CHECKS = (check_release, check_release_parts, check_running_kernel)
+RELEASE_CHECKS = (check_release, check_release_parts, check_release_qemu, check_running_kernel)

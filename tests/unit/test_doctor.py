@@ -40,7 +40,7 @@ def test_published_working_host_passes_every_snp_check(working: HostFacts) -> No
 
 def test_without_a_release_the_release_checks_only_warn(working: HostFacts) -> None:
     report = evaluate("published", working)
-    for id in ("release", "release_parts", "running_kernel"):
+    for id in ("release", "release_parts", "release_qemu", "running_kernel"):
         assert report.check(id).status is Status.WARN
         assert "snpapp deploy" in report.check(id).hint
 
@@ -133,6 +133,18 @@ def test_release_checks(working: HostFacts) -> None:
     assert stale.check("running_kernel").status is Status.FAIL
     assert "--reboot" in stale.check("running_kernel").hint
     assert not stale.ok
+    assert report.check("release_qemu").status is Status.WARN
+    version = "QEMU emulator version 9.1.0"
+    qemu_ok = dataclasses.replace(_release(working.kernel), qemu_version=version, qemu_exit=0)
+    check = evaluate("h", dataclasses.replace(working, release=qemu_ok)).check("release_qemu")
+    assert (check.status, check.evidence) == (Status.PASS, "QEMU emulator version 9.1.0")
+    missing_lib = dataclasses.replace(
+        qemu_ok, qemu_exit=127, qemu_version="error while loading shared libraries: libslirp.so.0"
+    )
+    check = evaluate("h", dataclasses.replace(working, release=missing_lib)).check("release_qemu")
+    assert check.status is Status.FAIL
+    assert "libslirp.so.0" in check.evidence
+    assert "ldd" in check.hint
     no_kernel = evaluate("h", dataclasses.replace(working, release=_release(None)))
     assert no_kernel.check("release_parts").evidence == "missing: host kernel"
 
