@@ -8,6 +8,8 @@ whose report is not ``ok``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from snpappliance.deploy.release import DEFAULT_PREFIX
 from snpappliance.doctor.checks import ALL_SNP_CHECKS, Check, Status
 from snpappliance.doctor.facts import HostFacts, facts_from_tree, gather
@@ -29,7 +31,8 @@ __all__ = [
 def evaluate(host_name: str, facts: HostFacts) -> DoctorReport:
     """Run every check on ``facts`` (pure)."""
     checks = tuple(check(facts) for check in (*ALL_SNP_CHECKS, *RELEASE_CHECKS))
-    return DoctorReport(host=host_name, checks=checks)
+    named = tuple(replace(c, hint=c.hint.replace("<host>", host_name)) for c in checks)
+    return DoctorReport(host=host_name, checks=named)
 
 
 def run_doctor(host: Host, *, prefix: str = DEFAULT_PREFIX) -> DoctorReport:

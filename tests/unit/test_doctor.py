@@ -42,7 +42,7 @@ def test_without_a_release_the_release_checks_only_warn(working: HostFacts) -> N
     report = evaluate("published", working)
     for id in ("release", "release_parts", "release_qemu", "running_kernel"):
         assert report.check(id).status is Status.WARN
-        assert "snpapp deploy" in report.check(id).hint
+        assert "`snpapp deploy --host published`" in report.check(id).hint
 
 
 def test_milan_is_snp_capable_but_not_the_validated_genoa() -> None:
