@@ -152,9 +152,18 @@ def _build(comp: ComponentPlan, ctx: BuildContext, deps: Mapping[str, Manifest],
         _run(comp, ctx, src_tree, scratch, stage, log_file)
         manifest = _manifest(comp, ctx, stage, scratch, image_id, key, local_digest, started)
         shutil.copyfile(log_file, stage / LOG_FILE)
+        _make_readable(stage)
     if log_file != comp.log_path:
         log_file.unlink(missing_ok=True)
     return manifest
+
+
+def _make_readable(stage: Path) -> None:
+    """Artefacts are for others to deploy and verify: world-readable, like an install tree."""
+    stage.chmod(0o755)
+    for path in stage.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            path.chmod(path.stat().st_mode | 0o444)
 
 
 def _ensure_image(comp: ComponentPlan, ctx: BuildContext, log_file: Path) -> str:

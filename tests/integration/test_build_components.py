@@ -43,6 +43,8 @@ def test_build_publishes_patched_artefacts_with_manifests(
     assert (alpha / "alpha.txt").read_text() == "hello, snp\n"
     assert (alpha / "arch.txt").read_text().strip() == "x86_64"
     assert (alpha / "build.log").is_file()
+    assert alpha.stat().st_mode & 0o777 == 0o755
+    assert (alpha / "manifest.json").stat().st_mode & 0o444 == 0o444
     manifest = Manifest.load(alpha)
     assert [f.path for f in manifest.files] == ["alpha.txt", "arch.txt"]
     assert manifest.files[0].sha256 == sha256_file(alpha / "alpha.txt")
