@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 from snpappliance.cli.app import app
-from snpappliance.report import render_report
-from snpappliance.stats import CiMethod, StatsOptions
+
+#: The values of :class:`snpappliance.stats.CiMethod`, spelt out so that every other
+#: command starts without importing scipy and matplotlib (a unit test keeps them equal).
+CiChoice = Literal["t", "normal"]
 
 HELP = """\
 Render the statistics, figures and PDF report of a campaign or a results file.
@@ -76,15 +78,18 @@ def report_command(
         ),
     ] = False,
     ci: Annotated[
-        CiMethod,
+        CiChoice,
         typer.Option(
             "--ci",
             help="95 % CI of the mean: t = mean ± t(0.975, n−1)·SEM, "
             "normal = mean ± 1.96·SEM (the paper's)",
-            case_sensitive=False,
         ),
-    ] = CiMethod.T,
+    ] = "t",
 ) -> None:
-    options = StatsOptions(outlier_filter=not no_outlier_filter, ci=ci)
+    # Imported here: matplotlib, seaborn and scipy are only needed when a report is made.
+    from snpappliance.report import render_report
+    from snpappliance.stats import CiMethod, StatsOptions
+
+    options = StatsOptions(outlier_filter=not no_outlier_filter, ci=CiMethod(ci))
     pdf = render_report(results, out=out, baseline=baseline, options=options)
     typer.echo(str(pdf))

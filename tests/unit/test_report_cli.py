@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
+from snpappliance.cli.report import CiChoice
 from snpappliance.report import REPORT_ENTRIES, baseline_reason, check_out, default_out, title_of
 from snpappliance.results import CampaignInfo, ResultSet, load_results
+from snpappliance.stats import CiMethod
 from tests.conftest import SnpappRunner
 
 GOOD = "scenario,metric,value\nsev_off,cpu_perf,1.0\nsev_on,cpu_perf,2.0\n"
@@ -140,6 +143,10 @@ def test_titles_never_call_a_plain_file_an_snp_measurement(tmp_path: Path) -> No
     title, banner = title_of(emulated)
     assert banner == "local emulated profile — not an SNP measurement"
     assert banner in title
+
+
+def test_ci_choices_are_the_stats_ci_methods() -> None:
+    assert get_args(CiChoice) == tuple(m.value for m in CiMethod)
 
 
 def test_help_teaches(snpapp: SnpappRunner) -> None:
