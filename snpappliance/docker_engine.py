@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -20,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import docker
 import docker.errors
@@ -127,9 +128,9 @@ class Engine:
         progress: Progress | None = None,
     ) -> str:
         """Build ``context/Dockerfile`` as ``tag`` with the classic builder; return the image id."""
-        lines: list[str] = []
         with log_file.open("a", encoding="utf-8") as fh:
             fh.write(f"+ docker build -t {tag} {context}\n")
+            output = _BuildOutput(fh, progress)
             try:
                 stream = self.client.api.build(
                     path=os.fspath(context),
@@ -142,7 +143,9 @@ class Engine:
                     decode=True,
                 )
                 for chunk in stream:
-                    self._build_chunk(chunk, fh, lines, tag, log_file, progress)
+                    output.feed(str(chunk.get("stream", "")))
+                    if "error" in chunk:
+                        raise output.failure(tag, str(chunk["error"]).strip(), log_file)
             except requests.exceptions.RequestException as exc:
                 raise DockerError(
                     f"lost the Docker engine while building image {tag}: {exc}",
@@ -159,32 +162,6 @@ class Engine:
         if image_id is None:
             raise BuildError(f"building image {tag} finished but the image is missing")
         return image_id
-
-    def _build_chunk(
-        self,
-        chunk: Mapping[str, Any],
-        fh: IO[str],
-        lines: list[str],
-        tag: str,
-        log_file: Path,
-        progress: Progress | None,
-    ) -> None:
-        text = str(chunk.get("stream", ""))
-        if text:
-            fh.write(text)
-            fh.flush()
-            lines.extend(text.splitlines())
-            del lines[:-50]
-            if progress is not None and text.strip():
-                progress(text.strip())
-        if "error" in chunk:
-            message = str(chunk["error"]).strip()
-            fh.write(f"ERROR: {message}\n")
-            raise BuildError(
-                f"building toolchain image {tag} failed: {message.splitlines()[-1]}",
-                detail=f"{tail(chr(10).join(lines))}\nfull log: {log_file}",
-                hint=_base_hint(message),
-            )
 
     def import_rootfs(self, tarball: Path, tag: str, *, changes: Sequence[str]) -> str:
         """Import a root file system tarball as image ``tag`` (``docker import``)."""
@@ -336,6 +313,41 @@ class Engine:
             code = int(status.get("StatusCode", 1))
             fh.write(f"# container {container.name} exited with status {code}\n")
             return RunResult(code, str(container.name), tail("\n".join(last)))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class _BuildOutput:
+    """Build output, re-assembled into clean lines (the engine colours stderr per fragment)."""
+
+    def __init__(self, fh: IO[str], progress: Progress | None) -> None:
+        self._fh = fh
+        self._progress = progress
+        self._pending = ""
+        self.lines: list[str] = []
+
+    def feed(self, text: str) -> None:
+        if not text:
+            return
+        *complete, self._pending = (self._pending + _ANSI.sub("", text)).split("\n")
+        for line in complete:
+            self._fh.write(line + "\n")
+            self.lines.append(line)
+            if self._progress is not None and line.strip():
+                self._progress(line.strip())
+        del self.lines[:-50]
+        self._fh.flush()
+
+    def failure(self, tag: str, message: str, log_file: Path) -> BuildError:
+        self.feed("\n")
+        self._fh.write(f"ERROR: {message}\n")
+        told = [line for line in self.lines if line.startswith("snpapp: ")]
+        return BuildError(
+            f"building toolchain image {tag} failed: {message.splitlines()[-1]}",
+            detail=f"{tail(chr(10).join(self.lines))}\nfull log: {log_file}",
+            hint=told[-1].removeprefix("snpapp: ") if told else _base_hint(message),
+        )
 
 
 def _probe_unix_socket(where: str) -> None:

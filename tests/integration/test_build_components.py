@@ -126,13 +126,17 @@ def test_a_toolchain_image_that_fails_to_build_shows_its_output(
     stack = make_fixture_stack(tmp_path / "stack")
     dockerfile = stack.root / "Dockerfiles" / "tool" / "Dockerfile"
     dockerfile.write_text(
-        dockerfile.read_text() + 'RUN echo "snpapp: no network here" >&2; exit 7\n'
+        dockerfile.read_text()
+        + 'RUN echo "fetching"; echo "snpapp: cannot reach the fixture host" >&2; '
+        + 'echo "snpapp: offline options: none, it is a test" >&2; exit 7\n'
     )
     with pytest.raises(BuildError) as info:
         _build(stack, tmp_path, ("beta",))
     assert "building toolchain image snpapp-tool:fixture-" in info.value.message
     assert info.value.detail is not None
-    assert "snpapp: no network here" in info.value.detail
+    assert "\nsnpapp: cannot reach the fixture host\n" in info.value.detail
+    assert "\x1b[" not in info.value.detail
+    assert info.value.hint == "offline options: none, it is a test"
 
 
 def test_keep_container_leaves_the_failed_build_container_for_debugging(
