@@ -40,6 +40,7 @@ from snpappliance.stats import (
     EMULATED_LABEL,
     STATS_VERSION,
     Analysis,
+    CiMethod,
     StatsOptions,
     analyse,
     write_stats,
@@ -102,7 +103,7 @@ def title_of(results: ResultSet) -> tuple[str, str | None]:
     """(title, banner) for the report; the banner is set only for emulated profiles."""
     campaign = results.campaign
     if campaign is not None and campaign.emulated:
-        return f"snpapp report — {EMULATED_LABEL}", EMULATED_LABEL
+        return f"snpapp report — campaign {campaign.campaign_id} — {EMULATED_LABEL}", EMULATED_LABEL
     if campaign is not None:
         label = f": {campaign.label}" if campaign.label else ""
         return f"SEV-SNP performance report — campaign {campaign.campaign_id}{label}", None
@@ -110,7 +111,7 @@ def title_of(results: ResultSet) -> tuple[str, str | None]:
 
 
 def ci_description(options: StatsOptions) -> str:
-    if options.ci.value == "normal":
+    if options.ci is CiMethod.NORMAL:
         return "mean ± 1.96·SEM (normal approximation, as in the paper)"
     return "mean ± t(0.975, n − 1)·SEM (Student t)"
 
