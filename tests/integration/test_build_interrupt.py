@@ -21,7 +21,7 @@ SLOW = """
 [components.sleeper]
 recipe = "tool"
 source = { kind = "none" }
-command = 'echo "sleeper started"; sleep 300'
+command = 'echo "sleeper $((6 * 7))"; sleep 300'
 """
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,7 +43,7 @@ def test_interrupt_removes_the_running_build_container(
     before = set(_snpapp_containers(docker_engine))
     with log.open("wb") as out, proc.spawn(argv, env=env, stdout=out, stderr=out) as child:
         deadline = time.monotonic() + 120
-        while "sleeper started" not in _container_log(tmp_path):
+        while "sleeper 42\n" not in _container_log(tmp_path):
             assert child.poll() is None, log.read_text()
             assert time.monotonic() < deadline, "the sleeper container never started"
             time.sleep(0.3)
@@ -57,7 +57,7 @@ def test_interrupt_removes_the_running_build_container(
     sleeper = tmp_path / "artifacts" / "fixture" / "sleeper"
     assert not (sleeper / "manifest.json").exists()
     assert not list(sleeper.parent.glob(".sleeper.staging-*"))
-    assert "sleeper started" in (sleeper / "build.log").read_text()
+    assert "sleeper 42\n" in (sleeper / "build.log").read_text()
 
 
 def _container_log(tmp_path: Path) -> str:
