@@ -57,6 +57,10 @@ def _statuses(stack: Path, root: Path) -> dict[str, Status]:
     return {r.component: r.status for r in results}
 
 
+def _show(statuses: dict[str, Status]) -> str:
+    return ", ".join(f"{name} {status}" for name, status in statuses.items())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="no-op CLI runs to time")
@@ -67,7 +71,7 @@ def main() -> int:
         start = time.perf_counter()
         cold = _statuses(stack.path, root)
         cold_s = time.perf_counter() - start
-        print(f"cold build: {cold_s:.1f} s  {cold}")
+        print(f"cold build: {cold_s:.1f} s ({_show(cold)})")
         start = time.perf_counter()
         noop = _statuses(stack.path, root)
         inproc_s = time.perf_counter() - start
@@ -81,7 +85,7 @@ def main() -> int:
         stack.write_patch(greeting_patch("hello", "hello, changed patch"))
         start = time.perf_counter()
         after = _statuses(stack.path, root)
-        print(f"after changing alpha's patch ({time.perf_counter() - start:.1f} s): {after}")
+        print(f"after changing alpha's patch ({time.perf_counter() - start:.1f} s): {_show(after)}")
         rebuilt = sorted(name for name, status in after.items() if status == Status.BUILT)
         print(f"rebuilt: {', '.join(rebuilt)}; untouched: "
               f"{', '.join(n for n, s in after.items() if s == Status.CACHED)}")  # fmt: skip
