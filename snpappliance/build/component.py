@@ -113,7 +113,7 @@ def build_component(
                            cached, log_path=comp.log_path)  # fmt: skip
     live_log = _live_log_path(comp)
     try:
-        manifest = _build(comp, ctx, deps, key, local_digest, live_log)
+        manifest = _build(comp, ctx, key, local_digest, live_log)
     except SnpappError as exc:
         return BuildResult(comp.name, Status.FAILED, comp.out_dir, time.monotonic() - start,
                            error=exc, log_path=live_log)  # fmt: skip
@@ -140,8 +140,8 @@ def _work_dirs(ctx: BuildContext, comp: ComponentPlan) -> tuple[Path, Path]:
     return work / "src", scratch
 
 
-def _build(comp: ComponentPlan, ctx: BuildContext, deps: Mapping[str, Manifest], key: str,
-           local_digest: str | None, log_file: Path) -> Manifest:  # fmt: skip
+def _build(comp: ComponentPlan, ctx: BuildContext, key: str, local_digest: str | None,
+           log_file: Path) -> Manifest:  # fmt: skip
     started = datetime.now(UTC).isoformat(timespec="seconds")
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(f"# snpapp build {ctx.stack}/{comp.name} started {started}\n")
@@ -155,6 +155,8 @@ def _build(comp: ComponentPlan, ctx: BuildContext, deps: Mapping[str, Manifest],
         _make_readable(stage)
     if log_file != comp.log_path:
         log_file.unlink(missing_ok=True)
+    # Object files can take gigabytes; the source copy stays so the next rsync is quick.
+    shutil.rmtree(scratch, ignore_errors=True)
     return manifest
 
 
@@ -236,6 +238,7 @@ def _toolchain(ctx: BuildContext, comp: ComponentPlan, scratch: Path) -> dict[st
     toolchain = {
         "image": comp.image.tag,
         "base_image": ctx.base.tag,
+        "base_image_id": ctx.base_id,
         "base_mirror": ctx.base.mirror or ctx.base.tag,
         "base_reproducible": "true" if ctx.base.reproducible else "false",
         "pinned_packages": comp.image.build_args.get("PACKAGES", ""),

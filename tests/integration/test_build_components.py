@@ -33,7 +33,7 @@ def _build(stack: FixtureStack, tmp_path: Path, components: tuple[str, ...] = ("
 
 
 def test_build_publishes_patched_artefacts_with_manifests(
-    fixture_stack: FixtureStack, tmp_path: Path, docker_engine: Engine
+    fixture_stack: FixtureStack, tmp_path: Path, docker_engine: Engine, base_image: str
 ) -> None:
     assert _build(fixture_stack, tmp_path, jobs=2) == {
         "alpha": Status.BUILT, "beta": Status.BUILT, "bundle": Status.BUILT,
@@ -55,6 +55,7 @@ def test_build_publishes_patched_artefacts_with_manifests(
     assert manifest.patches == ({"file": patch.name, "sha256": sha256_file(patch)},)
     assert manifest.toolchain["deb:bash"]
     assert manifest.toolchain["base_reproducible"] == "false"
+    assert manifest.toolchain["base_image_id"] == docker_engine.image_id(base_image)
     assert manifest.build_started <= manifest.build_finished
     image = manifest.toolchain["image"]
     assert docker_engine.image_id(image) == manifest.image_id
