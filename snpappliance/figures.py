@@ -62,6 +62,7 @@ _RC: dict[Any, Any] = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "svg.hashsalt": "snpapp",
+    "svg.fonttype": "none",
     # Scenario and metric names come from user data: a "$" must stay a dollar sign.
     "text.parse_math": False,
 }
@@ -507,7 +508,7 @@ def save(
         drawn.figure.text(
             0.005, 0.005, stamp, ha="left", va="bottom", fontsize=6.5, color="#b3261e"
         )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), matplotlib.rc_context(_RC):
         # seaborn places swarm dots at draw time; a swarm wider than its slot still
         # draws every point (overlapping) and only warns that some "cannot be placed".
         warnings.filterwarnings("ignore", message=".*cannot be placed.*", category=UserWarning)

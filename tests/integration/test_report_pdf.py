@@ -226,6 +226,8 @@ def test_emulated_campaign_is_labelled_and_replaces_the_old_report(
     assert squash("mean ± 1.96·SEM") in text
     assert squash("Removed outliers (0)") in text
     assert not (old / "stale.svg").exists()
+    for svg in (campaign / "report" / "figures").glob("*.svg"):
+        assert "local emulated profile — not an SNP measurement" in svg.read_text("utf-8"), svg
     assert not list(campaign.glob(".report.*"))
 
 
