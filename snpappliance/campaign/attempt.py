@@ -193,7 +193,7 @@ def execute_run(
     verdict: Verdict | None = None
     reason = ""
     # The one place below the CLI edge that handles snpapp errors: a run that fails
-    # every attempt is recorded as failed and the campaign goes on (issue #4).
+    # every attempt is recorded as failed and the campaign goes on.
     try:
         for state in retrying:
             with state:
