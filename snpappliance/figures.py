@@ -6,128 +6,44 @@ Every function takes the measurements in the long format (``scenario``,
 could not be drawn and why (a KDE of one value, a Q–Q line through a constant
 sample …). Nothing here writes files except :func:`save`.
 
-Figures are built with :class:`matplotlib.figure.Figure` directly, never
-through ``pyplot``: they are not kept in pyplot's registry, and :func:`save`
-clears them so their memory goes as soon as the caller drops them.
+Shared size, fonts, palette and saving live in :mod:`snpappliance.figure_style`.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from scipy import stats
 
-from snpappliance.results import Metric, metric_info
+from snpappliance.figure_style import (
+    RASTERISE_ABOVE,
+    RC,
+    Drawn,
+    Palette,
+    axis_label,
+    grid,
+    legend,
+    metric_of,
+    new_figure,
+    slant,
+)
 
-#: A4 text width is about 17 cm; figures are drawn at that size so 8 pt stays 8 pt.
-WIDTH_IN = 17 / 2.54
-PNG_DPI = 150
 #: Above this many points in one arm the swarm gives way to a jittered strip plot: at
 #: 300 a swarm of ten arms takes seconds and piles dots it cannot place at its edges.
 SWARM_LIMIT = 150
-#: Above this many points in one figure, point clouds are rasterised inside the SVG.
-RASTERISE_ABOVE = 500
 #: Q–Q panels of larger arms show this many evenly spaced order statistics (plus both tails).
 QQ_POINTS = 400
 QQ_TAIL = 25
 MAX_BINS = 60
-
-#: dict[Any, Any]: matplotlib types rc keys as literals, this table is checked at run time.
-_RC: dict[Any, Any] = {
-    "font.size": 8,
-    "axes.titlesize": 8.5,
-    "axes.labelsize": 8,
-    "xtick.labelsize": 7,
-    "ytick.labelsize": 7,
-    "legend.fontsize": 7,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "svg.hashsalt": "snpapp",
-    "svg.fonttype": "none",
-    # Scenario and metric names come from user data: a "$" must stay a dollar sign.
-    "text.parse_math": False,
-}
-
-
-@dataclass(frozen=True)
-class Palette:
-    """One colour per scenario, the same in every figure; the baseline comes first."""
-
-    order: tuple[str, ...]
-    colours: Mapping[str, str]
-
-    def __getitem__(self, scenario: str) -> str:
-        return self.colours[scenario]
-
-    def present(self, scenarios: Sequence[str] | pd.Series) -> list[str]:
-        """The scenarios among ``scenarios``, in palette order."""
-        wanted = set(pd.unique(pd.Series(scenarios, dtype=object)))
-        return [s for s in self.order if s in wanted]
-
-
-def make_palette(scenarios: Sequence[str], baseline: str) -> Palette:
-    """Palette for ``scenarios`` with ``baseline`` first (colour-blind safe up to ten)."""
-    order = [baseline, *(s for s in dict.fromkeys(scenarios) if s != baseline)]
-    base = sns.color_palette("colorblind" if len(order) <= 10 else "husl", len(order))
-    return Palette(
-        order=tuple(order),
-        colours={s: matplotlib.colors.to_hex(c) for s, c in zip(order, base, strict=True)},
-    )
-
-
-@dataclass(frozen=True)
-class Drawn:
-    """A finished figure and what it had to leave out (for the caption)."""
-
-    figure: Figure
-    notes: tuple[str, ...] = ()
-
-
-def metric_of(data: pd.DataFrame, metric: str) -> Metric:
-    """The :class:`Metric` of ``metric``, using the unit recorded in ``data`` if it has one."""
-    units = data.loc[data["metric"] == metric, "unit"] if "unit" in data else pd.Series([])
-    unit = next((str(u) for u in units if str(u)), None)
-    return metric_info(metric, unit)
-
-
-def axis_label(metric: Metric) -> str:
-    return f"{metric.name} ({metric.unit})" if metric.unit else f"{metric.name} (no unit)"
-
-
-def slug(name: str) -> str:
-    """A file-name-safe form of a metric name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "metric"
-
-
-def unique_slugs(names: Sequence[str]) -> dict[str, str]:
-    """File-name-safe names for ``names`` that stay distinct ("a/b" and "a_b" both exist)."""
-    found: dict[str, str] = {}
-    for name in names:
-        base = candidate = slug(name)
-        n = 2
-        while candidate in found.values():
-            candidate, n = f"{base}-{n}", n + 1
-        found[name] = candidate
-    return found
 
 
 def kde_problem(values: np.ndarray) -> str | None:
@@ -137,32 +53,6 @@ def kde_problem(values: np.ndarray) -> str | None:
     if float(np.ptp(values)) == 0.0:
         return "zero variance"
     return None
-
-
-def _figure(height: float) -> Figure:
-    return Figure(figsize=(WIDTH_IN, height), layout="constrained")
-
-
-def _grid(fig: Figure, count: int, max_cols: int) -> list[Axes]:
-    cols = max(1, min(max_cols, count))
-    rows = math.ceil(count / cols)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
-    for extra in axes[count:]:
-        extra.set_visible(False)
-    return axes[:count]
-
-
-def _legend(fig: Figure, palette: Palette, scenarios: Sequence[str]) -> None:
-    handles = [Patch(facecolor=palette[s], label=s) for s in scenarios]
-    fig.legend(
-        handles=handles, loc="outside upper center", ncols=min(len(handles), 5), frameon=False
-    )
-
-
-def _slant(ax: Axes) -> None:
-    """Tilt x tick labels so that long scenario names or dates do not overlap."""
-    for label in ax.get_xticklabels():
-        label.set(rotation=40, ha="right", rotation_mode="anchor")
 
 
 def _arm(data: pd.DataFrame, scenario: str, metric: str) -> np.ndarray:
@@ -184,8 +74,8 @@ def histogram_kde(data: pd.DataFrame, metric: str, palette: Palette) -> Drawn:
     scenarios = palette.present(rows["scenario"])
     edges = _bin_edges(rows["value"].to_numpy(dtype=float))
     notes: list[str] = []
-    with matplotlib.rc_context(_RC):
-        fig = _figure(3.0)
+    with matplotlib.rc_context(RC):
+        fig = new_figure(3.0)
         ax = fig.subplots()
         for scenario in scenarios:
             values = _arm(rows, scenario, metric)
@@ -206,7 +96,7 @@ def histogram_kde(data: pd.DataFrame, metric: str, palette: Palette) -> Drawn:
         ax.set_xlabel(axis_label(info))
         ax.set_ylabel(f"density (1/{info.unit})" if info.unit else "density")
         ax.set_title(f"{info.title}: distribution per scenario ({info.direction.better_word})")
-        _legend(fig, palette, scenarios)
+        legend(fig, palette, scenarios)
     return Drawn(fig, tuple(notes))
 
 
@@ -235,10 +125,10 @@ def qq_plot(data: pd.DataFrame, metric: str, palette: Palette) -> Drawn:
     scenarios = palette.present(rows["scenario"])
     notes: list[str] = []
     thinned: list[str] = []
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         cols = min(4, len(scenarios))
-        fig = _figure(2.3 * math.ceil(len(scenarios) / cols) + 0.4)
-        for ax, scenario in zip(_grid(fig, len(scenarios), cols), scenarios, strict=True):
+        fig = new_figure(2.3 * math.ceil(len(scenarios) / cols) + 0.4)
+        for ax, scenario in zip(grid(fig, len(scenarios), cols), scenarios, strict=True):
             values = _arm(rows, scenario, metric)
             colour = palette[scenario]
             if qq_fit(values) is None:
@@ -297,10 +187,10 @@ def violin_swarm(data: pd.DataFrame, palette: Palette, outliers: pd.DataFrame) -
     """Violin per scenario and metric with every run as a dot; removed outliers as red crosses."""
     metrics = list(dict.fromkeys(data["metric"]))
     notes: list[str] = []
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         cols = min(3 if data["scenario"].nunique() <= 4 else 2, len(metrics))
-        fig = _figure(2.8 * math.ceil(len(metrics) / cols) + 0.4)
-        for ax, metric in zip(_grid(fig, len(metrics), cols), metrics, strict=True):
+        fig = new_figure(2.8 * math.ceil(len(metrics) / cols) + 0.4)
+        for ax, metric in zip(grid(fig, len(metrics), cols), metrics, strict=True):
             rows = data[data["metric"] == metric]
             order = palette.present(rows["scenario"])
             largest = int(rows.groupby("scenario").size().max())
@@ -335,7 +225,7 @@ def violin_swarm(data: pd.DataFrame, palette: Palette, outliers: pd.DataFrame) -
             ax.set_ylabel(axis_label(metric_of(data, metric)))
             ax.set_title(metric)
             if len(order) > 3:
-                _slant(ax)
+                slant(ax)
         fig.legend(
             handles=[
                 Line2D(
@@ -376,8 +266,8 @@ def ridgeline(data: pd.DataFrame, palette: Palette, scale: Mapping[str, float]) 
         for m in dict.fromkeys(scaled["metric"])
         for s in palette.present(scaled.loc[scaled["metric"] == m, "scenario"])
     ]
-    with matplotlib.rc_context(_RC):
-        fig = _figure(min(9.0, 1.0 + 0.32 * max(len(rows), 1)))
+    with matplotlib.rc_context(RC):
+        fig = new_figure(min(9.0, 1.0 + 0.32 * max(len(rows), 1)))
         ax = fig.subplots()
         if not rows:
             ax.text(0.5, 0.5, "nothing to draw: no metric has a baseline median", ha="center")
@@ -396,7 +286,7 @@ def ridgeline(data: pd.DataFrame, palette: Palette, scale: Mapping[str, float]) 
         ax.set_xlabel(f"% of the baseline ({palette.order[0]}) median of the metric")
         ax.set_title("All measurements on one axis")
         ax.grid(axis="y", visible=False)
-        _legend(fig, palette, palette.present(scaled["scenario"]))
+        legend(fig, palette, palette.present(scaled["scenario"]))
     return Drawn(fig, tuple(notes))
 
 
@@ -441,10 +331,10 @@ def run_positions(rows: pd.DataFrame) -> tuple[pd.Series, str]:
 def run_order(data: pd.DataFrame, palette: Palette) -> Drawn:
     """Each value against its start time (or repetition) per arm, so drift can be seen."""
     metrics = list(dict.fromkeys(data["metric"]))
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         cols = min(2, len(metrics))
-        fig = _figure(2.6 * math.ceil(len(metrics) / cols) + 0.4)
-        for ax, metric in zip(_grid(fig, len(metrics), cols), metrics, strict=True):
+        fig = new_figure(2.6 * math.ceil(len(metrics) / cols) + 0.4)
+        for ax, metric in zip(grid(fig, len(metrics), cols), metrics, strict=True):
             rows = data[data["metric"] == metric]
             positions, label = run_positions(rows)
             for scenario in palette.present(rows["scenario"]):
@@ -463,8 +353,8 @@ def run_order(data: pd.DataFrame, palette: Palette) -> Drawn:
             ax.set_ylabel(axis_label(metric_of(data, metric)))
             ax.set_title(metric)
             if label.startswith("start"):
-                _slant(ax)
-        _legend(fig, palette, palette.present(data["scenario"]))
+                slant(ax)
+        legend(fig, palette, palette.present(data["scenario"]))
     return Drawn(fig, ())
 
 
@@ -493,26 +383,3 @@ def drift(data: pd.DataFrame, palette: Palette) -> list[Drift]:
             result = stats.spearmanr(x, y)
             found.append(Drift(scenario, metric, float(result.statistic), float(result.pvalue)))
     return found
-
-
-def save(
-    drawn: Drawn, directory: Path, name: str, *, stamp: str | None = None
-) -> tuple[Path, Path]:
-    """Write ``name``.svg and ``name``.png under ``directory``, then release the figure.
-
-    ``stamp`` is printed in the figure's corner, so that a figure taken out of
-    the report still says what it is (e.g. a local emulated profile).
-    """
-    svg, png = directory / f"{name}.svg", directory / f"{name}.png"
-    if stamp:
-        drawn.figure.text(
-            0.005, 0.005, stamp, ha="left", va="bottom", fontsize=6.5, color="#b3261e"
-        )
-    with warnings.catch_warnings(), matplotlib.rc_context(_RC):
-        # seaborn places swarm dots at draw time; a swarm wider than its slot still
-        # draws every point (overlapping) and only warns that some "cannot be placed".
-        warnings.filterwarnings("ignore", message=".*cannot be placed.*", category=UserWarning)
-        drawn.figure.savefig(svg, format="svg", metadata={"Date": None})
-        drawn.figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
-    drawn.figure.clear()
-    return svg, png

@@ -17,7 +17,7 @@ import jinja2
 
 from snpappliance import __version__
 from snpappliance.errors import InputError, OutputError, ReportError
-from snpappliance.figures import make_palette
+from snpappliance.figure_style import make_palette
 from snpappliance.fsutil import sha256_file, staged_dir
 from snpappliance.log import step
 from snpappliance.report_context import (

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from snpappliance import figures
-from snpappliance.figures import Drawn, Palette
+from snpappliance.figure_style import Drawn, Palette, metric_of, save, unique_slugs
 from snpappliance.report_context import records
 from snpappliance.report_text import (
     histogram_caption,
@@ -59,14 +59,14 @@ class FigureWriter:
         self.analysis = analysis
         self.palette = palette
         self.directory = directory
-        self.slugs = figures.unique_slugs(analysis.metrics)
+        self.slugs = unique_slugs(analysis.metrics)
         self.stamp = EMULATED_LABEL if analysis.emulated else None
 
     def metric(self, name: str) -> Metric:
-        return figures.metric_of(self.data, name)
+        return metric_of(self.data, name)
 
     def _save(self, drawn: Drawn, name: str, title: str, caption: str) -> FigureEntry:
-        figures.save(drawn, self.directory, name, stamp=self.stamp)
+        save(drawn, self.directory, name, stamp=self.stamp)
         return FigureEntry(
             name=name,
             title=title,

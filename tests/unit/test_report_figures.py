@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from snpappliance import figure_style as style
 from snpappliance import figures
-from snpappliance.figures import Drawn, Palette, make_palette
+from snpappliance.figure_style import Drawn, Palette, make_palette
 
 
 def frame(rows: list[tuple[str, str, float]], **extra: list[str]) -> pd.DataFrame:
@@ -35,15 +36,15 @@ def normal_arms(n: int = 8) -> list[tuple[str, str, float]]:
 def draw_all(data: pd.DataFrame, palette: Palette, out: Path) -> list[tuple[str, Drawn]]:
     drawn: list[tuple[str, Drawn]] = []
     for metric in dict.fromkeys(data["metric"]):
-        drawn.append((f"hist_{figures.slug(metric)}", figures.histogram_kde(data, metric, palette)))
-        drawn.append((f"qq_{figures.slug(metric)}", figures.qq_plot(data, metric, palette)))
+        drawn.append((f"hist_{style.slug(metric)}", figures.histogram_kde(data, metric, palette)))
+        drawn.append((f"qq_{style.slug(metric)}", figures.qq_plot(data, metric, palette)))
     empty_outliers = pd.DataFrame(columns=["scenario", "metric", "value"])
     scale = data[data["scenario"] == palette.order[0]].groupby("metric")["value"].median()
     drawn.append(("violin", figures.violin_swarm(data, palette, empty_outliers)))
     drawn.append(("ridge", figures.ridgeline(data, palette, scale.to_dict())))
     drawn.append(("run", figures.run_order(data, palette)))
     for name, item in drawn:
-        svg, png = figures.save(item, out, name)
+        svg, png = style.save(item, out, name)
         assert svg.stat().st_size > 1000, svg
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     return drawn
@@ -98,7 +99,7 @@ def test_large_arms_fall_back_to_strip_dots_and_thinned_qq(tmp_path: Path) -> No
     assert "strip plot" in " ".join(violin.notes)
     qq = figures.qq_plot(frame(rows * 3), "m", palette)
     assert f"more than {figures.QQ_POINTS} values (a) show" in " ".join(qq.notes)
-    figures.save(violin, tmp_path, "violin")
+    style.save(violin, tmp_path, "violin")
 
 
 def test_thin_quantiles_keeps_both_tails_whole() -> None:
@@ -136,7 +137,7 @@ def test_run_order_shares_one_axis_kind_when_arms_differ(tmp_path: Path) -> None
     positions, label = figures.run_positions(data)
     assert label == "run index in the arm"
     assert positions.tolist() == [1, 2, 1, 2]
-    figures.save(figures.run_order(data, make_palette(["a", "b"], "a")), tmp_path, "run")
+    style.save(figures.run_order(data, make_palette(["a", "b"], "a")), tmp_path, "run")
 
 
 def test_drift_detects_a_trend_and_skips_constant_arms() -> None:
@@ -147,7 +148,7 @@ def test_drift_detects_a_trend_and_skips_constant_arms() -> None:
 
 
 def test_slugs_stay_distinct() -> None:
-    assert figures.unique_slugs(["a/b", "a_b", "a b", "cpu_perf"]) == {
+    assert style.unique_slugs(["a/b", "a_b", "a b", "cpu_perf"]) == {
         "a/b": "a_b",
         "a_b": "a_b-2",
         "a b": "a_b-3",
@@ -159,22 +160,22 @@ def test_dollar_signs_in_names_are_text(tmp_path: Path) -> None:
     odd = "$\\nosuchmacro$"
     data = frame([(odd, "price_$", 1.0), (odd, "price_$", 2.0), ("b", "price_$", 3.0)])
     palette = make_palette([odd, "b"], odd)
-    figures.save(figures.violin_swarm(data, palette, pd.DataFrame(columns=["s"])), tmp_path, "v")
+    style.save(figures.violin_swarm(data, palette, pd.DataFrame(columns=["s"])), tmp_path, "v")
 
 
 def test_axis_labels_carry_units() -> None:
     data = frame([("a", "lat", 1.0)], unit=["ms"])
-    assert figures.axis_label(figures.metric_of(data, "lat")) == "lat (ms)"
-    assert figures.axis_label(figures.metric_of(data, "cpu_perf")) == "cpu_perf (events/s)"
+    assert style.axis_label(style.metric_of(data, "lat")) == "lat (ms)"
+    assert style.axis_label(style.metric_of(data, "cpu_perf")) == "cpu_perf (events/s)"
 
 
 def test_stamp_marks_the_figure_itself(tmp_path: Path) -> None:
     data = frame(normal_arms(4))
     palette = make_palette(["sev_off", "sev_on"], "sev_off")
-    _, plain = figures.save(figures.histogram_kde(data, "wall_s", palette), tmp_path, "plain")
-    _, marked = figures.save(
+    _, plain = style.save(figures.histogram_kde(data, "wall_s", palette), tmp_path, "plain")
+    _, marked = style.save(
         figures.histogram_kde(data, "wall_s", palette), tmp_path, "marked", stamp="not SNP"
     )
-    _, again = figures.save(figures.histogram_kde(data, "wall_s", palette), tmp_path, "again")
+    _, again = style.save(figures.histogram_kde(data, "wall_s", palette), tmp_path, "again")
     assert plain.read_bytes() == again.read_bytes()
     assert plain.read_bytes() != marked.read_bytes()

@@ -1,0 +1,166 @@
+"""What every report figure shares: size, fonts, the scenario palette, canvas and saving.
+
+Figures are built with :class:`matplotlib.figure.Figure` directly, never
+through ``pyplot``: they are not kept in pyplot's registry, and :func:`save`
+clears them so their memory goes as soon as the caller drops them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from snpappliance.results import Metric, metric_info
+
+#: A4 text width is about 17 cm; figures are drawn at that size so 8 pt stays 8 pt.
+WIDTH_IN = 17 / 2.54
+PNG_DPI = 150
+#: Above this many points in one figure, point clouds are rasterised inside the SVG.
+RASTERISE_ABOVE = 500
+
+#: dict[Any, Any]: matplotlib types rc keys as literals, this table is checked at run time.
+RC: dict[Any, Any] = {
+    "font.size": 8,
+    "axes.titlesize": 8.5,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "svg.hashsalt": "snpapp",
+    "svg.fonttype": "none",
+    # Scenario and metric names come from user data: a "$" must stay a dollar sign.
+    "text.parse_math": False,
+}
+
+
+@dataclass(frozen=True)
+class Palette:
+    """One colour per scenario, the same in every figure; the baseline comes first."""
+
+    order: tuple[str, ...]
+    colours: Mapping[str, str]
+
+    def __getitem__(self, scenario: str) -> str:
+        return self.colours[scenario]
+
+    def present(self, scenarios: Sequence[str] | pd.Series) -> list[str]:
+        """The scenarios among ``scenarios``, in palette order."""
+        wanted = set(pd.unique(pd.Series(scenarios, dtype=object)))
+        return [s for s in self.order if s in wanted]
+
+
+def make_palette(scenarios: Sequence[str], baseline: str) -> Palette:
+    """Palette for ``scenarios`` with ``baseline`` first (colour-blind safe up to ten)."""
+    order = [baseline, *(s for s in dict.fromkeys(scenarios) if s != baseline)]
+    base = sns.color_palette("colorblind" if len(order) <= 10 else "husl", len(order))
+    return Palette(
+        order=tuple(order),
+        colours={s: matplotlib.colors.to_hex(c) for s, c in zip(order, base, strict=True)},
+    )
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A finished figure and what it had to leave out (for the caption)."""
+
+    figure: Figure
+    notes: tuple[str, ...] = ()
+
+
+def metric_of(data: pd.DataFrame, metric: str) -> Metric:
+    """The :class:`Metric` of ``metric``, using the unit recorded in ``data`` if it has one."""
+    units = data.loc[data["metric"] == metric, "unit"] if "unit" in data else pd.Series([])
+    unit = next((str(u) for u in units if str(u)), None)
+    return metric_info(metric, unit)
+
+
+def axis_label(metric: Metric) -> str:
+    return f"{metric.name} ({metric.unit})" if metric.unit else f"{metric.name} (no unit)"
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a metric name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "metric"
+
+
+def unique_slugs(names: Sequence[str]) -> dict[str, str]:
+    """File-name-safe names for ``names`` that stay distinct ("a/b" and "a_b" both exist)."""
+    found: dict[str, str] = {}
+    for name in names:
+        base = candidate = slug(name)
+        n = 2
+        while candidate in found.values():
+            candidate, n = f"{base}-{n}", n + 1
+        found[name] = candidate
+    return found
+
+
+def new_figure(height: float) -> Figure:
+    """An A4-wide figure ``height`` inches tall with constrained layout."""
+    return Figure(figsize=(WIDTH_IN, height), layout="constrained")
+
+
+def grid(fig: Figure, count: int, max_cols: int) -> list[Axes]:
+    """``count`` axes in rows of at most ``max_cols``; spare cells are hidden."""
+    cols = max(1, min(max_cols, count))
+    rows = math.ceil(count / cols)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
+    for extra in axes[count:]:
+        extra.set_visible(False)
+    return axes[:count]
+
+
+def legend(fig: Figure, palette: Palette, scenarios: Sequence[str]) -> None:
+    """One colour patch per scenario above the plots."""
+    handles = [Patch(facecolor=palette[s], label=s) for s in scenarios]
+    fig.legend(
+        handles=handles, loc="outside upper center", ncols=min(len(handles), 5), frameon=False
+    )
+
+
+def slant(ax: Axes) -> None:
+    """Tilt x tick labels so that long scenario names or dates do not overlap."""
+    for label in ax.get_xticklabels():
+        label.set(rotation=40, ha="right", rotation_mode="anchor")
+
+
+def save(
+    drawn: Drawn, directory: Path, name: str, *, stamp: str | None = None
+) -> tuple[Path, Path]:
+    """Write ``name``.svg and ``name``.png under ``directory``, then release the figure.
+
+    ``stamp`` is printed in the figure's corner, so that a figure taken out of
+    the report still says what it is (e.g. a local emulated profile).
+    """
+    svg, png = directory / f"{name}.svg", directory / f"{name}.png"
+    if stamp:
+        drawn.figure.text(
+            0.005, 0.005, stamp, ha="left", va="bottom", fontsize=6.5, color="#b3261e"
+        )
+    with warnings.catch_warnings(), matplotlib.rc_context(RC):
+        # seaborn places swarm dots at draw time; a swarm wider than its slot still
+        # draws every point (overlapping) and only warns that some "cannot be placed".
+        warnings.filterwarnings("ignore", message=".*cannot be placed.*", category=UserWarning)
+        drawn.figure.savefig(svg, format="svg", metadata={"Date": None})
+        drawn.figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    drawn.figure.clear()
+    return svg, png
