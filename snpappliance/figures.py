@@ -4,7 +4,7 @@ Every function takes the measurements in the long format (``scenario``,
 ``metric``, ``value`` and optionally ``unit``, ``rep``, ``started_at``) and a
 :class:`Palette`, and returns a :class:`Drawn`: the figure plus notes on what
 could not be drawn and why (a KDE of one value, a Q–Q line through a constant
-sample …). Nothing here writes files except :func:`save`.
+sample …). Nothing here writes files: :func:`snpappliance.figure_style.save` does.
 
 Shared size, fonts, palette and saving live in :mod:`snpappliance.figure_style`.
 """
