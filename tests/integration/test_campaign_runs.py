@@ -236,6 +236,9 @@ def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
                 break
             time.sleep(0.5)
         assert child.poll() is None, "the campaign ended before it could be killed"
+        code, _out, err = snpapp("campaign", "status", "--campaigns", str(root))
+        assert code == 0
+        assert f"state: running (pid {child.pid})" in err
         time.sleep(3)  # into the second run's boot
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
@@ -245,6 +248,7 @@ def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
     assert "state: incomplete" in err
     code, _out, err = snpapp("campaign", "--resume", str(cdir), "--artifacts", str(artifacts))
     assert code == 0, err
+    assert "left running by the interrupted runner" in " ".join(err.split())
     plan = plan_from_json((cdir / "plan.json").read_text(encoding="utf-8"), "plan.json")
     frame = load_results(cdir).frame
     assert Counter(frame["run_id"]) == {run.run_id: 2 for run in plan}
