@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from snpappliance import proc
+from tests.conftest import require_program
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "snpapp tests",
@@ -124,6 +125,8 @@ def stack_toml(repo: Path, commit: str, patch_sha: str, extra: str = "") -> str:
 
 def make_fixture_stack(root: Path, extra: str = "") -> FixtureStack:
     """A stack ``fixture`` with components alpha (patched), beta and bundle (needs alpha)."""
+    for program in ("git", "patch", "rsync"):
+        require_program(program)
     repo, commit = make_repo(root)
     patch = greeting_patch("hello", "hello, snp")
     patch_dir = root / "patches" / "fixture" / "alpha"
