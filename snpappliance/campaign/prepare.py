@@ -103,6 +103,23 @@ def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
     )
 
 
+def _debian_package(host: Host, path: str) -> str | None:
+    """``package version`` of the Debian package that owns ``path`` on the host, if any."""
+    owner = host.run(["dpkg-query", "-S", path], check=False)
+    if not owner.ok or ":" not in owner.stdout:
+        return None
+    package = owner.stdout.split(":", 1)[0].strip()
+    version = host.run(["dpkg-query", "-W", "-f", "${Version}", package], check=False)
+    return f"{package} {version.stdout.strip()}" if version.ok else package
+
+
+def _build_info(host: Host, directory: str) -> dict[str, str]:
+    """The guest build's own record (guest-manifest.txt: kernel, busybox, sysbench, time)."""
+    text = hostinfo.read_text(host, f"{directory}/guest-manifest.txt") or ""
+    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return {key: value for key, value in pairs if key != "file"}
+
+
 def _sha256(host: Host, path: str) -> str | None:
     result = host.run(["sha256sum", path], check=False)
     return result.stdout.split()[0] if result.ok and result.stdout else None
@@ -146,10 +163,12 @@ def environment(
         else {
             "path": prepared.firmware,
             "sha256": _sha256(host, prepared.firmware),
+            "debian_package": _debian_package(host, prepared.firmware),
         },
         "guest": {
             "directory": prepared.guest_dir,
             "manifest_digest": prepared.manifest.digest,
+            "build_info": _build_info(host, prepared.guest_dir),
             "manifest": json.loads(prepared.manifest.to_json()),
             "kernel_sha256": _sha256(host, prepared.kernel),
             "initrd_sha256": _sha256(host, prepared.initrd),

@@ -66,6 +66,11 @@ class LiveProgress:
 
     def finished(self, outcome: RunOutcome) -> None:
         self._done += 1
+        if not self._progress.console.is_terminal and outcome.status == "ok":
+            # No live display in logs: one line per run instead.
+            self._progress.console.print(
+                f"[green]✓[/green] run {self._done}/{self._total} {outcome.run.run_id}"
+            )
         if outcome.status != "ok":
             self._failures += 1
             self._progress.console.print(

@@ -130,6 +130,8 @@ def test_mini_campaign_into_a_report(snpapp: SnpappRunner, artifacts: Path, tmp_
     assert env["qemu"]["version"].startswith("QEMU emulator version")
     assert len(env["guest"]["manifest_digest"]) == 64
     assert env["firmware"]["path"] == OVMF
+    assert env["guest"]["build_info"]["sysbench"].startswith("1.0.20")
+    assert env["guest"]["build_info"]["kernel_release"].endswith("-amd64")
     assert env["snp"]["usable"] is False
     assert sorted(p.name for p in (cdir / "logs").iterdir()) == sorted(
         f"{r['run_id']}.a1.log" for r in attempts_of(cdir)
