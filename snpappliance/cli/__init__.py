@@ -7,6 +7,7 @@ function elsewhere in the package.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import traceback
 from collections.abc import Sequence
@@ -40,9 +41,32 @@ def _print_error(exc: SnpappError) -> None:
         console.print(f"  [yellow]hint:[/yellow] {exc.hint}")
 
 
+def reflow_help(text: str) -> str:
+    """Join the lines of each prose paragraph so the terminal wraps them once.
+
+    Paragraphs with indented lines (examples, tables) keep their line breaks.
+    """
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p if any(line[:1].isspace() for line in p.splitlines()) else " ".join(p.split("\n"))
+        for p in paragraphs
+    )
+
+
+def _reflow_tree(command: typer.core.TyperCommand | typer.core.TyperGroup) -> None:
+    if command.help:
+        command.help = reflow_help(command.help)
+    if isinstance(command, typer.core.TyperGroup):
+        for sub in command.commands.values():
+            if isinstance(sub, typer.core.TyperCommand | typer.core.TyperGroup):
+                _reflow_tree(sub)
+
+
 def run_cli(argv: Sequence[str] | None = None) -> int:
     """Run snpapp with ``argv`` and return its exit code; never raises."""
     command = typer.main.get_command(app)
+    if isinstance(command, typer.core.TyperCommand | typer.core.TyperGroup):
+        _reflow_tree(command)
     try:
         result = command.main(args=argv, prog_name="snpapp", standalone_mode=False)
     except SnpappError as exc:

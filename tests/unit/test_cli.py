@@ -45,3 +45,23 @@ def test_debug_adds_the_traceback(snpapp: SnpappRunner, tmp_path: Path) -> None:
     code, _, err = snpapp("--debug", "report", str(tmp_path / "nope.csv"))
     assert code == InputError.exit_code
     assert "Traceback" in err
+
+
+def test_help_paragraphs_are_reflowed_but_examples_kept() -> None:
+    from snpappliance.cli import reflow_help
+
+    text = """First line
+    goes on.
+
+    Prose that
+    wraps here.
+
+    Examples:
+
+      snpapp build all --dry-run
+      snpapp build guest
+    """
+    assert reflow_help(text) == (
+        "First line goes on.\n\nProse that wraps here.\n\nExamples:\n\n"
+        "  snpapp build all --dry-run\n  snpapp build guest"
+    )
