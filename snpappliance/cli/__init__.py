@@ -21,13 +21,13 @@ from snpappliance.errors import SnpappError
 from snpappliance.log import console
 
 # Importing the command modules registers their commands on `app`.
-from snpappliance.cli import report as _report  # noqa: F401  isort: skip
-from snpappliance.cli import import_logs as _import_logs  # noqa: F401  isort: skip
-from snpappliance.cli import campaign as _campaign  # noqa: F401  isort: skip
 from snpappliance.cli import build as _build  # noqa: F401  isort: skip
 from snpappliance.cli import stacks as _stacks  # noqa: F401  isort: skip
-from snpappliance.cli import doctor as _doctor  # noqa: F401  isort: skip
 from snpappliance.cli import deploy as _deploy  # noqa: F401  isort: skip
+from snpappliance.cli import doctor as _doctor  # noqa: F401  isort: skip
+from snpappliance.cli import campaign as _campaign  # noqa: F401  isort: skip
+from snpappliance.cli import report as _report  # noqa: F401  isort: skip
+from snpappliance.cli import import_logs as _import_logs  # noqa: F401  isort: skip
 
 __all__ = ["app", "main", "run_cli"]
 
