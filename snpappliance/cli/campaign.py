@@ -34,7 +34,7 @@ is recorded as failed and the campaign goes on.
 Without options the built-in `local` profile runs: the minimal guest
 (`snpapp build guest`) under QEMU TCG, `baseline` (q35, plain RAM) against
 `snp-layout` (q35 + memfd + OVMF: the SNP-on command line without the
-sev-snp-guest object), 5 repetitions, about 5 minutes on 2 cores. It is a
+sev-snp-guest object), 5 repetitions: 20 boots, 5-8 minutes on 2 cores. It is a
 local emulated profile, labelled everywhere as not an SNP measurement.
 The `genoa` profile is SNP off vs on on an EPYC host (20 repetitions).
 
