@@ -13,21 +13,26 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from snpappliance.campaign import store
 from snpappliance.campaign.prepare import prepare
 from snpappliance.campaign.runner import create_campaign, execute_campaign, load_campaign
 from snpappliance.campaign.spec import CampaignSpec, load_spec
 from snpappliance.errors import CampaignError, OutputError
-from snpappliance.hosts import Host, LocalHost
+from snpappliance.hosts import Host, SshHost, connect
 from snpappliance.profiles import DEFAULT_PROFILE, profile_path
 
 
-def make_host(name: str) -> Host:
-    """``local`` is this machine; any other name is an SSH destination."""
-    if name == "local":
-        return LocalHost()
-    from snpappliance.hosts.ssh import SshHost
+def make_host(name: str, *, ssh_config: Path | None = None) -> Host:
+    """``local`` is this machine; any other name is an SSH destination.
 
-    return SshHost.connect(name)
+    ``ssh_config`` (or ``$SNPAPP_SSH_CONFIG``) selects another ssh client config.
+    """
+    return connect(name, ssh_config=ssh_config)
+
+
+def _close(host: Host) -> None:
+    if isinstance(host, SshHost):
+        host.close()
 
 
 def resolve_spec(
@@ -57,20 +62,43 @@ def resolve_spec(
     return spec
 
 
-def run_campaign(*, spec: CampaignSpec, root: Path, artifacts_root: Path) -> Path:
+def run_campaign(
+    *, spec: CampaignSpec, root: Path, artifacts_root: Path, ssh_config: Path | None = None
+) -> Path:
     """Start a new campaign of ``spec`` under ``root``; return its directory."""
-    host = make_host(spec.host)
-    cdir, prepared = create_campaign(spec, host, root=root, artifacts_root=artifacts_root)
-    execute_campaign(cdir, spec, host, prepared)
+    host = make_host(spec.host, ssh_config=ssh_config)
+    try:
+        cdir, prepared = create_campaign(spec, host, root=root, artifacts_root=artifacts_root)
+        execute_campaign(cdir, spec, host, prepared)
+    finally:
+        _close(host)
     return cdir.path
 
 
 def resume_campaign(
-    *, directory: Path, artifacts_root: Path, max_failures: int | None = None
+    *,
+    directory: Path,
+    artifacts_root: Path,
+    max_failures: int | None = None,
+    ssh_config: Path | None = None,
 ) -> Path:
     """Run the missing runs of the campaign in ``directory``, in planned order."""
     cdir, spec = load_campaign(directory)
-    host = make_host(spec.host)
+    host = make_host(spec.host, ssh_config=ssh_config)
+    try:
+        _resume(cdir, spec, host, artifacts_root, max_failures)
+    finally:
+        _close(host)
+    return cdir.path
+
+
+def _resume(
+    cdir: store.CampaignDir,
+    spec: CampaignSpec,
+    host: Host,
+    artifacts_root: Path,
+    max_failures: int | None,
+) -> None:
     prepared = prepare(spec, host, artifacts_root)
     recorded = json.loads(cdir.environment.read_text(encoding="utf-8"))
     if recorded["guest"]["manifest_digest"] != prepared.manifest.digest:
@@ -81,7 +109,6 @@ def resume_campaign(
             hint="resume with the same build, or start a new campaign",
         )
     execute_campaign(cdir, spec, host, prepared, max_failures=max_failures)
-    return cdir.path
 
 
 def write_spec_template(*, target: Path | None, profile: str, force: bool) -> str:

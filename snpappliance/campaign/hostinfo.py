@@ -1,38 +1,19 @@
 """What the campaign needs to know about its host, asked through the Host interface only.
 
-:func:`snp_state` and :func:`require_snp` are a minimal SEV-SNP check (``/dev/sev``
-and the ``kvm_amd`` ``sev_snp`` parameter), enough to refuse SNP scenarios on a
-host that cannot run them; the full host diagnosis is ``snpapp doctor``'s job.
-:func:`cbitpos_from_cpuid` reads the C-bit position from CPUID 0x8000001F.
+Whether a host can run SEV-SNP guests is ``snpapp doctor``'s verdict (the
+campaign runs it first); here are only the facts doctor does not establish:
+:func:`require_kvm` for KVM campaigns without SNP scenarios, and
+:func:`cbitpos_from_cpuid`, the C-bit position from CPUID 0x8000001F.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from snpappliance.errors import CampaignError, PreflightError
 from snpappliance.hosts import Host
 
-SEV_SNP_PARAM = "/sys/module/kvm_amd/parameters/sev_snp"
 CPUID_LEAF_SEV = 0x8000001F
-
-
-@dataclass(frozen=True)
-class SnpState:
-    dev_sev: bool
-    kvm_amd_sev_snp: str | None
-
-    @property
-    def usable(self) -> bool:
-        return self.dev_sev and self.kvm_amd_sev_snp in ("Y", "1")
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "dev_sev": self.dev_sev,
-            "kvm_amd_sev_snp": self.kvm_amd_sev_snp,
-            "usable": self.usable,
-        }
 
 
 def _exists(host: Host, test: str, path: str) -> bool:
@@ -43,28 +24,6 @@ def read_text(host: Host, path: str) -> str | None:
     """Contents of a small file on the host, or None if it cannot be read."""
     result = host.run(["cat", path], check=False)
     return result.stdout.strip() if result.ok else None
-
-
-def snp_state(host: Host) -> SnpState:
-    return SnpState(
-        dev_sev=_exists(host, "-c", "/dev/sev"),
-        kvm_amd_sev_snp=read_text(host, SEV_SNP_PARAM),
-    )
-
-
-def require_snp(host: Host, state: SnpState) -> None:
-    if state.usable:
-        return
-    why = []
-    if not state.dev_sev:
-        why.append("/dev/sev does not exist")
-    if state.kvm_amd_sev_snp not in ("Y", "1"):
-        why.append(f"{SEV_SNP_PARAM} is {state.kvm_amd_sev_snp or 'missing'}")
-    raise PreflightError(
-        f"host {host.name} cannot run SEV-SNP guests: {'; '.join(why)}",
-        hint="run the `local` profile here, or use an EPYC host with SNP enabled in the BIOS and "
-        "`modprobe kvm_amd sev_snp=1` (snpapp doctor checks everything)",
-    )
 
 
 def require_kvm(host: Host) -> None:

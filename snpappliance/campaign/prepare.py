@@ -1,8 +1,9 @@
-"""Before the first boot: find the artefacts, check the host, record the environment.
+"""Before the first boot: check the host, find the artefacts, record the environment.
 
 Everything here is a permanent precondition: a missing guest build, QEMU or
-firmware, or an SNP scenario on a host without SEV-SNP stops the campaign at
-once with a message saying what to do.
+firmware, a deployed release of another stack, or an SNP scenario on a host
+that fails a required ``snpapp doctor`` check stops the campaign at once with
+a message saying what to do.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from typing import Any
 from snpappliance import __version__
 from snpappliance.campaign import hostinfo
 from snpappliance.campaign.spec import Accel, CampaignSpec, ScenarioKind
+from snpappliance.doctor import DoctorReport, run_doctor
+from snpappliance.doctor.facts import DeployedRelease
 from snpappliance.errors import CampaignError
 from snpappliance.hosts import Host
 from snpappliance.manifest import MANIFEST_FILE, Manifest
+from snpappliance.release_layout import DEFAULT_PREFIX, GUEST_COMPONENT
 
 KERNEL_FILE = "vmlinuz"
 INITRD_FILE = "initramfs.cpio.gz"
-GUEST_COMPONENT = "guest"
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ class Prepared:
     guest_dir: str
     manifest: Manifest
     qemu_version: str
-    snp: hostinfo.SnpState
+    #: ``snpapp doctor``'s verdict on the host (recorded as the host's SNP state).
+    doctor: DoctorReport
 
 
 def guest_dir(spec: CampaignSpec, artifacts_root: Path) -> str:
@@ -48,44 +52,93 @@ def guest_dir(spec: CampaignSpec, artifacts_root: Path) -> str:
     return str((artifacts_root / spec.stack / GUEST_COMPONENT).resolve())
 
 
-def _require_file(host: Host, path: str, what: str, hint: str) -> None:
-    if not host.run(["test", "-r", path], check=False).ok:
+def _require(host: Host, test: str, path: str, what: str, hint: str) -> None:
+    if not host.run(["test", test, path], check=False).ok:
         raise CampaignError(f"{what} {path} does not exist on host {host.name}", hint=hint)
 
 
-def _guest_manifest(host: Host, directory: str) -> Manifest:
-    build_hint = "build the guest with `snpapp build guest` (or set [guest] artifacts)"
-    _require_file(host, f"{directory}/{MANIFEST_FILE}", "guest manifest", build_hint)
+def _deploy_hint(spec: CampaignSpec, host: Host, override: str) -> str:
+    prefix = spec.release_prefix or DEFAULT_PREFIX
+    option = "" if prefix == DEFAULT_PREFIX else f" --prefix {prefix}"
+    return (
+        f"deploy the stack: `snpapp build all --stack {spec.stack} && snpapp deploy "
+        f"--host {host.name} --stack {spec.stack}{option}`, or set {override} in the spec"
+    )
+
+
+def _guest_manifest(spec: CampaignSpec, host: Host, directory: str) -> Manifest:
+    build_hint = (
+        _deploy_hint(spec, host, "guest.artifacts")
+        if spec.release_prefix
+        else f"build the guest with `snpapp build guest --stack {spec.stack}` "
+        "(or set guest.artifacts)"
+    )
+    _require(host, "-r", f"{directory}/{MANIFEST_FILE}", "guest manifest", build_hint)
     for name in (KERNEL_FILE, INITRD_FILE):
-        _require_file(host, f"{directory}/{name}", "guest artefact", build_hint)
+        _require(host, "-r", f"{directory}/{name}", "guest artefact", build_hint)
     with tempfile.TemporaryDirectory(prefix="snpapp-manifest-") as tmp:
         host.get(f"{directory}/{MANIFEST_FILE}", Path(tmp) / MANIFEST_FILE)
         return Manifest.load(Path(tmp))
 
 
-def _qemu_version(host: Host, binary: str) -> str:
+def _qemu_version(spec: CampaignSpec, host: Host) -> str:
+    binary = spec.qemu.binary
+    if "/" in binary and spec.release_prefix:
+        _require(host, "-x", binary, "QEMU", _deploy_hint(spec, host, "qemu.binary"))
     result = host.run([binary, "--version"], timeout=30)
     return result.stdout.splitlines()[0].strip() if result.stdout else ""
+
+
+def _require_release(spec: CampaignSpec, host: Host, release: DeployedRelease | None) -> None:
+    """The spec runs from a deployed release: it must be there and be of the spec's stack."""
+    prefix = spec.release_prefix or DEFAULT_PREFIX
+    if release is None or release.info is None:
+        raise CampaignError(
+            f"no snpapp release is deployed under {prefix} on host {host.name}",
+            hint=_deploy_hint(spec, host, "qemu.binary, qemu.firmware and guest.artifacts"),
+        )
+    if release.info.stack != spec.stack:
+        raise CampaignError(
+            f"the release deployed on {host.name} ({release.info.name}) is of stack "
+            f"{release.info.stack}, but the campaign uses stack {spec.stack}",
+            hint=_deploy_hint(spec, host, f"campaign.stack = {release.info.stack!r}"),
+        )
+
+
+def preflight(spec: CampaignSpec, host: Host) -> DoctorReport:
+    """Run ``snpapp doctor`` on ``host``; refuse it for SNP scenarios if a required check fails.
+
+    A spec that runs from the deployed release also needs that release to exist
+    and to be of the spec's stack.
+    """
+    report = run_doctor(host, prefix=spec.release_prefix or DEFAULT_PREFIX)
+    kinds = {s.kind for s in spec.scenarios}
+    if ScenarioKind.SNP in kinds:
+        report.raise_for_failures()
+    elif spec.qemu.accel is Accel.KVM:
+        hostinfo.require_kvm(host)
+    if spec.release_prefix is not None:
+        _require_release(spec, host, report.release)
+    return report
 
 
 def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
     """Check every precondition of ``spec`` on ``host``; raise at the first one that fails."""
     kinds = {s.kind for s in spec.scenarios}
-    snp = hostinfo.snp_state(host)
-    if ScenarioKind.SNP in kinds:
-        hostinfo.require_snp(host, snp)
-    if spec.qemu.accel is Accel.KVM:
-        hostinfo.require_kvm(host)
-    qemu_version = _qemu_version(host, spec.qemu.binary)
+    report = preflight(spec, host)
+    qemu_version = _qemu_version(spec, host)
     firmware = None
     if any(k.needs_firmware for k in kinds):
         firmware = spec.qemu.firmware
-        _require_file(
+        _require(
             host,
+            "-r",
             firmware,
             "firmware",
-            "install OVMF (Debian: apt-get install ovmf) "
-            "or set [qemu] firmware to the stack's OVMF.fd",
+            _deploy_hint(spec, host, "qemu.firmware")
+            if spec.release_prefix
+            else "install OVMF (Debian: apt-get install ovmf) "
+            "or set qemu.firmware to the stack's OVMF.fd",
         )
     cbitpos = None
     if ScenarioKind.SNP in kinds:
@@ -97,9 +150,9 @@ def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
         firmware=firmware,
         cbitpos=cbitpos,
         guest_dir=directory,
-        manifest=_guest_manifest(host, directory),
+        manifest=_guest_manifest(spec, host, directory),
         qemu_version=qemu_version,
-        snp=snp,
+        doctor=report,
     )
 
 
@@ -134,6 +187,19 @@ def stack_manifests(artifacts_root: Path, stack: str) -> dict[str, str]:
         d.name: Manifest.load(d).digest
         for d in sorted(root.iterdir())
         if (d / MANIFEST_FILE).is_file()
+    }
+
+
+def _release_record(release: DeployedRelease | None) -> dict[str, Any] | None:
+    """The deployed release on the host (whether or not the spec runs from it)."""
+    if release is None or release.info is None:
+        return None
+    return {
+        "path": release.path,
+        "name": release.info.name,
+        "stack": release.info.stack,
+        "components": release.info.components,
+        "verified": release.sums_exit == 0,
     }
 
 
@@ -175,10 +241,12 @@ def environment(
         },
         "stack": {"name": spec.stack, "manifests": stack_manifests(artifacts_root, spec.stack)},
         "snp": {
-            **prepared.snp.as_dict(),
+            "usable": prepared.doctor.ok,
+            "doctor": {c.id: c.status.value for c in prepared.doctor.checks},
             "cbitpos": prepared.cbitpos,
             "policy": f"{spec.snp.policy:#x}",
         },
+        "release": _release_record(prepared.doctor.release),
         "emulated": spec.emulated,
         "label": spec.label,
     }

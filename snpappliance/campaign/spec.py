@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from snpappliance.campaign.tomlread import Table, fail
+from snpappliance.release_layout import ReleasePaths, current_release
 
 #: How every result of a local emulated profile is labelled.
 EMULATED_LABEL = "local emulated profile — not an SNP measurement"
@@ -180,6 +181,9 @@ class CampaignSpec:
     order: Order = Order.INTERLEAVED
     seed: int | None = None
     max_failures: int | None = None
+    #: Prefix of the release `snpapp deploy` installed on the host; when set, QEMU, the
+    #: firmware and the guest default to ``<prefix>/current/...`` (see release_layout).
+    release_prefix: str | None = None
     guest: GuestSpec = field(default_factory=GuestSpec)
     qemu: QemuSpec = field(default_factory=QemuSpec)
     snp: SnpSpec = field(default_factory=SnpSpec)
@@ -221,6 +225,8 @@ def parse_spec(text: str, *, source: str) -> CampaignSpec:
         fail(source, "", f"is not valid TOML: {exc}")
     root = Table(raw, source, "")
     campaign = root.table("campaign")
+    prefix = _release_prefix(root.table("release", required=False))
+    release = current_release(prefix) if prefix else None
     spec = CampaignSpec(
         name=campaign.string("name"),
         host=campaign.string("host", "local"),
@@ -231,8 +237,9 @@ def parse_spec(text: str, *, source: str) -> CampaignSpec:
         order=campaign.choice("order", Order, Order.INTERLEAVED),
         seed=campaign.optional_integer("seed", minimum=0),
         max_failures=campaign.optional_integer("max_failures", minimum=1),
-        guest=_guest(root.table("guest", required=False)),
-        qemu=_qemu(root.table("qemu", required=False)),
+        release_prefix=prefix,
+        guest=_guest(root.table("guest", required=False), release),
+        qemu=_qemu(root.table("qemu", required=False), release),
         snp=_snp(root.table("snp", required=False)),
         scenarios=_scenarios(root),
         workloads=_workloads(root),
@@ -245,23 +252,40 @@ def parse_spec(text: str, *, source: str) -> CampaignSpec:
     return spec
 
 
-def _guest(t: Table) -> GuestSpec:
+def _release_prefix(t: Table) -> str | None:
+    prefix = t.optional_string("prefix")
+    t.finish()
+    if prefix is not None and (
+        not prefix.startswith("/") or ".." in prefix.split("/") or not prefix.isprintable()
+    ):
+        fail(
+            t.source,
+            t.path("prefix"),
+            f"{prefix!r} is not an absolute path on the host",
+            hint="use the --prefix `snpapp deploy` installed into (default /opt/snpapp)",
+        )
+    return prefix
+
+
+def _guest(t: Table, release: ReleasePaths | None) -> GuestSpec:
+    artifacts = t.optional_string("artifacts")
     guest = GuestSpec(
         kind=t.choice("kind", GuestKind, GuestKind.MINIMAL),
         vcpus=t.integer("vcpus", 2, minimum=1, maximum=512),
         memory_mib=t.integer("memory_mib", 1024, minimum=128),
         cpu=t.optional_string("cpu"),
-        artifacts=t.optional_string("artifacts"),
+        artifacts=artifacts if artifacts is not None or release is None else release.guest,
     )
     t.finish()
     return guest
 
 
-def _qemu(t: Table) -> QemuSpec:
+def _qemu(t: Table, release: ReleasePaths | None) -> QemuSpec:
+    default = QemuSpec()
     qemu = QemuSpec(
-        binary=t.string("binary", "qemu-system-x86_64"),
+        binary=t.string("binary", release.qemu if release else default.binary),
         accel=t.choice("accel", Accel, Accel.TCG),
-        firmware=t.string("firmware", "/usr/share/ovmf/OVMF.fd"),
+        firmware=t.string("firmware", release.firmware if release else default.firmware),
     )
     t.finish()
     return qemu

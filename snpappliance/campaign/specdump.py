@@ -59,6 +59,8 @@ def dump_spec(spec: CampaignSpec) -> str:
             ("max_failures", spec.max_failures),
         ],
     )
+    if spec.release_prefix is not None:
+        lines += _table("[release]", [("prefix", spec.release_prefix)])
     g = spec.guest
     lines += _table(
         "[guest]",

@@ -16,6 +16,7 @@ from snpappliance.campaign import (
 from snpappliance.campaign.spec import load_spec
 from snpappliance.campaign.status import campaign_status, latest_campaign_dir, render_status
 from snpappliance.cli.app import app
+from snpappliance.cli.options import SshConfigOption
 from snpappliance.errors import UsageError
 from snpappliance.log import console
 from snpappliance.profiles import DEFAULT_PROFILE, profile_names
@@ -36,7 +37,10 @@ Without options the built-in `local` profile runs: the minimal guest
 `snp-layout` (q35 + memfd + OVMF: the SNP-on command line without the
 sev-snp-guest object), 5 repetitions: 20 boots, 5-8 minutes on 2 cores. It is a
 local emulated profile, labelled everywhere as not an SNP measurement.
-The `genoa` profile is SNP off vs on on an EPYC host (20 repetitions).
+The `genoa` profile is SNP off vs on on an EPYC host (20 repetitions), run
+from the release `snpapp deploy --stack genoa-2025` installed there
+(/opt/snpapp/current: QEMU, OVMF.fd, the guest); `snpapp doctor` runs first
+and a host failing a required check is refused.
 
 Everything goes to campaigns/<id>/: campaign.toml (the frozen spec),
 campaign.json, environment.json, plan.json, attempts.jsonl,
@@ -49,6 +53,7 @@ Examples:
   snpapp campaign                          # the local profile
   snpapp campaign --reps 3                 # a quicker local demo
   snpapp campaign --profile genoa --host genoa01
+  snpapp campaign --profile genoa --ssh-config lab/ssh_config
   snpapp campaign --spec my.toml --max-failures 3
   snpapp campaign --resume campaigns/20261126-101500-local
   snpapp campaign status                   # the latest campaign
@@ -134,6 +139,7 @@ def campaign_command(
         Path,
         typer.Option("--artifacts", help="Root of the built artefacts (<root>/<stack>/guest)."),
     ] = Path("artifacts"),
+    ssh_config: SshConfigOption = None,
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
@@ -144,7 +150,10 @@ def campaign_command(
                 hint="drop --profile/--spec/--reps/--host/--seed with --resume",
             )
         path = resume_campaign(
-            directory=resume, artifacts_root=artifacts, max_failures=max_failures
+            directory=resume,
+            artifacts_root=artifacts,
+            max_failures=max_failures,
+            ssh_config=ssh_config,
         )
     else:
         resolved = resolve_spec(
@@ -155,7 +164,9 @@ def campaign_command(
             seed=seed,
             max_failures=max_failures,
         )
-        path = run_campaign(spec=resolved, root=campaigns, artifacts_root=artifacts)
+        path = run_campaign(
+            spec=resolved, root=campaigns, artifacts_root=artifacts, ssh_config=ssh_config
+        )
     typer.echo(str(path))
 
 

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from snpappliance.cli.app import app
+from snpappliance.cli.options import PrefixOption, SshConfigOption
 from snpappliance.deploy import SystemMode, deploy, rollback
-from snpappliance.deploy.release import DEFAULT_PREFIX
+from snpappliance.release_layout import DEFAULT_PREFIX
 from snpappliance.stacks import DEFAULT_STACK
 
 HELP = f"""\
@@ -53,9 +54,7 @@ def deploy_cli(
     artifacts: Annotated[
         Path, typer.Option("--artifacts", metavar="DIR", help="Where `snpapp build` put them.")
     ] = Path("artifacts"),
-    prefix: Annotated[
-        str, typer.Option("--prefix", help="Absolute directory for releases on the host.")
-    ] = DEFAULT_PREFIX,
+    prefix: PrefixOption = DEFAULT_PREFIX,
     reboot: Annotated[
         bool, typer.Option("--reboot", help="Boot the deployed kernel and confirm it with doctor.")
     ] = False,
@@ -84,14 +83,7 @@ def deploy_cli(
     bwlimit: Annotated[
         int | None, typer.Option("--bwlimit", metavar="KIB", help="Cap the upload at KiB/s.")
     ] = None,
-    ssh_config: Annotated[
-        Path | None,
-        typer.Option(
-            "--ssh-config",
-            envvar="SNPAPP_SSH_CONFIG",
-            help="ssh client config to use instead of ~/.ssh/config (ssh -F).",
-        ),
-    ] = None,
+    ssh_config: SshConfigOption = None,
 ) -> None:
     if do_rollback:
         rollback(host=host, prefix=prefix, ssh_config=ssh_config)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from snpappliance.cli.app import app
-from snpappliance.deploy.release import DEFAULT_PREFIX
+from snpappliance.cli.options import PrefixOption, SshConfigOption
 from snpappliance.doctor.command import doctor
+from snpappliance.release_layout import DEFAULT_PREFIX
 
 HELP = f"""\
 Check that a host can run SEV-SNP guests with the deployed snpapp release.
@@ -48,16 +48,7 @@ def doctor_cli(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as JSON on stdout (for scripts).")
     ] = False,
-    ssh_config: Annotated[
-        Path | None,
-        typer.Option(
-            "--ssh-config",
-            envvar="SNPAPP_SSH_CONFIG",
-            help="ssh client config to use instead of ~/.ssh/config (ssh -F).",
-        ),
-    ] = None,
-    prefix: Annotated[
-        str, typer.Option("--prefix", help="Where snpapp releases live on the host.")
-    ] = DEFAULT_PREFIX,
+    ssh_config: SshConfigOption = None,
+    prefix: PrefixOption = DEFAULT_PREFIX,
 ) -> None:
     doctor(host=host, ssh_config=ssh_config, prefix=prefix, as_json=as_json)

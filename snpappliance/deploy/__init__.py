@@ -43,6 +43,11 @@ def deploy(
     """Deploy ``stack``'s artefacts to ``host`` (``None`` for a dry run)."""
     components = load_components(artifacts_root, stack)
     plan = plan_deploy(host, prefix, stack, components)
+    if plan.info.guest is None:
+        _say(
+            f"warning: {stack} has no built benchmark guest, so campaigns on {host} will not "
+            f"find one in the release; build it first: snpapp build guest --stack {stack}"
+        )
     if dry_run:
         for line in describe_plan(plan, system_mode=system_mode.value, reboot=reboot):
             print(line)

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from snpappliance.deploy.plan import DeployPlan
-from snpappliance.deploy.release import CURRENT_LINK, PREVIOUS_LINK, SUMS_FILE
 from snpappliance.deploy.system import HOST_PROBE, SystemMode, SystemStep, host_fit_problems
 from snpappliance.doctor.facts import parse_key_values
 from snpappliance.errors import DeployError
 from snpappliance.hosts.base import Host
 from snpappliance.log import step
+from snpappliance.release_layout import CURRENT_LINK, PREVIOUS_LINK, SUMS_FILE
 
 Say = Callable[[str], None]
 

@@ -16,27 +16,29 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from snpappliance.deploy.artifacts import LocalComponent
-from snpappliance.deploy.release import (
-    CURRENT_LINK,
-    RELEASE_JSON,
-    RELEASES_DIR,
-    SUMS_FILE,
-    ReleaseInfo,
-    link_path,
-    release_dir,
-    releases_dir,
-)
+from snpappliance.deploy.release import ReleaseInfo
 from snpappliance.deploy.system import MODPROBE_CONF, MODPROBE_NAME, SystemStep, system_steps
 from snpappliance.errors import ConfigError, UsageError
 from snpappliance.fsutil import sha256_file
 from snpappliance.manifest import MANIFEST_FILE
+from snpappliance.release_layout import (
+    CURRENT_LINK,
+    GUEST_COMPONENT,
+    OVMF_FILE,
+    QEMU_BINARY,
+    RELEASE_JSON,
+    RELEASES_DIR,
+    SUMS_FILE,
+    UNPACK_DIR,
+    link_path,
+    release_dir,
+    releases_dir,
+    unpacked_qemu,
+)
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _KERNEL_DEB = re.compile(r"linux-image-(?P<krel>[^_/]+)_[^_/]+_[^_/]+\.deb")
-QEMU_BINARY = "usr/local/bin/qemu-system-x86_64"
 QEMU_TARBALL = re.compile(r"qemu-[^/]*\.tar\.xz")
-#: Where a component's install tarball is unpacked inside the release.
-UNPACK_DIR = "root"
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ def _roles(components: Sequence[LocalComponent]) -> dict[str, list[str]]:
                 roles["qemu"].append(rel)
             elif QEMU_TARBALL.fullmatch(name):
                 roles["tarballs"].append(rel)
-            elif name == "OVMF.fd":
+            elif name == OVMF_FILE:
                 roles["ovmf"].append(rel)
             elif name.endswith(".igvm") or name == "svsm.bin":
                 roles["svsm"].append(rel)
@@ -147,8 +149,7 @@ def describe_release(stack: str, components: Sequence[LocalComponent]) -> Releas
         )
     qemu = roles["qemu"][0] if roles["qemu"] else None
     if qemu is None and roles["tarballs"]:
-        tarball = PurePosixPath(roles["tarballs"][0])
-        qemu = str(tarball.parent / UNPACK_DIR / QEMU_BINARY)
+        qemu = unpacked_qemu(str(PurePosixPath(roles["tarballs"][0]).parent))
     return ReleaseInfo(
         name=release_name(stack, components),
         stack=stack,
@@ -158,6 +159,7 @@ def describe_release(stack: str, components: Sequence[LocalComponent]) -> Releas
         qemu=qemu,
         ovmf=min(roles["ovmf"], key=len) if roles["ovmf"] else None,
         svsm=tuple(sorted(roles["svsm"])),
+        guest=GUEST_COMPONENT if any(c.name == GUEST_COMPONENT for c in components) else None,
     )
 
 

@@ -1,10 +1,9 @@
-"""What a deployed release looks like on a host, shared by ``deploy`` and ``doctor``.
+"""``release.json``: the roles inside one deployed release, shared by ``deploy`` and ``doctor``.
 
-A release lives in ``<prefix>/releases/<stack>-<hash>/``: one directory per
-built component (with its ``manifest.json``), ``SHA256SUMS`` over every file
-and ``release.json`` naming the roles doctor and the campaign need (the QEMU
-binary, the unified OVMF.fd, the SVSM files, the host kernel). ``<prefix>/current``
-points at the release in use and ``<prefix>/previous`` at the one before it.
+The directory layout itself (``<prefix>/releases/<stack>-<hash>/``, ``current``,
+``previous``) is described once, in :mod:`snpappliance.release_layout`.
+``release.json`` names the roles doctor and the campaign need: the QEMU binary,
+the unified OVMF.fd, the SVSM files, the host kernel and the benchmark guest.
 """
 
 from __future__ import annotations
@@ -14,13 +13,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from snpappliance.errors import InputError
+from snpappliance.release_layout import RELEASE_JSON
 
-DEFAULT_PREFIX = "/opt/snpapp"
-RELEASES_DIR = "releases"
-CURRENT_LINK = "current"
-PREVIOUS_LINK = "previous"
-RELEASE_JSON = "release.json"
-SUMS_FILE = "SHA256SUMS"
 FORMAT_VERSION = 1
 
 
@@ -36,6 +30,8 @@ class ReleaseInfo:
     qemu: str | None
     ovmf: str | None
     svsm: tuple[str, ...]
+    #: The benchmark guest's directory (None: the stack's guest was not built).
+    guest: str | None = None
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> str:
@@ -57,6 +53,7 @@ class ReleaseInfo:
                 qemu=raw.get("qemu"),
                 ovmf=raw.get("ovmf"),
                 svsm=tuple(raw.get("svsm", ())),
+                guest=raw.get("guest"),
                 format_version=int(raw.get("format_version", FORMAT_VERSION)),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -64,15 +61,3 @@ class ReleaseInfo:
                 f"{RELEASE_JSON} is not a valid snpapp release description: {exc}",
                 hint="deploy the release again with `snpapp deploy --force`",
             ) from exc
-
-
-def releases_dir(prefix: str) -> str:
-    return f"{prefix.rstrip('/')}/{RELEASES_DIR}"
-
-
-def release_dir(prefix: str, name: str) -> str:
-    return f"{releases_dir(prefix)}/{name}"
-
-
-def link_path(prefix: str, link: str) -> str:
-    return f"{prefix.rstrip('/')}/{link}"

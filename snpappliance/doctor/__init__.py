@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from snpappliance.deploy.release import DEFAULT_PREFIX
 from snpappliance.doctor.checks import ALL_SNP_CHECKS, Check, Status
 from snpappliance.doctor.facts import HostFacts, facts_from_tree, gather
 from snpappliance.doctor.release_checks import RELEASE_CHECKS
 from snpappliance.doctor.report import DoctorReport
 from snpappliance.hosts.base import Host
+from snpappliance.release_layout import DEFAULT_PREFIX
 
 __all__ = [
     "Check",
@@ -32,7 +32,7 @@ def evaluate(host_name: str, facts: HostFacts) -> DoctorReport:
     """Run every check on ``facts`` (pure)."""
     checks = tuple(check(facts) for check in (*ALL_SNP_CHECKS, *RELEASE_CHECKS))
     named = tuple(replace(c, hint=c.hint.replace("<host>", host_name)) for c in checks)
-    return DoctorReport(host=host_name, checks=named)
+    return DoctorReport(host=host_name, checks=named, release=facts.release)
 
 
 def run_doctor(host: Host, *, prefix: str = DEFAULT_PREFIX) -> DoctorReport:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rich.table import Table
 
 from snpappliance.doctor.checks import Check, Status
+from snpappliance.doctor.facts import DeployedRelease
 from snpappliance.errors import PreflightError
 
 _STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red"}
@@ -20,6 +21,8 @@ class DoctorReport:
 
     host: str
     checks: tuple[Check, ...]
+    #: The deployed release the checks looked at (None: none under the prefix).
+    release: DeployedRelease | None = None
 
     @property
     def ok(self) -> bool:

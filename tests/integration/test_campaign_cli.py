@@ -51,7 +51,9 @@ def test_snp_scenarios_are_refused_on_a_host_without_sev_snp(
         "campaign", "--profile", "genoa", "--host", "local", "--campaigns", str(tmp_path / "c")
     )
     assert code == 12
-    assert "host local cannot run SEV-SNP guests: /dev/sev does not exist" in flat(err)
+    # doctor's verdict, with its evidence.
+    assert "local is not ready for SEV-SNP" in flat(err)
+    assert "/dev/sev and /dev/kvm usable: /dev/sev missing" in flat(err)
     assert not (tmp_path / "c").exists()
 
 

@@ -6,6 +6,7 @@ configuration is never touched.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ from snpappliance.deploy.artifacts import load_components
 from snpappliance.deploy.plan import plan_deploy
 from snpappliance.doctor import Status, run_doctor
 from snpappliance.fsutil import sha256_file
+from snpappliance.release_layout import current_release
 from tests.conftest import SnpappRunner, require_program
 from tests.integration import sshd
 from tests.integration.deploy_fixtures import (
@@ -245,3 +247,83 @@ def test_reboot_in_check_mode_shows_the_commands(
     assert "would run: systemctl reboot" in err
     assert f"wait up to 900 s for uname -r = {KERNEL_RELEASE}" in err
     assert "grub-set-default" in err
+
+
+CAMPAIGN_SPEC = """
+[campaign]
+name = "after-deploy"
+stack = "{stack}"
+[release]
+prefix = "{prefix}"
+[qemu]
+accel = "{accel}"
+[[scenarios]]
+name = "off"
+kind = "snp-layout"
+baseline = true
+[[scenarios]]
+name = "on"
+kind = "{kind}"
+[workloads.sysbench-cpu]
+"""
+
+
+def _campaign(
+    snpapp: SnpappRunner, server: SshServer, tmp_path: Path, **values: str
+) -> tuple[int, str]:
+    spec = tmp_path / "spec.toml"
+    spec.write_text(CAMPAIGN_SPEC.format(**values), encoding="utf-8")
+    code, _, err = snpapp(
+        "campaign", "--spec", str(spec), "--host", "genoa01",
+        "--ssh-config", str(server.client_config), "--campaigns", str(tmp_path / "c"),
+    )  # fmt: skip
+    return code, _squeeze(err.replace("│", ""))
+
+
+def _squeeze(text: str) -> str:
+    """``text`` without whitespace: the terminal may wrap long paths anywhere."""
+    return "".join(text.split())
+
+
+def test_doctor_and_the_campaign_find_the_deployed_release(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    prefix = tmp_path / "prefix"
+    assert snpapp(*_deploy_args(ssh_server, artifacts, prefix))[0] == 0
+    name = _release_name(artifacts, prefix)
+    # The paths the campaign defaults to are the ones deploy created.
+    paths = current_release(str(prefix))
+    assert os.access(paths.qemu, os.X_OK)
+    assert sha256_file(Path(paths.firmware)) == sha256_file(artifacts / STACK / "ovmf/OVMF.fd")
+    assert (Path(paths.guest) / "manifest.json").is_file()
+    release_json = json.loads((prefix / "current" / "release.json").read_text())
+    assert release_json["guest"] == "guest"
+
+    code, out, err = snpapp(
+        "doctor", "--host", "genoa01", "--ssh-config", str(ssh_server.client_config),
+        "--prefix", str(prefix), "--json",
+    )  # fmt: skip
+    assert code == 12, err  # no SEV-SNP on this machine
+    checks = {c["id"]: c for c in json.loads(out)["checks"]}
+    assert checks["release"]["status"] == "pass"
+    assert checks["release"]["evidence"] == f"{prefix}/releases/{name}: every file matches"
+    assert checks["release_qemu"]["evidence"] == "stand-in for the deploy tests"
+
+    # SNP scenarios: doctor runs first and its verdict refuses this host.
+    base = {"prefix": str(prefix), "stack": STACK}
+    code, err = _campaign(snpapp, ssh_server, tmp_path, **base, accel="kvm", kind="snp")
+    assert code == 12
+    assert _squeeze("genoa01 is not ready for SEV-SNP") in err
+    assert "release" not in err.split("failed(")[1].split(")")[0]  # the release passed
+    # Without SNP the campaign gets past doctor and checks the release it runs from.
+    other = {"prefix": str(prefix), "stack": "genoa-2025"}
+    code, err = _campaign(snpapp, ssh_server, tmp_path, **other, accel="tcg", kind="snp-layout")
+    assert code == 14
+    assert _squeeze(f"({name}) is of stack {STACK}, but the campaign uses stack genoa-2025") in err
+    code, err = _campaign(snpapp, ssh_server, tmp_path, **base, accel="tcg", kind="snp-layout")
+    # QEMU and OVMF.fd came from the release; the test stack's guest has no kernel.
+    assert code == 14
+    missing = f"guest artefact {prefix}/current/guest/vmlinuz does not exist on host genoa01"
+    assert _squeeze(missing) in err
+    assert _squeeze(f"snpapp deploy --host genoa01 --stack {STACK} --prefix {prefix}") in err
+    assert not (tmp_path / "c").exists()

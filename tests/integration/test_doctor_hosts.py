@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -46,5 +47,26 @@ def test_doctor_over_ssh_sees_what_local_sees(ssh_server: SshServer, snpapp: Snp
     local = json.loads(out)
     assert remote["host"] == "genoa01"
     assert local["host"] == "local"
-    # Same machine behind both transports: identical checks and evidence.
+    # Same machine behind both transports: identical checks and evidence (hints name the host).
+    for check in remote["checks"]:
+        check["hint"] = check["hint"].replace("--host genoa01", "--host local")
     assert remote["checks"] == local["checks"]
+
+
+@pytest.mark.ssh
+def test_campaign_runs_doctor_first_and_refuses_a_host_without_snp(
+    ssh_server: SshServer, snpapp: SnpappRunner, tmp_path: Path
+) -> None:
+    code, _, err = snpapp(
+        "campaign", "--profile", "genoa", "--host", "genoa01",
+        "--ssh-config", str(ssh_server.client_config), "--campaigns", str(tmp_path / "c"),
+    )  # fmt: skip
+    assert code == 12, err
+    assert "genoa01 is not ready for SEV-SNP" in err
+    assert "cpu_flags" in err
+    assert "kvm_params" in err
+    # doctor's own hint for the first failed check, not a second opinion.
+    first = run_doctor(LocalHost()).blocking[0]
+    assert " ".join(first.hint.split()[:6]) in " ".join(err.replace("│", " ").split())
+    assert ssh_server.logins() == 1
+    assert not (tmp_path / "c").exists()
