@@ -1,12 +1,14 @@
 """One planned run: attempts with retries, every attempt recorded, then the run committed.
 
 An attempt boots a fresh guest, runs one workload and is judged. A transient
-failure (boot timeout, hang, crash, failed workload, unparsable output) is
-recorded in ``attempts.jsonl`` with its reason and raw log, and the run is
-retried with exponential backoff (tenacity) up to the spec's attempts. The run
-is then committed: its rows are fsynced to ``results.csv`` (the measurements,
-or one row with status ``failed``/``invalid`` and no value), then its ``run``
-record to ``attempts.jsonl``.
+failure (boot timeout, hang, crash, failed workload, unparsable output, the
+SSH connection lost) is recorded in ``attempts.jsonl`` with its reason and raw
+log, and the run is retried with exponential backoff (tenacity) up to the
+spec's attempts. The run is then committed: its rows are fsynced to
+``results.csv`` (the measurements, or one row with status ``failed``/``invalid``
+and no value), then its ``run`` record to ``attempts.jsonl``. A run whose last
+attempt lost the connection to its host is not committed: the error stops the
+campaign, and ``--resume`` runs it again once the host answers.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from snpappliance.campaign.plan import PlannedRun
 from snpappliance.campaign.prepare import Prepared
 from snpappliance.campaign.qemu import BootConfig, qemu_argv, workload_script
 from snpappliance.campaign.spec import CampaignSpec
-from snpappliance.errors import GuestError, ParseError
+from snpappliance.errors import GuestError, ParseError, TransportError
 from snpappliance.hosts import Host
 from snpappliance.results import append_rows
 
 #: Failures a fresh boot may not repeat: these are retried.
-TRANSIENT = (GuestError, ParseError)
+TRANSIENT = (GuestError, ParseError, TransportError)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,11 @@ def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verd
     }
     argv = qemu_argv(boot_config(ctx, run, script))
     on_spawn = partial(_note_guest, ctx.cdir) if ctx.host.is_local else None
-    boot = boot_guest(ctx.host, argv, log, limits, on_spawn=on_spawn)
+    try:
+        boot = boot_guest(ctx.host, argv, log, limits, on_spawn=on_spawn)
+    except TransportError as exc:  # the host did not answer: no guest was started
+        store.append_record(ctx.cdir.attempts, {**record, "status": "error", "reason": exc.message})
+        raise
     ctx.cdir.guest_pid_file.unlink(missing_ok=True)
     record.update(_timing(boot))
     expects_snp = ctx.spec.scenario(run.scenario).kind.expects_snp
@@ -200,6 +206,8 @@ def execute_run(
                 number = first_attempt + state.retry_state.attempt_number - 1
                 on_attempt(number)
                 verdict = _attempt(ctx, run, number, script)
+    except TransportError:
+        raise  # not committed: --resume runs it again
     except TRANSIENT as exc:
         reason = exc.message
     if verdict is not None:

@@ -6,6 +6,8 @@ INIT/BEGIN/END markers. Two host-side deadlines guard every boot: the guest
 must begin its workload within ``boot_s``, and QEMU must be gone by the hard
 deadline; past either, the QEMU process group is killed. Whatever happens,
 leaving :func:`boot_guest` leaves no QEMU behind (``Host.spawn`` kills it).
+On an SSH host, exit status 255 is ssh's own: the connection was lost, which
+says nothing about the guest.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import IO
 
 from snpappliance.campaign.console import marker_kind
 from snpappliance.hosts import Host
+from snpappliance.hosts.sshcmd import SSH_FAILURE
 
 #: How long QEMU may take to exit after the guest printed its END marker.
 SHUTDOWN_S = 15.0
@@ -38,6 +41,8 @@ class Outcome:
     SHUTDOWN_TIMEOUT = "shutdown-timeout"
     BOOT_TIMEOUT = "boot-timeout"
     HANG = "hang"
+    #: The console ended because the SSH connection to the host dropped (ssh exit 255).
+    CONNECTION_LOST = "connection-lost"
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,8 @@ def boot_guest(
                 on_spawn(child.pid)
             outcome = _pump(child.stdout.fileno(), watch, limits, chunks, clock)
             qemu_rc = _exit_status(child) if outcome == Outcome.EXITED else None
+            if qemu_rc == SSH_FAILURE and not host.is_local:
+                outcome = Outcome.CONNECTION_LOST
         watch.flush()
         t_exit = clock() - watch.start
         log.write(f"\n# snpapp: {outcome}, qemu exit status {qemu_rc}, {t_exit:.2f} s\n")

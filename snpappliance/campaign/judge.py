@@ -3,7 +3,8 @@
 Success is the guest's ``===SNP-END ... rc=0===`` marker plus parsable
 sysbench and GNU time output, never QEMU's exit status. A boot that timed
 out, hung, crashed, failed its workload or printed garbage raises
-:class:`GuestError` or :class:`ParseError` (the runner retries both). A guest
+:class:`GuestError` or :class:`ParseError`; a boot cut short by a lost SSH
+connection raises :class:`TransportError` (the runner retries all three). A guest
 whose encryption evidence contradicts its scenario is *invalid*: that is a
 set-up problem a retry cannot fix, so it is recorded at once.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from snpappliance.campaign.boot import BootRecord, Outcome
 from snpappliance.campaign.console import SNP_ACTIVE, GuestOutput, parse_console
-from snpappliance.errors import GuestError, ParseError
+from snpappliance.errors import GuestError, ParseError, TransportError
 from snpappliance.parsers import (
     METRIC_CPU,
     METRIC_RAM_BW,
@@ -57,6 +58,13 @@ def _check_finished(boot: BootRecord, guest: GuestOutput, run_id: str, log: str)
         raise GuestError(
             f"{run_id}: hang: the guest did not finish before the hard deadline", hint=_hint(log)
         )
+    if not guest.finished and boot.outcome == Outcome.CONNECTION_LOST:
+        raise TransportError(
+            f"{run_id}: connection lost: the SSH connection to the host dropped before the "
+            "guest's END marker (ssh exit status 255)",
+            hint="the runner retries this run; if the host stays unreachable the campaign "
+            "stops and `snpapp campaign --resume DIR` continues it",
+        )
     if not guest.finished:
         raise GuestError(
             f"{run_id}: crash: QEMU exited (status {boot.qemu_rc}) before the guest's END marker",
@@ -89,7 +97,7 @@ def _measurements(guest: GuestOutput, workload: str, source: str) -> tuple[Measu
 def judge_boot(
     boot: BootRecord, *, run_id: str, workload: str, expects_snp: bool, log: str
 ) -> Verdict:
-    """The verdict on one boot; raises GuestError/ParseError for a failure worth retrying."""
+    """The verdict on one boot; raises GuestError/ParseError/TransportError to retry it."""
     guest = parse_console(boot.console)
     _check_finished(boot, guest, run_id, log)
     measurements = _measurements(guest, workload, source=log)

@@ -4,8 +4,9 @@
 its seed), the plan, ``campaign.json`` and ``environment.json`` into a new
 directory. :func:`execute_campaign` runs whatever runs of the plan are not
 committed yet, in planned order: a fresh campaign runs them all, a resumed one
-the rest. Ctrl-C kills the guest in flight, keeps every committed run and
-says how to resume.
+the rest. Ctrl-C, or a host that stays unreachable over SSH, stops it: the
+guest in flight is killed, every committed run is kept and the message says how
+to resume.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from snpappliance.campaign.prepare import Prepared, environment, prepare
 from snpappliance.campaign.progress import LiveProgress, print_summary
 from snpappliance.campaign.spec import CampaignSpec, load_spec
 from snpappliance.campaign.specdump import dump_spec
-from snpappliance.errors import CampaignError, InterruptedByUser
+from snpappliance.errors import CampaignError, InterruptedByUser, TransportError
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
 from snpappliance.hosts import Host
 from snpappliance.log import console
@@ -173,5 +174,13 @@ def execute_campaign(
                 f"of {len(plan)} runs are saved; the guest in flight was killed",
                 hint=f"resume with: snpapp campaign --resume {cdir.path}",
             ) from None
+        except TransportError as exc:  # the host is gone: say how to continue
+            raise CampaignError(
+                f"campaign {cdir.campaign_id} stopped: {exc.message}; "
+                f"{len(plan) - len(todo) + len(outcomes)} of {len(plan)} runs are saved",
+                detail=exc.detail,
+                hint=f"once `ssh {host.name} true` works again, resume with: "
+                f"snpapp campaign --resume {cdir.path}",
+            ) from exc
     print_summary(cdir.path, outcomes, time.monotonic() - start, spec.label)
     return outcomes

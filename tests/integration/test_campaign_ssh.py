@@ -1,8 +1,9 @@
 """A local-profile campaign driven through SshHost, surviving an sshd restart mid-boot.
 
 The campaign runner is used unchanged: ``--host genoa01`` resolves through the
-loopback sshd's client config (``SNPAPP_SSH_CONFIG``), QEMU runs "on the host"
-under the remote session wrapper, the console streams back over SSH.
+loopback sshd's client config (``--ssh-config``), QEMU runs "on the host"
+under the remote session wrapper, the console streams back over SSH. The boot
+cut off by the restart is recorded as a lost connection, not as a QEMU crash.
 """
 
 from __future__ import annotations
@@ -90,9 +91,7 @@ def test_campaign_over_ssh_survives_a_server_restart(
     guest_artifacts: Path,
     tmp_path: Path,
     snpapp: SnpappRunner,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("SNPAPP_SSH_CONFIG", str(ssh_server.client_config))
     spec = tmp_path / "spec.toml"
     spec.write_text(SPEC, encoding="utf-8")
     restarted: list[float] = []
@@ -103,6 +102,7 @@ def test_campaign_over_ssh_survives_a_server_restart(
     try:
         code, out, err = snpapp(
             "campaign", "--spec", str(spec), "--host", "genoa01",
+            "--ssh-config", str(ssh_server.client_config),
             "--campaigns", str(tmp_path / "c"), "--artifacts", str(guest_artifacts),
         )  # fmt: skip
     finally:
@@ -112,9 +112,17 @@ def test_campaign_over_ssh_survives_a_server_restart(
     cdir = Path(out.strip().splitlines()[-1])
     records = store.read_records(cdir / "attempts.jsonl")
     attempts = [r for r in records if r["record"] == "attempt"]
-    # The boot cut off by the restart ended with ssh's status 255 and was retried.
+    # The boot cut off by the restart ended with ssh's status 255: a lost connection
+    # (not a QEMU crash), recorded and retried.
     assert attempts[0]["status"] == "error"
     assert attempts[0]["qemu_rc"] == 255
+    assert attempts[0]["outcome"] == "connection-lost"
+    assert attempts[0]["reason"].startswith(f"{attempts[0]['run_id']}: connection lost:")
+    assert "crash" not in attempts[0]["reason"]
+    assert attempts[1]["run_id"] == attempts[0]["run_id"]
+    assert attempts[1]["status"] == "ok"
+    log = (cdir / attempts[0]["log"]).read_text()
+    assert "# snpapp: connection-lost, qemu exit status 255" in log
     assert [r["status"] for r in records if r["record"] == "run"] == ["ok", "ok"]
     frame = load_results(cdir).frame
     assert set(frame["status"]) == {"ok"}

@@ -1,10 +1,23 @@
-"""Console watching during a boot: marker times and which deadline applies (fake clock)."""
+"""Console watching during a boot: marker times, deadlines (fake clock), a lost connection."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
-from snpappliance.campaign.boot import SHUTDOWN_S, BootLimits, Outcome, _Watch
+import pytest
+
+from snpappliance.campaign.boot import (
+    SHUTDOWN_S,
+    BootLimits,
+    BootRecord,
+    Outcome,
+    _Watch,
+    boot_guest,
+)
+from snpappliance.campaign.judge import judge_boot
+from snpappliance.errors import GuestError, TransportError
+from snpappliance.hosts import LocalHost
 
 LIMITS = BootLimits(boot_s=60.0, hard_s=200.0)
 
@@ -45,3 +58,44 @@ def test_a_second_end_marker_does_not_move_the_first() -> None:
     clock.now = 150.0
     watch.feed("===SNP-END id=r1 rc=124 uptime=50===\n")
     assert watch.t_end == 0.0
+
+
+class _FarHost(LocalHost):
+    """This machine posing as a remote host: status 255 then means ssh lost the connection."""
+
+    @property
+    def name(self) -> str:
+        return "genoa01"
+
+    @property
+    def is_local(self) -> bool:
+        return False
+
+
+CUT_OFF = "echo 'SNPGUEST-INIT id=r1 uptime=3.1 nproc=2 mem_kb=1'; exit 255"
+
+
+def test_status_255_over_ssh_is_a_lost_connection(tmp_path: Path) -> None:
+    far = boot_guest(_FarHost(), ["sh", "-c", CUT_OFF], tmp_path / "far.log", LIMITS)
+    assert (far.outcome, far.qemu_rc) == (Outcome.CONNECTION_LOST, 255)
+    assert "connection-lost, qemu exit status 255" in (tmp_path / "far.log").read_text()
+    # On this machine 255 is QEMU's own status: a crash, judged as such.
+    near = boot_guest(LocalHost(), ["sh", "-c", CUT_OFF], tmp_path / "near.log", LIMITS)
+    assert (near.outcome, near.qemu_rc) == (Outcome.EXITED, 255)
+    with pytest.raises(TransportError, match="r1: connection lost") as lost:
+        judge_boot(far, run_id="r1", workload="sysbench-cpu", expects_snp=False, log="far.log")
+    assert "crash" not in lost.value.message
+    with pytest.raises(GuestError, match=r"crash: QEMU exited \(status 255\)"):
+        judge_boot(near, run_id="r1", workload="sysbench-cpu", expects_snp=False, log="near.log")
+
+
+def test_a_connection_lost_after_the_end_marker_keeps_the_measurement() -> None:
+    console = (
+        "===SNP-BEGIN id=r1 src=fw_cfg uptime=4.0===\r\n"
+        "sysbench 1.0.20\r\nCPU speed:\r\n    events per second:   291.42\r\n"
+        "---SNP-WALL---\r\n5.31\r\n===SNP-END id=r1 rc=0 uptime=9.4===\r\n"
+    )
+    record = BootRecord(console, Outcome.CONNECTION_LOST, 255, 1.0, 2.0, 8.0, 8.1)
+    verdict = judge_boot(record, run_id="r1", workload="sysbench-cpu", expects_snp=False, log="x")
+    assert verdict.status == "ok"
+    assert verdict.measurements[0].value == 291.42
