@@ -116,14 +116,14 @@ class SshServer:
         self._pid = child.pid
         listening = f"Server listening on 127.0.0.1 port {self.port}."
         already = self.log_path.read_text(errors="replace").count(listening)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # a loaded 2-core machine can be slow to fork sshd
         while time.monotonic() < deadline:
             if child.poll() is not None:
                 raise RuntimeError(f"sshd exited: {self.log_path.read_text()}")
             if self.log_path.read_text(errors="replace").count(listening) > already:
                 return
             time.sleep(0.05)
-        raise RuntimeError(f"sshd did not listen on port {self.port}")
+        raise RuntimeError(f"sshd did not listen on port {self.port} within 30 s")
 
     def stop(self) -> None:
         """Stop sshd and every connection it serves (as a reboot would)."""
