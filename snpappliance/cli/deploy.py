@@ -20,8 +20,10 @@ Every file of ARTIFACTS/<stack>/<component>/ is checked against its
 manifest.json here, uploaded with rsync over your ssh (resumable: run the
 command again after an interruption) into a staging directory, verified with
 sha256sum on the host, and renamed to PREFIX/releases/<stack>-<hash>/. QEMU's
-install tarball is unpacked there; OVMF.fd and the SVSM files sit in it as
-built. Then the host kernel .deb is installed with dpkg, selected for the next
+install tarball is unpacked there; OVMF.fd, the SVSM files and the benchmark
+guest (`snpapp build guest --stack <stack>`) sit in it as built: campaigns
+(the genoa profile) run from PREFIX/current/ (its qemu, ovmf and guest). Then
+the host kernel .deb is installed with dpkg, selected for the next
 boot only (grub-reboot), `options kvm_amd sev=1 sev_es=1 sev_snp=1` goes to
 /etc/modprobe.d, and PREFIX/current switches to the new release (the old one
 becomes PREFIX/previous). Until that switch, the previous release stays in use.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -327,3 +328,17 @@ def test_doctor_and_the_campaign_find_the_deployed_release(
     assert _squeeze(missing) in err
     assert _squeeze(f"snpapp deploy --host genoa01 --stack {STACK} --prefix {prefix}") in err
     assert not (tmp_path / "c").exists()
+
+
+def test_a_stack_without_a_guest_is_deployed_with_a_warning(
+    artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    shutil.rmtree(artifacts / STACK / "guest")
+    code, out, err = snpapp(
+        "deploy", "--host", "genoa01", "--stack", STACK, "--artifacts", str(artifacts),
+        "--prefix", str(tmp_path / "prefix"), "--dry-run",
+    )  # fmt: skip
+    assert code == 0, err
+    assert _squeeze(f"{STACK} has no built benchmark guest") in _squeeze(err)
+    assert _squeeze(f"snpapp build guest --stack {STACK}") in _squeeze(err)
+    assert "/guest/" not in out
