@@ -18,7 +18,7 @@ from typing import Any
 
 from snpappliance import __version__
 from snpappliance.campaign import hostinfo
-from snpappliance.campaign.spec import Accel, CampaignSpec, ScenarioKind
+from snpappliance.campaign.spec import Accel, CampaignSpec, GuestKind, ScenarioKind
 from snpappliance.doctor import DoctorReport, run_doctor
 from snpappliance.doctor.facts import DeployedRelease
 from snpappliance.errors import CampaignError
@@ -124,6 +124,11 @@ def preflight(spec: CampaignSpec, host: Host) -> DoctorReport:
 
 def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
     """Check every precondition of ``spec`` on ``host``; raise at the first one that fails."""
+    if spec.guest.kind is GuestKind.CLOUD:
+        raise CampaignError(
+            "this snpapp cannot run workloads in the cloud guest yet (guest.kind = 'cloud')",
+            hint="set guest.kind = 'minimal' and build the guest with `snpapp build guest`",
+        )
     kinds = {s.kind for s in spec.scenarios}
     report = preflight(spec, host)
     qemu_version = _qemu_version(spec, host)

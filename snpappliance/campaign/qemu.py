@@ -89,13 +89,14 @@ def _machine(cfg: BootConfig) -> list[str]:
     return [*argv, "-bios", cfg.firmware]
 
 
-def qemu_argv(cfg: BootConfig) -> tuple[str, ...]:
-    """The full QEMU command line for one fresh guest boot."""
+def machine_argv(cfg: BootConfig) -> list[str]:
+    """The virtual machine of a scenario, without what it boots (shared by every guest kind)."""
     argv = [cfg.qemu, "-accel", cfg.accel.value]
     if cfg.cpu:
         argv += ["-cpu", cfg.cpu]
     argv += _machine(cfg)
-    argv += [
+    return [
+        *argv,
         "-smp",
         str(cfg.vcpus),
         "-nodefaults",
@@ -104,6 +105,13 @@ def qemu_argv(cfg: BootConfig) -> tuple[str, ...]:
         "-no-reboot",
         "-serial",
         "stdio",
+    ]
+
+
+def qemu_argv(cfg: BootConfig) -> tuple[str, ...]:
+    """The full QEMU command line for one fresh boot of the minimal guest."""
+    argv = machine_argv(cfg)
+    argv += [
         "-kernel",
         cfg.kernel,
         "-initrd",

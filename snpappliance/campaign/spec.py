@@ -9,6 +9,7 @@ directory keeps a frozen copy); ``load(dump(spec)) == spec``.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from snpappliance.campaign.tomlread import Table, fail
 from snpappliance.release_layout import ReleasePaths, current_release
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 #: How every result of a local emulated profile is labelled.
 EMULATED_LABEL = "local emulated profile — not an SNP measurement"
@@ -59,9 +62,20 @@ class Accel(StrEnum):
 
 
 class GuestKind(StrEnum):
-    """Only the minimal benchmark guest (`snpapp build guest`) can run workloads."""
+    """``minimal``: the benchmark guest of `snpapp build guest` (kernel + initramfs, serial
+    console). ``cloud``: a cloud image (Ubuntu 24.04 by default) with a cloud-init seed,
+    reached over SSH."""
 
     MINIMAL = "minimal"
+    CLOUD = "cloud"
+
+
+#: The cloud guest's default image: Ubuntu 24.04 LTS (noble), as in the case study. The
+#: ``release/`` link follows Ubuntu's newest build, so snpapp pins no checksum for it.
+UBUNTU_NOBLE_URL = (
+    "https://cloud-images.ubuntu.com/releases/noble/release/ubuntu-24.04-server-cloudimg-amd64.img"
+)
+DEFAULT_DISK_GIB = 20
 
 
 class WorkloadKind(StrEnum):
@@ -129,6 +143,13 @@ class GuestSpec:
     cpu: str | None = None
     #: Directory with the guest artefacts on the host; None: artifacts/<stack>/guest.
     artifacts: str | None = None
+    #: cloud: a local image file (offline); None downloads ``image_url``.
+    image: str | None = None
+    image_url: str | None = None
+    #: cloud: the image's SHA-256 (required for a download, checked for a local image).
+    image_sha256: str | None = None
+    #: cloud: virtual size of each run's copy-on-write disk.
+    disk_gib: int = DEFAULT_DISK_GIB
 
 
 @dataclass(frozen=True)
@@ -269,15 +290,66 @@ def _release_prefix(t: Table) -> str | None:
 
 def _guest(t: Table, release: ReleasePaths | None) -> GuestSpec:
     artifacts = t.optional_string("artifacts")
+    kind = t.choice("kind", GuestKind, GuestKind.MINIMAL)
+    image = t.optional_string("image")
+    cloud = kind is GuestKind.CLOUD
     guest = GuestSpec(
-        kind=t.choice("kind", GuestKind, GuestKind.MINIMAL),
+        kind=kind,
         vcpus=t.integer("vcpus", 2, minimum=1, maximum=512),
         memory_mib=t.integer("memory_mib", 1024, minimum=128),
         cpu=t.optional_string("cpu"),
-        artifacts=artifacts if artifacts is not None or release is None else release.guest,
+        artifacts=artifacts if artifacts is not None or release is None or cloud else release.guest,
+        image=image,
+        image_url=t.string("image_url", UBUNTU_NOBLE_URL) if cloud and not image else None,
+        image_sha256=t.optional_string("image_sha256"),
+        disk_gib=t.integer("disk_gib", DEFAULT_DISK_GIB, minimum=4, maximum=4096),
     )
+    _check_cloud(t, guest)
     t.finish()
     return guest
+
+
+def _check_cloud(t: Table, guest: GuestSpec) -> None:
+    if guest.kind is not GuestKind.CLOUD:
+        for key in ("image", "image_url", "image_sha256", "disk_gib"):
+            if key in set(t.names()):
+                fail(
+                    t.source,
+                    t.path(key),
+                    "applies to the cloud guest only",
+                    hint="set kind = 'cloud' or remove it",
+                )
+        return
+    if guest.artifacts is not None:
+        fail(
+            t.source,
+            t.path("artifacts"),
+            "applies to the minimal guest only",
+            hint="the cloud guest boots guest.image or guest.image_url",
+        )
+    sha = guest.image_sha256
+    if sha is not None and not _SHA256.match(sha):
+        fail(t.source, t.path("image_sha256"), f"{sha!r} is not 64 lower-case hex digits")
+    if guest.image is not None and not guest.image.startswith("/"):
+        fail(
+            t.source,
+            t.path("image"),
+            f"{guest.image!r} is not an absolute path",
+            hint="give the image file's absolute path on this machine",
+        )
+    url = guest.image_url
+    if url is not None and not url.startswith(("https://", "http://")):
+        fail(t.source, t.path("image_url"), f"{url!r} is not an http(s) URL")
+    if url is not None and sha is None:
+        fail(
+            t.source,
+            t.path("image_sha256"),
+            f"is required to download {url}: snpapp verifies every image and pins no "
+            "checksum for Ubuntu's moving release link",
+            hint="take the image's line from SHA256SUMS next to it (ideally of a dated "
+            "release-YYYYMMDD/ directory, also set as image_url), or set "
+            "image = '/path/to/image.img' for an image you already have",
+        )
 
 
 def _qemu(t: Table, release: ReleasePaths | None) -> QemuSpec:

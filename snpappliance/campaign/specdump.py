@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 from snpappliance.campaign.spec import (
     CampaignSpec,
+    GuestKind,
+    GuestSpec,
     PtsSmoke,
     SysbenchCpu,
     SysbenchMemory,
@@ -42,6 +44,17 @@ def _workload_items(workload: Workload) -> list[tuple[str, Value]]:
     return [("tests", workload.tests), ("iterations", workload.iterations)]
 
 
+def _cloud_items(g: GuestSpec) -> list[tuple[str, Value]]:
+    if g.kind is not GuestKind.CLOUD:
+        return []
+    return [
+        ("image", g.image),
+        ("image_url", g.image_url),
+        ("image_sha256", g.image_sha256),
+        ("disk_gib", g.disk_gib),
+    ]
+
+
 def dump_spec(spec: CampaignSpec) -> str:
     """TOML text that :func:`~snpappliance.campaign.spec.parse_spec` reads back to ``spec``."""
     lines = ["# Frozen campaign spec written by snpapp; `snpapp campaign --resume` reads it.", ""]
@@ -70,6 +83,7 @@ def dump_spec(spec: CampaignSpec) -> str:
             ("memory_mib", g.memory_mib),
             ("cpu", g.cpu),
             ("artifacts", g.artifacts),
+            *_cloud_items(g),
         ],
     )
     q = spec.qemu
