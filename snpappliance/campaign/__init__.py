@@ -10,12 +10,20 @@ lines, pure), :mod:`.boot` (one guest boot), :mod:`.judge` (its verdict),
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from snpappliance.campaign import store
-from snpappliance.campaign.prepare import prepare
-from snpappliance.campaign.runner import create_campaign, execute_campaign, load_campaign
+from snpappliance.campaign.plan import check_hosts
+from snpappliance.campaign.runner import (
+    campaign_hosts,
+    create_campaign_on,
+    execute_on,
+    load_campaign,
+    prepare_targets,
+    recorded_digest,
+)
 from snpappliance.campaign.spec import CampaignSpec, load_spec
 from snpappliance.errors import CampaignError, OutputError
 from snpappliance.hosts import Host, SshHost, connect
@@ -63,15 +71,30 @@ def resolve_spec(
 
 
 def run_campaign(
-    *, spec: CampaignSpec, root: Path, artifacts_root: Path, ssh_config: Path | None = None
+    *,
+    spec: CampaignSpec,
+    root: Path,
+    artifacts_root: Path,
+    ssh_config: Path | None = None,
+    hosts: Sequence[str] = (),
 ) -> Path:
-    """Start a new campaign of ``spec`` under ``root``; return its directory."""
-    host = make_host(spec.host, ssh_config=ssh_config)
+    """Start a new campaign of ``spec`` under ``root``; return its directory.
+
+    ``hosts`` (default: the spec's host) run the same plan, one worker per host.
+    """
+    names = list(hosts) or [spec.host]
+    check_hosts(names)
+    connected: list[Host] = []
     try:
-        cdir, prepared = create_campaign(spec, host, root=root, artifacts_root=artifacts_root)
-        execute_campaign(cdir, spec, host, prepared)
+        for name in names:
+            connected.append(make_host(name, ssh_config=ssh_config))
+        cdir, targets = create_campaign_on(
+            spec, connected, root=root, artifacts_root=artifacts_root
+        )
+        execute_on(cdir, spec, targets)
     finally:
-        _close(host)
+        for host in connected:
+            _close(host)
     return cdir.path
 
 
@@ -82,33 +105,39 @@ def resume_campaign(
     max_failures: int | None = None,
     ssh_config: Path | None = None,
 ) -> Path:
-    """Run the missing runs of the campaign in ``directory``, in planned order."""
+    """Run the missing runs of the campaign in ``directory``, in planned order, on its hosts."""
     cdir, spec = load_campaign(directory)
-    host = make_host(spec.host, ssh_config=ssh_config)
+    connected: list[Host] = []
     try:
-        _resume(cdir, spec, host, artifacts_root, max_failures)
+        for name in campaign_hosts(cdir, spec):
+            connected.append(make_host(name, ssh_config=ssh_config))
+        _resume(cdir, spec, connected, artifacts_root, max_failures)
     finally:
-        _close(host)
+        for host in connected:
+            _close(host)
     return cdir.path
 
 
 def _resume(
     cdir: store.CampaignDir,
     spec: CampaignSpec,
-    host: Host,
+    hosts: Sequence[Host],
     artifacts_root: Path,
     max_failures: int | None,
 ) -> None:
-    prepared = prepare(spec, host, artifacts_root)
+    targets = prepare_targets(spec, hosts, artifacts_root)
     recorded = json.loads(cdir.environment.read_text(encoding="utf-8"))
-    if recorded["guest"]["manifest_digest"] != prepared.manifest.digest:
-        raise CampaignError(
-            f"the guest artefacts changed since campaign {cdir.campaign_id} started "
-            f"(manifest digest {prepared.manifest.digest[:12]}, "
-            f"recorded {recorded['guest']['manifest_digest'][:12]})",
-            hint="resume with the same build, or start a new campaign",
-        )
-    execute_campaign(cdir, spec, host, prepared, max_failures=max_failures)
+    for target in targets:
+        digest = target.prepared.manifest.digest
+        was = recorded_digest(recorded, target.host.name)
+        if was != digest:
+            raise CampaignError(
+                f"the guest artefacts on host {target.host.name} changed since campaign "
+                f"{cdir.campaign_id} started (manifest digest {digest[:12]}, "
+                f"recorded {was[:12]})",
+                hint="resume with the same build, or start a new campaign",
+            )
+    execute_on(cdir, spec, targets, max_failures=max_failures)
 
 
 def write_spec_template(*, target: Path | None, profile: str, force: bool) -> str:

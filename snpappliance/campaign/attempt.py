@@ -130,7 +130,8 @@ def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verd
     except TransportError as exc:  # the host did not answer: no guest was started
         store.append_record(ctx.cdir.attempts, {**record, "status": "error", "reason": exc.message})
         raise
-    ctx.cdir.guest_pid_file.unlink(missing_ok=True)
+    if ctx.host.is_local:
+        ctx.cdir.guest_pid_file.unlink(missing_ok=True)
     record.update(_timing(boot))
     expects_snp = ctx.spec.scenario(run.scenario).kind.expects_snp
     try:
@@ -218,16 +219,17 @@ def execute_run(
         number - first_attempt + 1,
         reason,
     )
-    append_rows(ctx.cdir.results, _rows(ctx, run, verdict, number, started))
-    store.append_record(
-        ctx.cdir.attempts,
-        {
-            "record": store.RECORD_RUN,
-            "run_id": run.run_id,
-            "status": outcome.status,
-            "attempts": outcome.attempts,
-            "reason": reason,
-            "finished_at": _now(),
-        },
-    )
+    with store.WRITE_LOCK:
+        append_rows(ctx.cdir.results, _rows(ctx, run, verdict, number, started))
+        store.append_record(
+            ctx.cdir.attempts,
+            {
+                "record": store.RECORD_RUN,
+                "run_id": run.run_id,
+                "status": outcome.status,
+                "attempts": outcome.attempts,
+                "reason": reason,
+                "finished_at": _now(),
+            },
+        )
     return outcome

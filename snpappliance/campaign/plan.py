@@ -7,12 +7,16 @@ throughout the campaign, so slow drift of the machine cannot pass for an
 effect, and the same seed always gives the same order. ``sequential`` runs
 every repetition of one scenario (workload by workload) before the next, as
 the case study did.
+
+A campaign on several hosts runs the same order on every host: each run then
+carries its host, and its run id ends in ``@<host>`` so that ids stay unique.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -30,10 +34,18 @@ class PlannedRun:
     scenario: str
     workload: str
     rep: int
+    #: The host of a multi-host campaign ("" when the campaign has one host).
+    host: str = ""
 
     @property
     def run_id(self) -> str:
-        return f"r{self.index:04d}-{self.scenario}-{self.workload}-{self.rep}"
+        base = f"r{self.index:04d}-{self.scenario}-{self.workload}-{self.rep}"
+        return f"{base}@{host_slug(self.host)}" if self.host else base
+
+
+def host_slug(host: str) -> str:
+    """``host`` as it may appear in a run id and a file name."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", host)
 
 
 def _interleaved(
@@ -57,18 +69,40 @@ def _sequential(
     return [(s, w, rep) for s in scenarios for w in workloads for rep in range(1, reps + 1)]
 
 
-def plan_runs(spec: CampaignSpec, seed: int) -> tuple[PlannedRun, ...]:
-    """Every run of ``spec`` in execution order; ``seed`` drives the interleaved order."""
+def check_hosts(hosts: Sequence[str]) -> None:
+    """Refuse a host list whose names repeat (or collide once made file-name safe)."""
+    slugs = [host_slug(h) for h in hosts]
+    repeated = sorted({h for h, s in zip(hosts, slugs, strict=True) if slugs.count(s) > 1})
+    if repeated:
+        raise CampaignError(
+            f"host {', '.join(repeated)} is given more than once",
+            hint="name every host once with --host (use different ssh aliases for one machine)",
+        )
+
+
+def plan_runs(spec: CampaignSpec, seed: int, hosts: Sequence[str] = ()) -> tuple[PlannedRun, ...]:
+    """Every run of ``spec`` in execution order; ``seed`` drives the interleaved order.
+
+    With two or more ``hosts`` the plan holds the same runs for every host, host by host.
+    """
     scenarios = [s.name for s in spec.scenarios]
     workloads = [w.name for w in spec.statistical_workloads]
     if spec.order is Order.INTERLEAVED:
         order = _interleaved(scenarios, workloads, spec.repetitions, seed)
     else:
         order = _sequential(scenarios, workloads, spec.repetitions)
+    check_hosts(hosts)
+    tags = list(hosts) if len(hosts) > 1 else [""]
     return tuple(
-        PlannedRun(index=i, scenario=s, workload=w, rep=rep)
+        PlannedRun(index=i, scenario=s, workload=w, rep=rep, host=host)
+        for host in tags
         for i, (s, w, rep) in enumerate(order, start=1)
     )
+
+
+def plan_hosts(plan: Sequence[PlannedRun]) -> list[str]:
+    """The hosts of a multi-host plan in planned order ([] for a one-host plan)."""
+    return list(dict.fromkeys(r.host for r in plan if r.host))
 
 
 def plan_to_json(plan: Sequence[PlannedRun], seed: int, order: Order) -> str:
@@ -76,9 +110,16 @@ def plan_to_json(plan: Sequence[PlannedRun], seed: int, order: Order) -> str:
         "format_version": PLAN_VERSION,
         "order": order.value,
         "seed": seed,
-        "runs": [{"run_id": r.run_id, **asdict(r)} for r in plan],
+        "runs": [_run_json(r) for r in plan],
     }
     return json.dumps(data, indent=1) + "\n"
+
+
+def _run_json(run: PlannedRun) -> dict[str, object]:
+    data: dict[str, object] = {"run_id": run.run_id, **asdict(run)}
+    if not run.host:
+        del data["host"]  # one-host plans keep their original form
+    return data
 
 
 def plan_from_json(text: str, source: str) -> tuple[PlannedRun, ...]:
@@ -90,6 +131,7 @@ def plan_from_json(text: str, source: str) -> tuple[PlannedRun, ...]:
                 scenario=str(r["scenario"]),
                 workload=str(r["workload"]),
                 rep=int(r["rep"]),
+                host=str(r.get("host", "")),
             )
             for r in data["runs"]
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -23,12 +24,25 @@ from snpappliance.log import console
 from snpappliance.results import load_results
 
 
-class LiveProgress:
-    """run i/N, scenario, workload, repetition, attempt, ETA and failures so far."""
+@dataclass(frozen=True)
+class Lane:
+    """One host's share of the campaign: runs planned, already done, failed so far."""
 
-    def __init__(self, total: int, done: int, failures: int) -> None:
+    total: int
+    done: int
+    failures: int
+
+
+class LiveProgress:
+    """run i/N, scenario, workload, repetition, attempt, ETA and failures so far.
+
+    One bar per lane: the key ``""`` is the single bar of a one-host campaign,
+    otherwise there is one bar per host name.
+    """
+
+    def __init__(self, lanes: Mapping[str, Lane]) -> None:
         self._progress = Progress(
-            TextColumn("[bold]campaign[/bold]"),
+            TextColumn("[bold]{task.fields[label]}[/bold]"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.description}"),
@@ -38,10 +52,13 @@ class LiveProgress:
             console=console,
             transient=False,
         )
-        self._task = self._progress.add_task("", total=total, completed=done)
-        self._total = total
-        self._done = done
-        self._failures = failures
+        self._lanes = {host: _LaneState(lane) for host, lane in lanes.items()}
+        self._tasks = {
+            host: self._progress.add_task(
+                "", total=lane.total, completed=lane.done, label=host or "campaign"
+            )
+            for host, lane in lanes.items()
+        }
 
     def __enter__(self) -> LiveProgress:
         self._progress.start()
@@ -56,28 +73,46 @@ class LiveProgress:
         self._progress.stop()
 
     def attempt(self, run: PlannedRun, attempt: int) -> None:
-        failures = f" [red]failures {self._failures}[/red]" if self._failures else ""
+        state = self._lanes[run.host]
+        failures = f" [red]failures {state.failures}[/red]" if state.failures else ""
         retry = f" [yellow]attempt {attempt}[/yellow]" if attempt > 1 else ""
         self._progress.update(
-            self._task,
-            description=f"run {self._done + 1}/{self._total} {run.scenario} · {run.workload} "
+            self._tasks[run.host],
+            description=f"run {state.done + 1}/{state.total} {run.scenario} · {run.workload} "
             f"· rep {run.rep}{retry}{failures}",
         )
 
     def finished(self, outcome: RunOutcome) -> None:
-        self._done += 1
+        host = outcome.run.host
+        state = self._lanes[host]
+        state.done += 1
+        where = f" {host}:" if host else ""
         if not self._progress.console.is_terminal and outcome.status == "ok":
             # No live display in logs: one line per run instead.
             self._progress.console.print(
-                f"[green]✓[/green] run {self._done}/{self._total} {outcome.run.run_id}"
+                f"[green]✓[/green]{where} run {state.done}/{state.total} {outcome.run.run_id}"
             )
         if outcome.status != "ok":
-            self._failures += 1
+            state.failures += 1
             self._progress.console.print(
                 f"[red]✗[/red] {outcome.run.run_id}: {outcome.status} after "
                 f"{outcome.attempts} attempt(s): {outcome.reason}"
             )
-        self._progress.advance(self._task)
+        self._progress.advance(self._tasks[host])
+
+    def host_stopped(self, host: str, why: str) -> None:
+        self._progress.update(self._tasks[host], description=f"[red]stopped: {why}[/red]")
+        self.note(f"[red]✗[/red] host {host} stopped: {why}")
+
+    def note(self, text: str) -> None:
+        self._progress.console.print(text)
+
+
+class _LaneState:
+    """A lane's counts as the campaign goes (each lane is updated by one thread only)."""
+
+    def __init__(self, lane: Lane) -> None:
+        self.total, self.done, self.failures = lane.total, lane.done, lane.failures
 
 
 def print_summary(cdir: Path, outcomes: Sequence[RunOutcome], wall_s: float, label: str) -> None:
@@ -100,16 +135,14 @@ def print_summary(cdir: Path, outcomes: Sequence[RunOutcome], wall_s: float, lab
 
 def _medians(cdir: Path) -> Table:
     ok = load_results(cdir).ok
+    keys = ["scenario", "workload", "metric"]
+    if "host" in ok.columns and ok["host"].nunique() > 1:
+        keys = ["host", *keys]
     table = Table(title="medians over all completed runs", show_edge=False)
-    for column in ("scenario", "workload", "metric", "n", "median"):
+    for column in (*keys, "n", "median"):
         table.add_column(column, justify="right" if column in ("n", "median") else "left")
-    grouped = ok.groupby(["scenario", "workload", "metric", "unit"], sort=False)["value"]
-    for (scenario, workload, metric, unit), values in grouped:
-        table.add_row(
-            str(scenario),
-            str(workload),
-            str(metric),
-            str(len(values)),
-            f"{values.median():.2f} {unit}",
-        )
+    grouped = ok.groupby([*keys, "unit"], sort=False)["value"]
+    for group, values in grouped:
+        *names, unit = (str(v) for v in group)
+        table.add_row(*names, str(len(values)), f"{values.median():.2f} {unit}")
     return table

@@ -7,6 +7,11 @@ committed yet, in planned order: a fresh campaign runs them all, a resumed one
 the rest. Ctrl-C, or a host that stays unreachable over SSH, stops it: the
 guest in flight is killed, every committed run is kept and the message says how
 to resume.
+
+Given several hosts, the campaign is prepared on every host first (doctor,
+artefacts), then every host runs the same plan in its own worker thread
+(:mod:`.workers`); ``environment.json`` records each host's facts under
+``hosts``.
 """
 
 from __future__ import annotations
@@ -16,18 +21,26 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterator
-from dataclasses import replace
-from functools import partial
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from snpappliance.campaign import store
-from snpappliance.campaign.attempt import RunContext, RunOutcome, execute_run
-from snpappliance.campaign.plan import plan_from_json, plan_runs, plan_to_json
+from snpappliance.campaign.attempt import RunContext, RunOutcome
+from snpappliance.campaign.plan import (
+    PlannedRun,
+    check_hosts,
+    plan_from_json,
+    plan_hosts,
+    plan_runs,
+    plan_to_json,
+)
 from snpappliance.campaign.prepare import Prepared, environment, prepare
-from snpappliance.campaign.progress import LiveProgress, print_summary
+from snpappliance.campaign.progress import Lane, LiveProgress, print_summary
 from snpappliance.campaign.spec import CampaignSpec, load_spec
 from snpappliance.campaign.specdump import dump_spec
+from snpappliance.campaign.workers import HostJob, Shared, run_host, run_parallel
 from snpappliance.errors import CampaignError, InterruptedByUser, TransportError
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
 from snpappliance.hosts import Host
@@ -45,7 +58,10 @@ def _new_id(root: Path, name: str) -> Path:
     return candidate
 
 
-def campaign_info(spec: CampaignSpec, campaign_id: str, seed: int) -> CampaignInfo:
+def campaign_info(
+    spec: CampaignSpec, campaign_id: str, seed: int, hosts: Sequence[str] = ()
+) -> CampaignInfo:
+    many = list(hosts) if len(hosts) > 1 else []
     return CampaignInfo(
         campaign_id=campaign_id,
         baseline=spec.baseline.name,
@@ -56,30 +72,70 @@ def campaign_info(spec: CampaignSpec, campaign_id: str, seed: int) -> CampaignIn
             "seed": seed,
             "order": spec.order.value,
             "host": spec.host,
+            **({"hosts": many} if many else {}),
             "stack": spec.stack,
             "repetitions": spec.repetitions,
             "runs_planned": len(spec.scenarios)
             * len(spec.statistical_workloads)
-            * spec.repetitions,
+            * spec.repetitions
+            * max(len(many), 1),
         },
     )
+
+
+@dataclass(frozen=True)
+class Target:
+    """One host of the campaign with what :func:`prepare` found on it."""
+
+    host: Host
+    prepared: Prepared
+
+
+def prepare_targets(
+    spec: CampaignSpec, hosts: Sequence[Host], artifacts_root: Path
+) -> list[Target]:
+    """Check the preconditions on every host before anything boots anywhere."""
+    check_hosts([h.name for h in hosts])
+    return [Target(host, prepare(spec, host, artifacts_root)) for host in hosts]
 
 
 def create_campaign(
     spec: CampaignSpec, host: Host, *, root: Path, artifacts_root: Path
 ) -> tuple[store.CampaignDir, Prepared]:
     """Check the preconditions and write a new campaign directory (nothing runs yet)."""
-    prepared = prepare(spec, host, artifacts_root)
+    cdir, targets = create_campaign_on(spec, [host], root=root, artifacts_root=artifacts_root)
+    return cdir, targets[0].prepared
+
+
+def create_campaign_on(
+    spec: CampaignSpec, hosts: Sequence[Host], *, root: Path, artifacts_root: Path
+) -> tuple[store.CampaignDir, list[Target]]:
+    """:func:`create_campaign` for one or more hosts (the same plan runs on each)."""
+    targets = prepare_targets(spec, hosts, artifacts_root)
+    names = [t.host.name for t in targets]
     seed = spec.seed if spec.seed is not None else secrets.randbelow(2**31)
-    frozen = replace(spec, seed=seed)
+    frozen = replace(spec, seed=seed, host=names[0])
     cdir = store.CampaignDir(_new_id(ensure_writable_dir(root), spec.name))
     ensure_writable_dir(cdir.path)
     atomic_write_text(cdir.spec, dump_spec(frozen))
-    atomic_write_text(cdir.info, campaign_info(frozen, cdir.campaign_id, seed).to_json())
-    env = environment(frozen, host, prepared, artifacts_root)
+    atomic_write_text(cdir.info, campaign_info(frozen, cdir.campaign_id, seed, names).to_json())
+    envs = {t.host.name: environment(frozen, t.host, t.prepared, artifacts_root) for t in targets}
+    env = envs[names[0]] if len(targets) == 1 else {"hosts": envs}
     atomic_write_text(cdir.environment, json.dumps(env, indent=2, sort_keys=True) + "\n")
-    atomic_write_text(cdir.plan, plan_to_json(plan_runs(frozen, seed), seed, frozen.order))
-    return cdir, prepared
+    atomic_write_text(cdir.plan, plan_to_json(plan_runs(frozen, seed, names), seed, frozen.order))
+    return cdir, targets
+
+
+def campaign_hosts(cdir: store.CampaignDir, spec: CampaignSpec) -> list[str]:
+    """The hosts a campaign directory was planned for."""
+    plan = plan_from_json(cdir.plan.read_text(encoding="utf-8"), str(cdir.plan))
+    return plan_hosts(plan) or [spec.host]
+
+
+def recorded_digest(environment_json: Mapping[str, Any], host: str) -> str:
+    """The guest manifest digest ``environment.json`` recorded for ``host``."""
+    env = environment_json["hosts"][host] if "hosts" in environment_json else environment_json
+    return str(env["guest"]["manifest_digest"])
 
 
 def load_campaign(directory: Path) -> tuple[store.CampaignDir, CampaignSpec]:
@@ -139,48 +195,121 @@ def execute_campaign(
     max_failures: int | None = None,
 ) -> list[RunOutcome]:
     """Run every uncommitted run of the plan in order; return what this invocation ran."""
+    return execute_on(cdir, spec, [Target(host, prepared)], max_failures=max_failures)
+
+
+def _jobs(
+    cdir: store.CampaignDir,
+    spec: CampaignSpec,
+    targets: Sequence[Target],
+    todo: Sequence[PlannedRun],
+) -> list[HostJob]:
+    many = len(targets) > 1
+    return [
+        HostJob(
+            RunContext(spec, t.host, cdir, t.prepared, _host_work(t.host, cdir)),
+            [r for r in todo if r.host == (t.host.name if many else r.host)],
+        )
+        for t in targets
+    ]
+
+
+def _lanes(
+    plan: Sequence[PlannedRun], targets: Sequence[Target], committed: Mapping[str, str]
+) -> dict[str, Lane]:
+    """One progress lane per host ("" for the single lane of a one-host campaign)."""
+    tags = [t.host.name for t in targets] if len(targets) > 1 else [""]
+    lanes = {}
+    for tag in tags:
+        mine = [r for r in plan if r.host == tag]
+        done = [committed[r.run_id] for r in mine if r.run_id in committed]
+        lanes[tag] = Lane(len(mine), len(done), sum(1 for s in done if s != "ok"))
+    return lanes
+
+
+def execute_on(
+    cdir: store.CampaignDir,
+    spec: CampaignSpec,
+    targets: Sequence[Target],
+    *,
+    max_failures: int | None = None,
+) -> list[RunOutcome]:
+    """Run every uncommitted run of the plan, one worker per host when there are several."""
     plan = plan_from_json(cdir.plan.read_text(encoding="utf-8"), str(cdir.plan))
     limit = max_failures if max_failures is not None else spec.max_failures
-    outcomes: list[RunOutcome] = []
     start = time.monotonic()
     with _runner_lock(cdir):
-        if host.is_local and (orphan := store.reap_orphan_guest(cdir)) is not None:
+        if (
+            any(t.host.is_local for t in targets)
+            and (orphan := store.reap_orphan_guest(cdir)) is not None
+        ):
             console.print(f"stopped QEMU (pid {orphan}) left running by the interrupted runner")
         store.prune_uncommitted(cdir)
         records = store.read_records(cdir.attempts)
         committed = store.committed_runs(records)
         todo = store.missing_runs(plan, committed)
         failures = sum(1 for status in committed.values() if status != "ok")
-        ctx = RunContext(spec, host, cdir, prepared, _host_work(host, cdir))
+        jobs = _jobs(cdir, spec, targets, todo)
+        shared = Shared(limit, failures)
         if spec.label:
             console.print(f"[bold yellow]{spec.label}[/bold yellow]")
+        saved = len(plan) - len(todo)
         try:
-            with LiveProgress(len(plan), len(plan) - len(todo), failures) as progress:
-                for run in todo:
-                    first = store.next_attempt(records, run.run_id)
-                    outcome = execute_run(ctx, run, first, partial(progress.attempt, run))
-                    outcomes.append(outcome)
-                    progress.finished(outcome)
-                    failures += outcome.status != "ok"
-                    if limit is not None and failures >= limit:
-                        raise CampaignError(
-                            f"campaign aborted: {failures} run(s) failed (--max-failures {limit})",
-                            hint=f"see {cdir.attempts} and {cdir.logs}/; fix the cause, then "
-                            f"`snpapp campaign --resume {cdir.path}`",
-                        )
+            with LiveProgress(_lanes(plan, targets, committed)) as progress:
+                if len(jobs) == 1:
+                    run_host(jobs[0], records, shared, progress)
+                else:
+                    run_parallel(jobs, records, shared, progress)
         except KeyboardInterrupt:
             raise InterruptedByUser(
-                f"campaign {cdir.campaign_id} stopped: {len(plan) - len(todo) + len(outcomes)} "
+                f"campaign {cdir.campaign_id} stopped: {saved + _ran(jobs)} "
                 f"of {len(plan)} runs are saved; the guest in flight was killed",
                 hint=f"resume with: snpapp campaign --resume {cdir.path}",
             ) from None
         except TransportError as exc:  # the host is gone: say how to continue
             raise CampaignError(
                 f"campaign {cdir.campaign_id} stopped: {exc.message}; "
-                f"{len(plan) - len(todo) + len(outcomes)} of {len(plan)} runs are saved",
+                f"{saved + _ran(jobs)} of {len(plan)} runs are saved",
                 detail=exc.detail,
-                hint=f"once `ssh {host.name} true` works again, resume with: "
+                hint=f"once `ssh {targets[0].host.name} true` works again, resume with: "
                 f"snpapp campaign --resume {cdir.path}",
             ) from exc
+        _check_abort(cdir, shared, limit)
+    outcomes = [o for job in jobs for o in job.outcomes]
     print_summary(cdir.path, outcomes, time.monotonic() - start, spec.label)
+    _check_stopped_hosts(cdir, jobs, saved + len(outcomes), len(plan))
     return outcomes
+
+
+def _ran(jobs: Sequence[HostJob]) -> int:
+    return sum(len(job.outcomes) for job in jobs)
+
+
+def _check_abort(cdir: store.CampaignDir, shared: Shared, limit: int | None) -> None:
+    if shared.aborted:
+        raise CampaignError(
+            f"campaign aborted: {shared.failures} run(s) failed (--max-failures {limit})",
+            hint=f"see {cdir.attempts} and {cdir.logs}/; fix the cause, then "
+            f"`snpapp campaign --resume {cdir.path}`",
+        )
+
+
+def _check_stopped_hosts(
+    cdir: store.CampaignDir, jobs: Sequence[HostJob], saved: int, planned: int
+) -> None:
+    """After the other hosts finished: name every host that could not continue."""
+    stopped = [job for job in jobs if job.error is not None]
+    if not stopped:
+        return
+    lines = "; ".join(
+        f"host {job.name} stopped with {job.left} run(s) left: {job.error.message}"
+        for job in stopped
+        if job.error is not None
+    )
+    names = " ".join(job.name for job in stopped)
+    raise CampaignError(
+        f"campaign {cdir.campaign_id} incomplete: {lines}; {saved} of {planned} runs are saved",
+        detail="\n".join(job.error.detail or "" for job in stopped if job.error is not None),
+        hint=f"fix host(s) {names} (e.g. check `ssh {stopped[0].name} true`), then resume "
+        f"with: snpapp campaign --resume {cdir.path}",
+    )

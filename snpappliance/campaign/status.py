@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from snpappliance.campaign import store
@@ -24,6 +24,8 @@ class CampaignStatus:
     pid: int | None
     label: str | None
     next_run: str | None
+    #: Per host of a multi-host campaign: ``planned`` and committed runs by status.
+    hosts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def done(self) -> int:
@@ -67,6 +69,7 @@ def campaign_status(directory: Path) -> CampaignStatus:
         pid=pid,
         label=info.label if info else None,
         next_run=missing[0].run_id if missing else None,
+        hosts={h: dict(c) for h, c in store.host_counts(plan, committed).items()},
     )
 
 
@@ -79,6 +82,7 @@ def render_status(status: CampaignStatus) -> list[str]:
     running = f" (pid {status.pid})" if status.pid else ""
     lines.append(f"state: {status.state}{running}")
     lines.append(f"runs: {status.done}/{status.planned} committed ({counts})")
+    lines.extend(_host_lines(status.hosts))
     lines.append(f"attempts: {status.attempts} ({status.failed_attempts} not ok)")
     if status.next_run and status.state != "running":
         lines.append(
@@ -88,4 +92,15 @@ def render_status(status: CampaignStatus) -> list[str]:
         lines.append(f"next run: {status.next_run}")
     else:
         lines.append(f"report: snpapp report {status.path}")
+    return lines
+
+
+def _host_lines(hosts: dict[str, dict[str, int]]) -> list[str]:
+    """``  host genoa01: 12/40 committed (ok 11, failed 1)`` for every host."""
+    lines = []
+    for host, counts in hosts.items():
+        statuses = {k: v for k, v in counts.items() if k != "planned"}
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none yet"
+        done = sum(statuses.values())
+        lines.append(f"  host {host}: {done}/{counts.get('planned', 0)} committed ({shown})")
     return lines

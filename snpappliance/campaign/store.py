@@ -13,7 +13,9 @@
 A run is *committed* when its result rows are fsynced to ``results.csv`` and
 then its ``run`` record to ``attempts.jsonl``. A crash can therefore leave
 only rows of an uncommitted run behind; :func:`prune_uncommitted` removes them
-before a resume, so no run is ever counted twice.
+before a resume, so no run is ever counted twice. The runs of several hosts
+are committed from one thread per host: :data:`WRITE_LOCK` serialises every
+append, so lines and rows never interleave.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import io
 import json
 import os
 import signal
+import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +45,9 @@ PID_FILE = "runner.pid"
 GUEST_PID_FILE = "guest.pid"
 LOGS_DIR = "logs"
 WORK_DIR = "work"
+
+#: Held around every append to ``attempts.jsonl`` and ``results.csv`` (re-entrant).
+WRITE_LOCK = threading.RLock()
 
 RECORD_ATTEMPT = "attempt"
 RECORD_RUN = "run"
@@ -110,7 +117,7 @@ class CampaignDir:
 def append_record(path: Path, record: Mapping[str, Any]) -> None:
     """Append one JSON line and fsync it."""
     ensure_writable_dir(path.parent)
-    with path.open("a", encoding="utf-8") as fh:
+    with WRITE_LOCK, path.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(dict(record), sort_keys=True) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
@@ -146,10 +153,27 @@ def committed_runs(records: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     }
 
 
-def missing_runs(plan: Sequence[PlannedRun], committed: Iterable[str]) -> list[PlannedRun]:
-    """The runs still to do, in planned order."""
+def missing_runs(
+    plan: Sequence[PlannedRun], committed: Iterable[str], host: str | None = None
+) -> list[PlannedRun]:
+    """The runs still to do, in planned order (only ``host``'s when given)."""
     done = set(committed)
-    return [run for run in plan if run.run_id not in done]
+    return [r for r in plan if r.run_id not in done and (host is None or r.host == host)]
+
+
+def host_counts(
+    plan: Sequence[PlannedRun], committed: Mapping[str, str]
+) -> dict[str, Counter[str]]:
+    """Per host of a multi-host plan: committed runs by status, plus ``planned``."""
+    counts: dict[str, Counter[str]] = {}
+    for run in plan:
+        if not run.host:
+            continue
+        count = counts.setdefault(run.host, Counter())
+        count["planned"] += 1
+        if run.run_id in committed:
+            count[committed[run.run_id]] += 1
+    return counts
 
 
 def next_attempt(records: Iterable[Mapping[str, Any]], run_id: str) -> int:

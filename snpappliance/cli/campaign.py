@@ -48,12 +48,21 @@ logs/<run>.a<attempt>.log and results.csv, fsynced after every run. A killed
 campaign loses at most the run in flight; --resume DIR runs only the missing
 runs. Ctrl-C stops cleanly and prints how to resume.
 
+Several --host values run the same plan on every host at once: one worker
+per host, one guest per host at a time, run ids ending in @<host>, a `host`
+column in results.csv and each host's facts in environment.json. Every host
+is checked (doctor, artefacts) before anything boots. A host that fails or
+stays unreachable stops alone; the others go on, and --resume later runs
+what that host is missing. `snpapp report` then shows pooled and per-host
+statistics.
+
 Examples:
 
   snpapp campaign                          # the local profile
   snpapp campaign --reps 3                 # a quicker local demo
   snpapp campaign --profile genoa --host genoa01
   snpapp campaign --profile genoa --ssh-config lab/ssh_config
+  snpapp campaign --profile genoa --host genoa01 --host genoa02
   snpapp campaign --spec my.toml --max-failures 3
   snpapp campaign --resume campaigns/20261126-101500-local
   snpapp campaign status                   # the latest campaign
@@ -103,9 +112,12 @@ def campaign_command(
         ),
     ] = None,
     host: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            "--host", help="`local` or an SSH host \\[default: the spec's]", show_default=False
+            "--host",
+            help="`local` or an SSH host; repeat it to run the same campaign on several hosts "
+            "at once, one guest per host at a time \\[default: the spec's host]",
+            show_default=False,
         ),
     ] = None,
     max_failures: Annotated[
@@ -160,12 +172,16 @@ def campaign_command(
             profile=profile,
             spec_file=spec,
             reps=reps,
-            host=host,
+            host=host[0] if host else None,
             seed=seed,
             max_failures=max_failures,
         )
         path = run_campaign(
-            spec=resolved, root=campaigns, artifacts_root=artifacts, ssh_config=ssh_config
+            spec=resolved,
+            root=campaigns,
+            artifacts_root=artifacts,
+            ssh_config=ssh_config,
+            hosts=host or (),
         )
     typer.echo(str(path))
 

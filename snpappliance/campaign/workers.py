@@ -1,0 +1,135 @@
+"""The runs of every host: one worker per host, one guest per host at a time.
+
+A campaign on one host runs its runs in the calling thread, exactly as it
+always did. On several hosts each host gets a worker thread running that
+host's runs in planned order. Commits are serialised by
+:data:`snpappliance.campaign.store.WRITE_LOCK`. A host that fails (its SSH
+connection lost for good, a permanent error) stops alone: its committed runs
+are kept, its missing runs stay for ``--resume``, and the other hosts go on.
+Reaching ``--max-failures`` (counted over all hosts) stops every host after
+its run in flight.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from snpappliance.campaign import store
+from snpappliance.campaign.attempt import RunContext, RunOutcome, execute_run
+from snpappliance.campaign.plan import PlannedRun
+from snpappliance.campaign.progress import LiveProgress
+from snpappliance.errors import SnpappError
+
+#: How often the main thread wakes up while it waits for the workers (Ctrl-C stays prompt).
+JOIN_POLL_S = 0.5
+
+
+@dataclass
+class Shared:
+    """What the workers of one campaign share: the failure count and the stop signal."""
+
+    limit: int | None
+    failures: int
+    stop: threading.Event = field(default_factory=threading.Event)
+    aborted: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, outcome: RunOutcome) -> None:
+        with self.lock:
+            self.failures += outcome.status != "ok"
+            if self.limit is not None and self.failures >= self.limit:
+                self.aborted = True
+                self.stop.set()
+
+
+@dataclass
+class HostJob:
+    """One host's runs and what became of them."""
+
+    ctx: RunContext
+    runs: Sequence[PlannedRun]
+    outcomes: list[RunOutcome] = field(default_factory=list)
+    #: Why this host stopped before its last run (multi-host campaigns only).
+    error: SnpappError | None = None
+    crash: BaseException | None = None
+
+    @property
+    def name(self) -> str:
+        return self.ctx.host.name
+
+    @property
+    def left(self) -> int:
+        return len(self.runs) - len(self.outcomes)
+
+
+def run_host(
+    job: HostJob,
+    records: Sequence[Mapping[str, Any]],
+    shared: Shared,
+    progress: LiveProgress,
+) -> None:
+    """Run ``job``'s runs in order until they are done or ``shared.stop`` is set."""
+    for run in job.runs:
+        if shared.stop.is_set():
+            return
+        first = store.next_attempt(records, run.run_id)
+        outcome = execute_run(job.ctx, run, first, partial(progress.attempt, run))
+        job.outcomes.append(outcome)
+        progress.finished(outcome)
+        shared.count(outcome)
+
+
+def _worker(
+    job: HostJob,
+    records: Sequence[Mapping[str, Any]],
+    shared: Shared,
+    progress: LiveProgress,
+) -> None:
+    try:
+        run_host(job, records, shared, progress)
+    except SnpappError as exc:  # this host stops; the others go on
+        job.error = exc
+        progress.host_stopped(job.name, exc.message)
+    except BaseException as exc:  # handed to the main thread, re-raised there
+        job.crash = exc
+        shared.stop.set()
+
+
+def run_parallel(
+    jobs: Sequence[HostJob],
+    records: Sequence[Mapping[str, Any]],
+    shared: Shared,
+    progress: LiveProgress,
+) -> None:
+    """One worker thread per job; wait for all of them (Ctrl-C: stop after the runs in flight)."""
+    threads = [
+        threading.Thread(
+            target=_worker,
+            args=(job, records, shared, progress),
+            name=f"snpapp-host-{job.name}",
+            daemon=True,  # a second Ctrl-C leaves at once
+        )
+        for job in jobs
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        _join(threads)
+    except KeyboardInterrupt:
+        shared.stop.set()
+        progress.note("stopping: waiting for the guests in flight (Ctrl-C again to leave now)")
+        _join(threads)
+        raise
+    for job in jobs:
+        if job.crash is not None:
+            raise job.crash
+
+
+def _join(threads: Sequence[threading.Thread]) -> None:
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(JOIN_POLL_S)
