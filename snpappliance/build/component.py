@@ -125,10 +125,10 @@ def _live_log_path(comp: ComponentPlan) -> Path:
     """Where the log is written while building (and kept after a failure).
 
     ``<component>/build.log``, unless that directory holds a complete earlier
-    build, which a failed attempt must not touch: then ``<component>.failed-build.log``.
+    build, which a failed attempt must not touch: then ``<component>.last-attempt.log``.
     """
     if (comp.out_dir / MANIFEST_FILE).is_file():
-        return comp.out_dir.parent / f"{comp.name}.failed-build.log"
+        return comp.out_dir.parent / f"{comp.name}.last-attempt.log"
     return comp.log_path
 
 

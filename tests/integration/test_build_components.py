@@ -99,7 +99,7 @@ def test_a_patch_that_does_not_apply_names_patch_and_file(
     assert "0001-greeting.patch" in info.value.detail
     # The complete earlier build is untouched; the failed build's log is kept beside it.
     assert Manifest.load(alpha) == good
-    assert (alpha.parent / "alpha.failed-build.log").is_file()
+    assert (alpha.parent / "alpha.last-attempt.log").is_file()
 
 
 def test_a_failing_build_command_reports_status_and_log(tmp_path: Path, base_image: str) -> None:
