@@ -9,7 +9,7 @@ detected before anything is written at all.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,13 @@ from snpappliance.report_context import (
     synthesis,
 )
 from snpappliance.report_figures import FIGURES_DIR, FigureEntry, FigureWriter
+from snpappliance.report_hosts import (
+    HostView,
+    host_context,
+    host_sentence,
+    host_views,
+    write_host_stats,
+)
 from snpappliance.resources import data_dir
 from snpappliance.results import ResultSet, latest_campaign, load_results
 from snpappliance.stats import (
@@ -125,6 +132,8 @@ class ReportInputs:
     source: Path
     baseline_reason: str
     generated_at: str
+    #: Each host on its own, when the results come from several hosts.
+    hosts: list[HostView] = field(default_factory=list)
 
 
 def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, Any]:
@@ -138,7 +147,7 @@ def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, 
         "banner": banner,
         "scenarios": scenario_list(analysis.scenarios),
         "metrics": scenario_list(analysis.metrics),
-        "synthesis": synthesis(analysis),
+        "synthesis": synthesis(analysis) + host_sentence(inputs.hosts),
         "provenance": [
             ("Results", str(results.source.resolve())),
             ("SHA-256 of the results", sha256_file(results.source)),
@@ -174,6 +183,7 @@ def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, 
         "retried": retried_rows(results),
         "notes": note_rows(analysis),
         "baseline": analysis.baseline,
+        **host_context(analysis, inputs.hosts),
     }
 
 
@@ -206,11 +216,15 @@ def _render_into(stage: Path, inputs: ReportInputs) -> None:
     analysis = inputs.analysis
     with step("writing statistics (stats/)"):
         write_stats(analysis, stage)
+        write_host_stats(inputs.hosts, stage)
     with step("drawing figures (figures/)"):
         figure_dir = stage / FIGURES_DIR
         figure_dir.mkdir()
         palette = make_palette(list(analysis.scenarios), analysis.baseline)
-        figures = list(FigureWriter(inputs.results.ok, analysis, palette, figure_dir).all())
+        writer = FigureWriter(inputs.results.ok, analysis, palette, figure_dir)
+        figures = list(writer.all())
+        if inputs.hosts and analysis.metrics:
+            figures.append(writer.run_order_by_host([v.host for v in inputs.hosts]))
     with step("rendering report.html and report.pdf"):
         context = page_context(inputs, figures)
         (stage / HTML_NAME).write_text(render_html(context, for_pdf=False), encoding="utf-8")
@@ -228,12 +242,14 @@ def render_report(
     check_out(target)
     with step("computing statistics"):
         analysis = analyse(results, baseline=baseline, options=options)
+        views = host_views(results, analysis.baseline, options)
     inputs = ReportInputs(
         results=results,
         analysis=analysis,
         source=path,
         baseline_reason=baseline_reason(results, baseline),
         generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        hosts=views,
     )
     try:
         with staged_dir(target) as stage:

@@ -290,10 +290,18 @@ def campaign_facts(results: ResultSet, campaign_dir: Path | None) -> list[FactGr
         if not path.is_file():
             continue
         try:
-            groups.append(fact_group(name, _load_facts(path)))
+            groups += _file_groups(name, _load_facts(path))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             groups.append(FactGroup(name, (), f"could not be read: {exc}"))
     return groups
+
+
+def _file_groups(name: str, data: Any) -> list[FactGroup]:
+    """One group per file; a multi-host environment.json gives one group per host."""
+    hosts = data.get("hosts") if isinstance(data, dict) else None
+    if name == "environment.json" and isinstance(hosts, dict) and len(data) == 1:
+        return [fact_group(f"{name} — host {host}", facts) for host, facts in hosts.items()]
+    return [fact_group(name, data)]
 
 
 def counts_line(results: ResultSet) -> str:

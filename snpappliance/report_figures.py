@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from snpappliance import figures
+from snpappliance import figures, figures_hosts
 from snpappliance.figure_style import Drawn, Palette, metric_of, save, unique_slugs
 from snpappliance.report_context import records
 from snpappliance.report_text import (
+    fmt_delta,
     histogram_caption,
+    p_clause,
     qq_caption,
     ridgeline_caption,
     run_order_caption,
@@ -137,6 +139,29 @@ class FigureWriter:
         return self._save(
             drawn, "run_order", "Run order", run_order_caption(drifts, self.analysis.options.alpha)
         )
+
+    def run_order_by_host(self, hosts: Sequence[str]) -> FigureEntry:
+        """The run-order plot again, one row of panels per host (multi-host results only)."""
+        drawn = figures_hosts.run_order_by_host(self.data, self.palette, hosts)
+        alpha = self.analysis.options.alpha
+        parts = []
+        for host in hosts:
+            drifts = figures.drift(self.data[self.data["host"] == host], self.palette)
+            if not drifts:
+                parts.append(f"{host}: no arm to test for a trend")
+                continue
+            worst = max(drifts, key=lambda d: abs(d.rho))
+            flagged = sum(1 for d in drifts if d.p < alpha)
+            parts.append(
+                f"{host}: strongest {worst.scenario}/{worst.metric} ρ = {fmt_delta(worst.rho)} "
+                f"({p_clause(worst.p)}, unadjusted), {flagged} arm(s) with a trend at α = {alpha:g}"
+            )
+        caption = (
+            "Each value against its host's own run order, one row of panels per host and one "
+            "line per scenario, so that drift on one host is not hidden among the others' runs. "
+            f"Spearman rank correlation per host — {'; '.join(parts)}."
+        )
+        return self._save(drawn, "run_order_by_host", "Run order per host", caption)
 
     def all(self) -> Iterator[FigureEntry]:
         """Every figure of the report, in reading order (drawn one at a time)."""
