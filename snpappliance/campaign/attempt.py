@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -29,6 +30,8 @@ from snpappliance.campaign.plan import PlannedRun
 from snpappliance.campaign.prepare import Prepared
 from snpappliance.campaign.qemu import BootConfig, qemu_argv, workload_script
 from snpappliance.campaign.spec import CampaignSpec
+from snpappliance.cloudguest.assets import stage_campaign
+from snpappliance.cloudguest.run import CloudRun, cloud_boot
 from snpappliance.errors import GuestError, ParseError, TransportError
 from snpappliance.hosts import Host
 from snpappliance.results import append_rows
@@ -112,6 +115,22 @@ def _note_guest(cdir: store.CampaignDir, pid: int) -> None:
     cdir.guest_pid_file.write_text(f"{pid}\n", encoding="utf-8")
 
 
+def _boot(
+    ctx: RunContext, run: PlannedRun, script: str, log: Path, limits: BootLimits
+) -> BootRecord:
+    """Boot the spec's guest once: the minimal guest, or a cloud guest reached over SSH."""
+    cfg = boot_config(ctx, run, script)
+    cloud = ctx.prepared.cloud
+    if cloud is not None:
+        files = stage_campaign(
+            ctx.host, ctx.cdir.work / "cloud", f"{ctx.host_work}/cloud", ctx.cdir.campaign_id
+        )
+        shared = CloudRun(cloud, files, ctx.host_work, ctx.spec.guest.disk_gib)
+        return cloud_boot(ctx.host, cfg, shared, ctx.spec.workload(run.workload), log, limits)
+    on_spawn = partial(_note_guest, ctx.cdir) if ctx.host.is_local else None
+    return boot_guest(ctx.host, qemu_argv(cfg), log, limits, on_spawn=on_spawn)
+
+
 def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verdict:
     """Boot and judge once; record the attempt whatever happens to it."""
     log = ctx.cdir.log_for(run.run_id, number)
@@ -123,10 +142,8 @@ def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verd
         "started_at": _now(),
         "log": str(log.relative_to(ctx.cdir.path)),
     }
-    argv = qemu_argv(boot_config(ctx, run, script))
-    on_spawn = partial(_note_guest, ctx.cdir) if ctx.host.is_local else None
     try:
-        boot = boot_guest(ctx.host, argv, log, limits, on_spawn=on_spawn)
+        boot = _boot(ctx, run, script, log, limits)
     except TransportError as exc:  # the host did not answer: no guest was started
         store.append_record(ctx.cdir.attempts, {**record, "status": "error", "reason": exc.message})
         raise

@@ -19,6 +19,7 @@ from typing import Any
 from snpappliance import __version__
 from snpappliance.campaign import hostinfo
 from snpappliance.campaign.spec import Accel, CampaignSpec, GuestKind, ScenarioKind
+from snpappliance.cloudguest import assets as cloud_assets
 from snpappliance.doctor import DoctorReport, run_doctor
 from snpappliance.doctor.facts import DeployedRelease
 from snpappliance.errors import CampaignError
@@ -43,6 +44,8 @@ class Prepared:
     qemu_version: str
     #: ``snpapp doctor``'s verdict on the host (recorded as the host's SNP state).
     doctor: DoctorReport
+    #: The cloud guest's base image (guest.kind = 'cloud'); None for the minimal guest.
+    cloud: cloud_assets.CloudGuest | None = None
 
 
 def guest_dir(spec: CampaignSpec, artifacts_root: Path) -> str:
@@ -124,11 +127,6 @@ def preflight(spec: CampaignSpec, host: Host) -> DoctorReport:
 
 def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
     """Check every precondition of ``spec`` on ``host``; raise at the first one that fails."""
-    if spec.guest.kind is GuestKind.CLOUD:
-        raise CampaignError(
-            "this snpapp cannot run workloads in the cloud guest yet (guest.kind = 'cloud')",
-            hint="set guest.kind = 'minimal' and build the guest with `snpapp build guest`",
-        )
     kinds = {s.kind for s in spec.scenarios}
     report = preflight(spec, host)
     qemu_version = _qemu_version(spec, host)
@@ -148,6 +146,19 @@ def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
     cbitpos = None
     if ScenarioKind.SNP in kinds:
         cbitpos = spec.snp.cbitpos or hostinfo.cbitpos_from_cpuid(host)
+    if spec.guest.kind is GuestKind.CLOUD:
+        cloud, manifest = cloud_assets.prepare_cloud(spec, host, artifacts_root)
+        return Prepared(
+            kernel="",
+            initrd="",
+            firmware=firmware,
+            cbitpos=cbitpos,
+            guest_dir=cloud.base_image,
+            manifest=manifest,
+            qemu_version=qemu_version,
+            doctor=report,
+            cloud=cloud,
+        )
     directory = guest_dir(spec, artifacts_root)
     return Prepared(
         kernel=f"{directory}/{KERNEL_FILE}",
@@ -208,6 +219,29 @@ def _release_record(release: DeployedRelease | None) -> dict[str, Any] | None:
     }
 
 
+def _guest_record(host: Host, prepared: Prepared) -> dict[str, Any]:
+    manifest = {
+        "manifest_digest": prepared.manifest.digest,
+        "manifest": json.loads(prepared.manifest.to_json()),
+    }
+    if prepared.cloud is not None:
+        return {
+            "kind": "cloud",
+            "image": prepared.cloud.source,
+            "image_sha256": prepared.cloud.sha256,
+            "base_image": prepared.cloud.base_image,
+            **manifest,
+        }
+    return {
+        "kind": "minimal",
+        "directory": prepared.guest_dir,
+        **manifest,
+        "build_info": _build_info(host, prepared.guest_dir),
+        "kernel_sha256": _sha256(host, prepared.kernel),
+        "initrd_sha256": _sha256(host, prepared.initrd),
+    }
+
+
 def environment(
     spec: CampaignSpec, host: Host, prepared: Prepared, artifacts_root: Path
 ) -> dict[str, Any]:
@@ -236,14 +270,7 @@ def environment(
             "sha256": _sha256(host, prepared.firmware),
             "debian_package": _debian_package(host, prepared.firmware),
         },
-        "guest": {
-            "directory": prepared.guest_dir,
-            "manifest_digest": prepared.manifest.digest,
-            "build_info": _build_info(host, prepared.guest_dir),
-            "manifest": json.loads(prepared.manifest.to_json()),
-            "kernel_sha256": _sha256(host, prepared.kernel),
-            "initrd_sha256": _sha256(host, prepared.initrd),
-        },
+        "guest": _guest_record(host, prepared),
         "stack": {"name": spec.stack, "manifests": stack_manifests(artifacts_root, spec.stack)},
         "snp": {
             "usable": prepared.doctor.ok,

@@ -2,7 +2,8 @@
 
 cloud-init's NoCloud datasource finds its configuration on a filesystem labelled
 ``cidata`` holding ``user-data`` and ``meta-data``. The seed creates one user
-that trusts the campaign's SSH key, installs ``sysbench`` and ``time`` (the
+that trusts the campaign's SSH key, gives the guest the campaign's SSH host key
+(so the client checks the guest's identity strictly), installs ``sysbench`` and ``time`` (the
 workloads' programs), and, once the packages are installed, touches
 :attr:`CloudSeed.ready_file` and prints :attr:`CloudSeed.ready_marker` on the
 console: that file is how the campaign knows the guest is ready.
@@ -46,6 +47,9 @@ class CloudSeed:
     instance_id: str
     #: One OpenSSH public key line (``ssh-ed25519 AAAA... comment``).
     ssh_public_key: str
+    #: The guest's own ed25519 SSH host key (OpenSSH private key text and public line).
+    host_key_private: str
+    host_key_public: str
     user: str = DEFAULT_USER
     packages: tuple[str, ...] = DEFAULT_PACKAGES
     ready_marker: str = READY_MARKER
@@ -73,6 +77,12 @@ def check_seed(seed: CloudSeed) -> None:
     ]
     if not _KEY_RE.match(seed.ssh_public_key.strip()):
         problems.append("the SSH public key is not one OpenSSH public key line")
+    if not seed.host_key_public.startswith("ssh-ed25519 ") or not _KEY_RE.match(
+        seed.host_key_public.strip()
+    ):
+        problems.append("the host public key is not one ssh-ed25519 public key line")
+    if "OPENSSH PRIVATE KEY" not in seed.host_key_private:
+        problems.append("the host private key is not an OpenSSH private key")
     if problems:
         raise ConfigError(
             "the cloud-init seed is invalid: " + "; ".join(problems),

@@ -1,4 +1,8 @@
-"""The per-campaign SSH key pair the cloud guest trusts (made with ssh-keygen)."""
+"""The per-campaign SSH key pairs of the cloud guest (made with ssh-keygen).
+
+``client_ed25519`` logs into the guest; ``host_ed25519`` is the guest's own host
+key, given to it in the seed, so that the client checks the guest strictly.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from pathlib import Path
 from snpappliance import proc
 from snpappliance.errors import ConfigError
 
-KEY_NAME = "guest_ed25519"
+CLIENT_KEY = "client_ed25519"
+HOST_KEY = "host_ed25519"
 SSH_KEYGEN_HINT = "install the OpenSSH client (Debian: apt-get install openssh-client)"
 
 
@@ -21,16 +26,20 @@ class GuestKey:
     def public_line(self) -> str:
         return self.public.read_text(encoding="utf-8").strip()
 
+    @property
+    def private_text(self) -> str:
+        return self.private.read_text(encoding="utf-8")
+
 
 def keygen_argv(private: Path, comment: str) -> list[str]:
     """ssh-keygen for an ed25519 key without passphrase (the guest lives for one run)."""
     return ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(private)]
 
 
-def ensure_guest_key(directory: Path, comment: str) -> GuestKey:
-    """The key pair in ``directory``; made on first use, reused on ``--resume``."""
-    private = directory / KEY_NAME
-    public = directory / f"{KEY_NAME}.pub"
+def ensure_guest_key(directory: Path, comment: str, name: str = CLIENT_KEY) -> GuestKey:
+    """The key pair ``name`` in ``directory``; made on first use, reused on ``--resume``."""
+    private = directory / name
+    public = directory / f"{name}.pub"
     if private.exists() != public.exists():
         raise ConfigError(
             f"half a guest key pair in {directory}: {private.name} and {public.name} "

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from snpappliance.cloudguest.seed import CloudSeed, build_seed, render_seed
-from snpappliance.cloudguest.sshkey import ensure_guest_key
+from snpappliance.cloudguest.sshkey import HOST_KEY, ensure_guest_key
 from tests.conftest import require_program
 
 pytestmark = pytest.mark.integration
@@ -24,7 +24,14 @@ def test_seed_iso_holds_the_rendered_files_under_the_cidata_label(tmp_path: Path
     require_program("genisoimage")
     require_program("ssh-keygen")
     key = ensure_guest_key(tmp_path / "keys", "snpapp-test")
-    seed = CloudSeed(hostname="snpapp-guest", instance_id="t-1", ssh_public_key=key.public_line)
+    host_key = ensure_guest_key(tmp_path / "keys", "snpapp-test-host", HOST_KEY)
+    seed = CloudSeed(
+        hostname="snpapp-guest",
+        instance_id="t-1",
+        ssh_public_key=key.public_line,
+        host_key_private=host_key.private_text,
+        host_key_public=host_key.public_line,
+    )
     iso = build_seed(seed, tmp_path / "seed")
     assert "Volume id: cidata" in _isoinfo("-d", "-i", str(iso))
     listed = set(_isoinfo("-R", "-f", "-i", str(iso)).split())

@@ -11,7 +11,17 @@ from snpappliance.cloudguest.seed import CloudSeed, genisoimage_argv, render_see
 from snpappliance.errors import ConfigError
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB5k snpapp-genoa"
-SEED = CloudSeed(hostname="snpapp-guest", instance_id="genoa-20261126", ssh_public_key=KEY)
+HOST_PRIVATE = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n-----END OPENSSH PRIVATE KEY-----\n"
+)
+HOST_PUBLIC = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost snpapp-guest-host"
+SEED = CloudSeed(
+    hostname="snpapp-guest",
+    instance_id="genoa-20261126",
+    ssh_public_key=KEY,
+    host_key_private=HOST_PRIVATE,
+    host_key_public=HOST_PUBLIC,
+)
 
 
 def test_user_data_installs_the_workload_programs_and_trusts_the_key() -> None:
@@ -24,6 +34,13 @@ def test_user_data_installs_the_workload_programs_and_trusts_the_key() -> None:
     start = lines.index("packages:")
     assert lines[start + 1 : start + 3] == ["  - sysbench", "  - time"]
     assert "ssh_pwauth: false" in lines
+
+
+def test_user_data_gives_the_guest_the_campaigns_host_key() -> None:
+    lines = render_seed(SEED)["user-data"].splitlines()
+    assert f"  ed25519_private: {json.dumps(HOST_PRIVATE)}" in lines
+    assert f"  ed25519_public: {json.dumps(HOST_PUBLIC)}" in lines
+    assert "ssh_genkeytypes: []" in lines
 
 
 def test_user_data_ends_with_the_readiness_marker() -> None:
@@ -45,6 +62,8 @@ def test_meta_data_names_the_instance() -> None:
         ("instance_id", "a b", "instance-id 'a b'"),
         ("ssh_public_key", "not a key\n- evil", "not one OpenSSH public key line"),
         ("packages", ("sysbench", "x; rm"), "package 'x; rm'"),
+        ("host_key_public", "ssh-rsa AAAA x", "not one ssh-ed25519 public key line"),
+        ("host_key_private", "secret", "not an OpenSSH private key"),
     ],
 )
 def test_invalid_values_are_refused(field: str, value: object, problem: str) -> None:

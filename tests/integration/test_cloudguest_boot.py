@@ -1,0 +1,65 @@
+"""A cloud boot under the real QEMU, up to where an image is needed.
+
+No cloud image is reachable offline, so the base image here is an empty qcow2:
+QEMU must accept the cloud guest's command line (disk, seed, forwarded SSH,
+snp-layout machine with OVMF), the readiness probe must give up at the boot
+deadline with the serial console in the log, and the run's overlay must be
+gone afterwards. Booting Ubuntu itself needs the image (`[guest] image`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from snpappliance.campaign.boot import BootLimits, Outcome
+from snpappliance.campaign.qemu import BootConfig
+from snpappliance.campaign.spec import Accel, ScenarioKind, SysbenchCpu
+from snpappliance.cloudguest.assets import CloudGuest, stage_campaign
+from snpappliance.cloudguest.run import CloudRun, cloud_boot
+from snpappliance.hosts import LocalHost
+from tests.conftest import require_program
+
+pytestmark = [pytest.mark.integration, pytest.mark.qemu]
+
+OVMF = Path("/usr/share/ovmf/OVMF.fd")
+
+
+def test_a_guest_without_ssh_times_out_and_leaves_no_overlay(tmp_path: Path) -> None:
+    qemu = require_program("qemu-system-x86_64")
+    qemu_img = require_program("qemu-img")
+    require_program("genisoimage")
+    if not OVMF.is_file():
+        pytest.skip("OVMF is not installed (Debian: apt-get install ovmf)")
+    base = tmp_path / "base.qcow2"
+    subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", str(base), "1G"], check=True)
+    work = tmp_path / "work"
+    files = stage_campaign(LocalHost(), work / "cloud", str(work / "cloud"), "t-cloud")
+    cloud = CloudRun(CloudGuest(str(base), "0" * 64, str(base), qemu_img), files, str(work), 4)
+    cfg = BootConfig(
+        qemu=qemu,
+        accel=Accel.TCG,
+        kind=ScenarioKind.SNP_LAYOUT,
+        vcpus=1,
+        memory_mib=256,
+        kernel="",
+        initrd="",
+        workload_file="",
+        run_id="r0001-off-sysbench-cpu-1",
+        watchdog_s=60,
+        firmware=str(OVMF),
+    )
+    log = tmp_path / "logs" / "r0001.log"
+    record = cloud_boot(
+        LocalHost(), cfg, cloud, SysbenchCpu(max_prime=100), log, BootLimits(8.0, 30.0)
+    )
+    assert record.outcome == Outcome.BOOT_TIMEOUT
+    assert record.qemu_rc is None
+    assert record.t_exit >= 8.0
+    text = log.read_text()
+    assert "-netdev user,id=net0,hostfwd=tcp:127.0.0.1:" in text
+    assert "boot-timeout" in text
+    assert not (work / "r0001-off-sysbench-cpu-1.qcow2").exists()
+    assert [p.name for p in work.iterdir()] == ["cloud"]
