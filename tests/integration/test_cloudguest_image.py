@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from snpappliance.campaign.spec import parse_spec
+from snpappliance.cloudguest.assets import prepare_cloud
 from snpappliance.cloudguest.image import create_overlay, fetch_image, local_image
 from snpappliance.errors import CampaignError
 from snpappliance.hosts import LocalHost
@@ -111,3 +113,36 @@ def test_each_run_gets_a_fresh_overlay_on_the_untouched_base(tmp_path: Path) -> 
     assert info["backing-filename-format"] == "qcow2"
     assert info["virtual-size"] == 1 << 30
     assert hashlib.sha256(base.read_bytes()).hexdigest() == before
+
+
+def test_prepare_names_the_local_image_in_the_guest_manifest(tmp_path: Path) -> None:
+    require_program("qemu-img")
+    image = tmp_path / "noble.img"
+    image.write_bytes(PAYLOAD)
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    spec = parse_spec(SPEC.format(image=image), source="spec.toml")
+    cloud, manifest = prepare_cloud(spec, LocalHost(), tmp_path / "artifacts")
+    assert cloud.base_image == str(image)
+    assert cloud.sha256 == sha
+    assert cloud.source == str(image)
+    assert manifest.component == "cloud-guest"
+    assert [(f.path, f.size, f.sha256) for f in manifest.files] == [
+        ("noble.img", len(PAYLOAD), sha)
+    ]
+
+
+SPEC = """
+[campaign]
+name = "t"
+[guest]
+kind = "cloud"
+image = "{image}"
+[[scenarios]]
+name = "a"
+kind = "plain"
+baseline = true
+[[scenarios]]
+name = "b"
+kind = "snp-layout"
+[workloads.sysbench-cpu]
+"""
