@@ -24,7 +24,6 @@ from snpappliance.campaign.qemu import BootConfig
 from snpappliance.campaign.spec import Workload
 from snpappliance.cloudguest.assets import CampaignFiles, CloudGuest
 from snpappliance.cloudguest.guestssh import (
-    CONNECT_TIMEOUT_S,
     POWEROFF_COMMAND,
     GuestLogin,
     guest_script,
@@ -42,6 +41,13 @@ POLL_S = 3.0
 PORT_RANGE = (20000, 60000)
 #: How long the workload's SSH session may take to print its BEGIN marker.
 SESSION_START_S = 60.0
+#: Bound of one short SSH command (probe, power-off), enforced on the host by coreutils
+#: timeout so that a stuck session ends as a failed probe, never as a stuck campaign.
+SHORT_SSH_S = 45
+
+
+def _short(argv: list[str]) -> list[str]:
+    return ["timeout", str(SHORT_SSH_S), *argv]
 
 
 @dataclass(frozen=True)
@@ -71,11 +77,11 @@ def _wait_ready(
     sleep: Callable[[float], None],
 ) -> str | None:
     """None once the guest is ready; else the outcome (QEMU exited, or boot timeout)."""
-    probe = host_ssh_argv(login, ready_command(ready_file))
+    probe = _short(host_ssh_argv(login, ready_command(ready_file)))
     while clock() < deadline:
         if qemu.poll() is not None:
             return Outcome.EXITED
-        if host.run(probe, check=False, timeout=CONNECT_TIMEOUT_S + 20).ok:
+        if host.run(probe, check=False, timeout=SHORT_SSH_S + 30).ok:
             return None
         sleep(POLL_S)
     return Outcome.BOOT_TIMEOUT
@@ -124,7 +130,8 @@ def cloud_boot(
             offset = clock() - start
             session = BootLimits(SESSION_START_S, max(limits.hard_s - offset, SESSION_START_S))
             record = boot_guest(host, host_ssh_argv(login, run_command(script)), log, session)
-            host.run(host_ssh_argv(login, POWEROFF_COMMAND), check=False, timeout=30)
+            poweroff = _short(host_ssh_argv(login, POWEROFF_COMMAND))
+            host.run(poweroff, check=False, timeout=SHORT_SSH_S + 30)
             with contextlib.suppress(subprocess.TimeoutExpired):  # leaving spawn kills it
                 qemu.wait(timeout=SHUTDOWN_S)
     finally:
