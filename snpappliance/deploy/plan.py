@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from snpappliance.deploy.artifacts import LocalComponent
-from snpappliance.deploy.release import ReleaseInfo
 from snpappliance.deploy.system import MODPROBE_CONF, MODPROBE_NAME, SystemStep, system_steps
 from snpappliance.errors import ConfigError, UsageError
 from snpappliance.fsutil import sha256_file
@@ -30,6 +29,7 @@ from snpappliance.release_layout import (
     RELEASES_DIR,
     SUMS_FILE,
     UNPACK_DIR,
+    ReleaseInfo,
     link_path,
     release_dir,
     releases_dir,

@@ -17,10 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from snpappliance.deploy.release import ReleaseInfo
 from snpappliance.errors import InputError
 from snpappliance.hosts.base import Host
-from snpappliance.release_layout import CURRENT_LINK, RELEASE_JSON, SUMS_FILE
+from snpappliance.release_layout import CURRENT_LINK, RELEASE_JSON, SUMS_FILE, ReleaseInfo
 
 MARK = "@@snpapp "
 KVM_PARAMS = ("sev", "sev_es", "sev_snp")

@@ -10,10 +10,10 @@ import pytest
 from snpappliance.deploy.artifacts import LocalComponent, load_components, safe_relative_path
 from snpappliance.deploy.execute import failed_paths
 from snpappliance.deploy.plan import describe_plan, describe_release, plan_deploy, release_name
-from snpappliance.deploy.release import ReleaseInfo
 from snpappliance.deploy.system import host_fit_problems, system_steps
 from snpappliance.errors import ConfigError, DeployError, UsageError
 from snpappliance.manifest import Manifest, describe_files
+from snpappliance.release_layout import ReleaseInfo
 
 DEB = "linux-image-6.12.0-snp-host-0a1b2c3d_6.12.0-1_amd64.deb"
 
