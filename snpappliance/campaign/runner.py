@@ -263,7 +263,7 @@ def execute_on(
         except KeyboardInterrupt:
             raise InterruptedByUser(
                 f"campaign {cdir.campaign_id} stopped: {saved + _ran(jobs)} "
-                f"of {len(plan)} runs are saved; the guest in flight was killed",
+                f"of {len(plan)} runs are saved; {_in_flight(jobs, shared)}",
                 hint=f"resume with: snpapp campaign --resume {cdir.path}",
             ) from None
         except TransportError as exc:  # the host is gone: say how to continue
@@ -279,6 +279,15 @@ def execute_on(
     print_summary(cdir.path, outcomes, time.monotonic() - start, spec.label)
     _check_stopped_hosts(cdir, jobs, saved + len(outcomes), len(plan))
     return outcomes
+
+
+def _in_flight(jobs: Sequence[HostJob], shared: Shared) -> str:
+    """What became of the guests running when Ctrl-C came."""
+    if len(jobs) == 1:
+        return "the guest in flight was killed"
+    if shared.drained:
+        return "every host finished its run in flight first"
+    return "the runs in flight were abandoned (a resume stops a QEMU left on this machine)"
 
 
 def _ran(jobs: Sequence[HostJob]) -> int:

@@ -13,6 +13,7 @@ its run in flight.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,8 +25,8 @@ from snpappliance.campaign.plan import PlannedRun
 from snpappliance.campaign.progress import LiveProgress
 from snpappliance.errors import SnpappError
 
-#: How often the main thread wakes up while it waits for the workers (Ctrl-C stays prompt).
-JOIN_POLL_S = 0.5
+#: How often the main thread looks whether the workers are done (Ctrl-C stays prompt).
+WAIT_POLL_S = 0.2
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Shared:
     failures: int
     stop: threading.Event = field(default_factory=threading.Event)
     aborted: bool = False
+    #: Set when Ctrl-C was answered by waiting for every host's run in flight.
+    drained: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, outcome: RunOutcome) -> None:
@@ -56,6 +59,8 @@ class HostJob:
     #: Why this host stopped before its last run (multi-host campaigns only).
     error: SnpappError | None = None
     crash: BaseException | None = None
+    #: Set by the worker when it is done, whatever happened.
+    finished: threading.Event = field(default_factory=threading.Event)
 
     @property
     def name(self) -> str:
@@ -97,6 +102,8 @@ def _worker(
     except BaseException as exc:  # handed to the main thread, re-raised there
         job.crash = exc
         shared.stop.set()
+    finally:
+        job.finished.set()
 
 
 def run_parallel(
@@ -118,18 +125,23 @@ def run_parallel(
     for thread in threads:
         thread.start()
     try:
-        _join(threads)
+        _wait(jobs)
     except KeyboardInterrupt:
         shared.stop.set()
         progress.note("stopping: waiting for the guests in flight (Ctrl-C again to leave now)")
-        _join(threads)
+        _wait(jobs)
+        shared.drained = True
         raise
     for job in jobs:
         if job.crash is not None:
             raise job.crash
 
 
-def _join(threads: Sequence[threading.Thread]) -> None:
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(JOIN_POLL_S)
+def _wait(jobs: Sequence[HostJob]) -> None:
+    """Sleep until every worker is done.
+
+    Polled with sleep rather than ``Thread.join``: a KeyboardInterrupt inside
+    ``join`` can leave CPython believing a running thread has ended.
+    """
+    while not all(job.finished.is_set() for job in jobs):
+        time.sleep(WAIT_POLL_S)

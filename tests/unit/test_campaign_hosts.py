@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from snpappliance.campaign import store
+from snpappliance.campaign.attempt import RunOutcome
 from snpappliance.campaign.plan import (
     PlannedRun,
     check_hosts,
@@ -22,6 +23,7 @@ from snpappliance.campaign.plan import (
 from snpappliance.campaign.runner import campaign_hosts, campaign_info, recorded_digest
 from snpappliance.campaign.spec import Order, load_spec
 from snpappliance.campaign.status import campaign_status, render_status
+from snpappliance.campaign.workers import Shared
 from snpappliance.errors import CampaignError
 from snpappliance.profiles import profile_path
 from snpappliance.results import append_rows, load_results
@@ -172,3 +174,16 @@ def test_commits_from_several_threads_never_interleave(tmp_path: Path) -> None:
     committed = store.committed_runs(store.read_records(cdir.attempts))
     assert set(committed) == {r.run_id for r in plan}
     assert store.missing_runs(plan, committed) == []
+
+
+def test_max_failures_counts_over_all_hosts_and_stops_them() -> None:
+    plan = plan_runs(SPEC, seed=5, hosts=HOSTS)
+    shared = Shared(limit=3, failures=1)
+    shared.count(RunOutcome(plan[0], "failed", 2, "boot timeout"))
+    shared.count(RunOutcome(plan[12], "ok", 1, ""))
+    assert not shared.stop.is_set()
+    shared.count(RunOutcome(plan[13], "invalid", 1, "no output"))
+    assert shared.stop.is_set()
+    assert shared.aborted
+    assert shared.failures == 3
+    assert not Shared(limit=None, failures=50).aborted
