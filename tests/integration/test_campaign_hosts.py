@@ -33,10 +33,15 @@ __all__ = ["guest_artifacts", "ssh_server"]
 
 
 def two_alias_config(server: SshServer) -> Path:
-    """The server's client config plus ``genoa02``, a second alias of the same sshd."""
+    """The server's client config plus ``genoa02``, a second alias of the same sshd.
+
+    ``genoa02`` names the machine ``localhost`` rather than 127.0.0.1, so that it
+    gets a master connection of its own, as a second real host would.
+    """
     text = server.client_config.read_text(encoding="utf-8")
+    second = text.replace(f"Host {sshd.ALIAS}\n", "Host genoa02\n", 1)
     path = server.root / "ssh_config_two"
-    path.write_text(text + text.replace(f"Host {sshd.ALIAS}\n", "Host genoa02\n", 1))
+    path.write_text(text + second.replace("HostName 127.0.0.1", "HostName localhost"))
     return path
 
 
@@ -72,6 +77,7 @@ def test_two_hosts_run_the_same_plan_at_once(
         for i, s in enumerate(_scenarios(cdir), start=1)
     )
     assert set(committed.values()) == {"ok"}
+    assert ssh_server.logins() >= 2  # one master connection per host
     frame = load_results(cdir).frame
     assert sorted(set(frame["host"])) == ["genoa01", "genoa02"]
     assert frame.groupby("host")["run_id"].nunique().to_dict() == {"genoa01": 2, "genoa02": 2}
