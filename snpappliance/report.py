@@ -31,6 +31,7 @@ from snpappliance.report_context import (
     retried_rows,
     scenario_list,
     side_by_side_rows,
+    smoke_table,
     synthesis,
 )
 from snpappliance.report_figures import FIGURES_DIR, FigureEntry, FigureWriter
@@ -183,6 +184,7 @@ def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, 
         "retried": retried_rows(results),
         "notes": note_rows(analysis),
         "baseline": analysis.baseline,
+        "smoke": smoke_table(campaign_dir, analysis.baseline),
         **host_context(analysis, inputs.hosts),
     }
 

@@ -31,6 +31,7 @@ from snpappliance.report_text import (
     synthesis_sentence,
 )
 from snpappliance.results import ResultSet, metric_info
+from snpappliance.smoke import SMOKE_FILE, load_smoke, relative_to_baseline
 from snpappliance.stats import Analysis, NoteTable
 
 #: Campaign files whose facts the provenance section shows, when present.
@@ -315,3 +316,23 @@ def counts_line(results: ResultSet) -> str:
 
 def scenario_list(names: Sequence[str]) -> str:
     return ", ".join(names)
+
+
+def smoke_table(campaign_dir: Path | None, baseline: str) -> list[Row]:
+    """The macro smoke tests of ``campaign_dir/smoke.csv`` ([] when there is none)."""
+    if campaign_dir is None or not (campaign_dir / SMOKE_FILE).is_file():
+        return []
+    return [
+        {
+            "host": line.host or DASH,
+            "test": line.test,
+            "metric": f"{line.metric} ({line.unit}, {line.direction.better_word})",
+            "scenario": line.scenario,
+            "value": fmt_num(line.row.value),
+            "n": str(line.row.iterations),
+            "raw": " ".join(fmt_num(v) for v in line.row.raw) or DASH,
+            "relative": DASH if line.ratio is None else fmt_pct((line.ratio - 1.0) * 100.0),
+            "status": line.row.status.value,
+        }
+        for line in relative_to_baseline(load_smoke(campaign_dir / SMOKE_FILE), baseline)
+    ]

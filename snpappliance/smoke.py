@@ -1,0 +1,161 @@
+"""Macro smoke tests (Phoronix Test Suite) stored apart from the statistics: ``smoke.csv``.
+
+A campaign that declares ``[workloads.pts]`` writes one row per PTS result and
+scenario to ``campaigns/<id>/smoke.csv``, never to ``results.csv``: the smoke
+tests are reported beside the statistics (value relative to the baseline's,
+n = PTS iterations) and no significance is claimed for them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from snpappliance.errors import InputError
+from snpappliance.fsutil import ensure_writable_dir
+from snpappliance.pts import SmokeResult, SmokeStatus
+from snpappliance.results import Direction
+
+SMOKE_FILE = "smoke.csv"
+SMOKE_COLUMNS = (
+    "scenario",
+    "host",
+    "test",
+    "metric",
+    "unit",
+    "direction",
+    "value",
+    "raw_values",
+    "status",
+)
+_HINT = "smoke.csv is written by `snpapp campaign`; restore it or delete it to omit the section"
+
+
+@dataclass(frozen=True)
+class SmokeRow:
+    """One PTS result of one scenario (and host) as stored in ``smoke.csv``."""
+
+    scenario: str
+    host: str
+    test: str
+    metric: str
+    unit: str
+    direction: Direction
+    value: float | None
+    raw: tuple[float, ...]
+    status: SmokeStatus
+
+    @property
+    def iterations(self) -> int:
+        return len(self.raw)
+
+
+def smoke_rows(results: Iterable[SmokeResult], *, scenario: str, host: str) -> list[SmokeRow]:
+    """The rows of one smoke run; the metric is the PTS title and its arguments."""
+    return [
+        SmokeRow(
+            scenario=scenario,
+            host=host,
+            test=r.test,
+            metric=f"{r.title}: {r.arguments}" if r.arguments else r.title,
+            unit=r.unit,
+            direction=r.direction,
+            value=r.value,
+            raw=r.raw,
+            status=r.status,
+        )
+        for r in results
+    ]
+
+
+def _values(row: SmokeRow) -> list[str]:
+    return [
+        row.scenario,
+        row.host,
+        row.test,
+        row.metric,
+        row.unit,
+        row.direction.value,
+        "" if row.value is None else repr(row.value),
+        ":".join(repr(v) for v in row.raw),
+        row.status.value,
+    ]
+
+
+def append_smoke(path: Path, rows: Sequence[SmokeRow]) -> None:
+    """Append ``rows`` to ``smoke.csv`` (header first when new), in one write, fsynced."""
+    ensure_writable_dir(path.parent)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if not path.exists() or path.stat().st_size == 0:
+        writer.writerow(SMOKE_COLUMNS)
+    writer.writerows(_values(r) for r in rows)
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        fh.write(buffer.getvalue())
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def load_smoke(path: Path) -> list[SmokeRow]:
+    """Read ``smoke.csv``; a wrong header or value is an InputError naming the line."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != SMOKE_COLUMNS:
+            raise InputError(
+                f"{path} does not start with the smoke header {','.join(SMOKE_COLUMNS)}",
+                hint=_HINT,
+            )
+        return [_row(record, f"{path}:{n}") for n, record in enumerate(reader, start=2)]
+
+
+def _row(record: dict[str, str], where: str) -> SmokeRow:
+    try:
+        value = record["value"]
+        raw = record["raw_values"]
+        return SmokeRow(
+            scenario=record["scenario"],
+            host=record["host"],
+            test=record["test"],
+            metric=record["metric"],
+            unit=record["unit"],
+            direction=Direction(record["direction"]),
+            value=float(value) if value else None,
+            raw=tuple(float(v) for v in raw.split(":")) if raw else (),
+            status=SmokeStatus(record["status"]),
+        )
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{where}: invalid smoke row ({exc})", hint=_HINT) from exc
+
+
+@dataclass(frozen=True)
+class SmokeLine:
+    """One line of the report's smoke table."""
+
+    host: str
+    test: str
+    metric: str
+    unit: str
+    direction: Direction
+    scenario: str
+    row: SmokeRow
+    #: value / the baseline's value of the same test and host; None when either is missing.
+    ratio: float | None
+
+
+def relative_to_baseline(rows: Sequence[SmokeRow], baseline: str) -> list[SmokeLine]:
+    """Every row with its ratio to the baseline's value (same host, test and metric)."""
+    base = {
+        (r.host, r.test, r.metric): r.value
+        for r in rows
+        if r.scenario == baseline and r.value is not None
+    }
+    lines = []
+    for r in rows:
+        reference = base.get((r.host, r.test, r.metric))
+        ratio = r.value / reference if r.value is not None and reference else None
+        lines.append(SmokeLine(r.host, r.test, r.metric, r.unit, r.direction, r.scenario, r, ratio))
+    return sorted(lines, key=lambda x: (x.host, x.test, x.metric, x.scenario != baseline))

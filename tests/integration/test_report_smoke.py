@@ -1,0 +1,71 @@
+"""A campaign with smoke.csv: the report shows the macro smoke tests apart from the statistics.
+
+results.csv comes from the seeded synthetic generator of test_report_pdf; smoke.csv
+values are made up here (not measurements).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from snpappliance.pts import SmokeResult
+from snpappliance.report_text import fmt_pct
+from snpappliance.results import Direction
+from snpappliance.smoke import SMOKE_FILE, append_smoke, smoke_rows
+from tests.conftest import SnpappRunner
+from tests.integration.test_report_pdf import pdf_text, read_csv, squash, write_results
+
+pytestmark = pytest.mark.integration
+
+SECTION = "Macro smoke tests (not in the statistics)"
+
+
+def zip7(value: float | None, raw: tuple[float, ...]) -> SmokeResult:
+    return SmokeResult(
+        test="pts/compress-7zip",
+        title="7-Zip Compression",
+        unit="MIPS",
+        direction=Direction.HIGHER,
+        system="snpapp",
+        value=value,
+        raw=raw,
+        arguments="Test: Compression Rating",
+    )
+
+
+def campaign(root: Path, name: str) -> Path:
+    path = root / name
+    path.mkdir()
+    write_results(path / "results.csv")
+    info = {"campaign_id": name, "baseline": "sev_off", "emulated": False}
+    (path / "campaign.json").write_text(json.dumps(info), encoding="utf-8")
+    return path
+
+
+def test_smoke_section_is_shown_and_statistics_are_unchanged(
+    snpapp: SnpappRunner, tmp_path: Path
+) -> None:
+    plain = campaign(tmp_path, "plain")
+    smoked = campaign(tmp_path, "smoked")
+    off = smoke_rows(
+        [zip7(1000.0, (990.0, 1010.0, 1000.0, 995.0, 1005.0))], scenario="sev_off", host=""
+    )
+    on = smoke_rows([zip7(975.0, (970.0, 980.0, 975.0, 972.5, 977.5))], scenario="sev_on", host="")
+    append_smoke(smoked / SMOKE_FILE, off + on)
+    for directory in (plain, smoked):
+        code, _, err = snpapp("report", str(directory))
+        assert code == 0, err
+    with_smoke = pdf_text(smoked / "report" / "report.pdf")
+    without = pdf_text(plain / "report" / "report.pdf")
+    assert squash(SECTION) in with_smoke
+    assert squash("no significance is claimed") in with_smoke
+    assert squash("7-Zip Compression: Test: Compression Rating") in with_smoke
+    assert squash(fmt_pct(-2.5)) in with_smoke
+    assert squash(SECTION) not in without
+    for name in ("descriptive.csv", "comparisons.csv"):
+        assert read_csv(smoked / "report" / "stats" / name) == read_csv(
+            plain / "report" / "stats" / name
+        ), name
