@@ -30,7 +30,10 @@ PARSE_HINT = (
 
 class SmokeStatus(StrEnum):
     OK = "ok"
+    #: The test (empty Value) or the whole smoke run failed.
     FAILED = "failed"
+    #: The guest's encryption evidence contradicted its scenario.
+    INVALID = "invalid"
 
 
 _PROPORTIONS = {"HIB": Direction.HIGHER, "LIB": Direction.LOWER}

@@ -326,7 +326,9 @@ def smoke_table(campaign_dir: Path | None, baseline: str) -> list[Row]:
         {
             "host": line.host or DASH,
             "test": line.test,
-            "metric": f"{line.metric} ({line.unit}, {line.direction.better_word})",
+            "metric": f"{line.metric} ({line.unit}, {line.direction.better_word})"
+            if line.direction
+            else DASH,
             "scenario": line.scenario,
             "value": fmt_num(line.row.value),
             "n": str(line.row.iterations),

@@ -31,6 +31,7 @@ SMOKE_COLUMNS = (
     "value",
     "raw_values",
     "status",
+    "run_id",
 )
 _HINT = "smoke.csv is written by `snpapp campaign`; restore it or delete it to omit the section"
 
@@ -44,18 +45,30 @@ class SmokeRow:
     test: str
     metric: str
     unit: str
-    direction: Direction
+    #: None on the row of a smoke run that failed as a whole.
+    direction: Direction | None
     value: float | None
     raw: tuple[float, ...]
     status: SmokeStatus
+    run_id: str
 
     @property
     def iterations(self) -> int:
         return len(self.raw)
 
 
-def smoke_rows(results: Iterable[SmokeResult], *, scenario: str, host: str) -> list[SmokeRow]:
-    """The rows of one smoke run; the metric is the PTS title and its arguments."""
+def smoke_rows(
+    results: Iterable[SmokeResult],
+    *,
+    scenario: str,
+    host: str,
+    run_id: str,
+    status: SmokeStatus | None = None,
+) -> list[SmokeRow]:
+    """The rows of one smoke run; the metric is the PTS title and its arguments.
+
+    ``status`` (e.g. invalid) overrides every result's own status.
+    """
     return [
         SmokeRow(
             scenario=scenario,
@@ -66,9 +79,19 @@ def smoke_rows(results: Iterable[SmokeResult], *, scenario: str, host: str) -> l
             direction=r.direction,
             value=r.value,
             raw=r.raw,
-            status=r.status,
+            status=status or r.status,
+            run_id=run_id,
         )
         for r in results
+    ]
+
+
+def failed_smoke_rows(
+    tests: Iterable[str], *, scenario: str, host: str, run_id: str, status: SmokeStatus
+) -> list[SmokeRow]:
+    """One row per declared test of a smoke run that produced no results at all."""
+    return [
+        SmokeRow(scenario, host, f"pts/{t}", "", "", None, None, (), status, run_id) for t in tests
     ]
 
 
@@ -79,10 +102,11 @@ def _values(row: SmokeRow) -> list[str]:
         row.test,
         row.metric,
         row.unit,
-        row.direction.value,
+        row.direction.value if row.direction else "",
         "" if row.value is None else repr(row.value),
         ":".join(repr(v) for v in row.raw),
         row.status.value,
+        row.run_id,
     ]
 
 
@@ -122,10 +146,11 @@ def _row(record: dict[str, str], where: str) -> SmokeRow:
             test=record["test"],
             metric=record["metric"],
             unit=record["unit"],
-            direction=Direction(record["direction"]),
+            direction=Direction(record["direction"]) if record["direction"] else None,
             value=float(value) if value else None,
             raw=tuple(float(v) for v in raw.split(":")) if raw else (),
             status=SmokeStatus(record["status"]),
+            run_id=record["run_id"],
         )
     except (ValueError, TypeError) as exc:
         raise InputError(f"{where}: invalid smoke row ({exc})", hint=_HINT) from exc
@@ -139,7 +164,7 @@ class SmokeLine:
     test: str
     metric: str
     unit: str
-    direction: Direction
+    direction: Direction | None
     scenario: str
     row: SmokeRow
     #: value / the baseline's value of the same test and host; None when either is missing.

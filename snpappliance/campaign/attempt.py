@@ -6,9 +6,10 @@ SSH connection lost) is recorded in ``attempts.jsonl`` with its reason and raw
 log, and the run is retried with exponential backoff (tenacity) up to the
 spec's attempts. The run is then committed: its rows are fsynced to
 ``results.csv`` (the measurements, or one row with status ``failed``/``invalid``
-and no value), then its ``run`` record to ``attempts.jsonl``. A run whose last
-attempt lost the connection to its host is not committed: the error stops the
-campaign, and ``--resume`` runs it again once the host answers.
+and no value; a PTS smoke run's rows go to ``smoke.csv`` instead), then its
+``run`` record to ``attempts.jsonl``. A run whose last attempt lost the
+connection to its host is not committed: the error stops the campaign, and
+``--resume`` runs it again once the host answers.
 """
 
 from __future__ import annotations
@@ -25,16 +26,25 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from snpappliance.campaign import store
 from snpappliance.campaign.boot import BootLimits, BootRecord, boot_guest
-from snpappliance.campaign.judge import STATUS_FAILED, Verdict, judge_boot, primary_metric
+from snpappliance.campaign.judge import (
+    STATUS_FAILED,
+    STATUS_OK,
+    Verdict,
+    judge_boot,
+    primary_metric,
+)
 from snpappliance.campaign.plan import PlannedRun
 from snpappliance.campaign.prepare import Prepared
+from snpappliance.campaign.ptsguest import guest_packages
 from snpappliance.campaign.qemu import BootConfig, qemu_argv, workload_script
-from snpappliance.campaign.spec import CampaignSpec
+from snpappliance.campaign.spec import CampaignSpec, PtsSmoke, WorkloadKind
 from snpappliance.cloudguest.assets import stage_campaign
 from snpappliance.cloudguest.run import CloudRun, cloud_boot
 from snpappliance.errors import GuestError, ParseError, TransportError
 from snpappliance.hosts import Host
+from snpappliance.pts import SmokeStatus
 from snpappliance.results import append_rows
+from snpappliance.smoke import SmokeRow, append_smoke, failed_smoke_rows, smoke_rows
 
 #: Failures a fresh boot may not repeat: these are retried.
 TRANSIENT = (GuestError, ParseError, TransportError)
@@ -78,6 +88,18 @@ def _stage_script(ctx: RunContext, run: PlannedRun) -> str:
     return remote
 
 
+def _watchdog_s(spec: CampaignSpec, run: PlannedRun) -> int:
+    """The guest-side watchdog: the spec's workload timeout, or the smoke run's own."""
+    workload = spec.workload(run.workload)
+    return workload.timeout_s if isinstance(workload, PtsSmoke) else int(spec.timeouts.workload_s)
+
+
+def run_limits(spec: CampaignSpec, run: PlannedRun) -> BootLimits:
+    """Boot timeout and hard deadline of one attempt (a smoke run has its own watchdog)."""
+    t = spec.timeouts
+    return BootLimits(t.boot_s, t.boot_s + _watchdog_s(spec, run) + t.grace_s)
+
+
 def boot_config(ctx: RunContext, run: PlannedRun, script: str) -> BootConfig:
     spec, prepared = ctx.spec, ctx.prepared
     return BootConfig(
@@ -90,7 +112,7 @@ def boot_config(ctx: RunContext, run: PlannedRun, script: str) -> BootConfig:
         initrd=prepared.initrd,
         workload_file=script,
         run_id=run.run_id,
-        watchdog_s=int(spec.timeouts.workload_s),
+        watchdog_s=_watchdog_s(spec, run),
         cpu=spec.guest.cpu,
         firmware=prepared.firmware,
         snp_policy=spec.snp.policy,
@@ -123,7 +145,11 @@ def _boot(
     cloud = ctx.prepared.cloud
     if cloud is not None:
         files = stage_campaign(
-            ctx.host, ctx.cdir.work / "cloud", f"{ctx.host_work}/cloud", ctx.cdir.campaign_id
+            ctx.host,
+            ctx.cdir.work / "cloud",
+            f"{ctx.host_work}/cloud",
+            ctx.cdir.campaign_id,
+            guest_packages(ctx.spec),
         )
         shared = CloudRun(cloud, files, ctx.host_work, ctx.spec.guest.disk_gib)
         return cloud_boot(ctx.host, cfg, shared, ctx.spec.workload(run.workload), log, limits)
@@ -134,7 +160,7 @@ def _boot(
 def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verdict:
     """Boot and judge once; record the attempt whatever happens to it."""
     log = ctx.cdir.log_for(run.run_id, number)
-    limits = BootLimits(ctx.spec.timeouts.boot_s, ctx.spec.timeouts.hard_deadline_s)
+    limits = run_limits(ctx.spec, run)
     record: dict[str, Any] = {
         "record": store.RECORD_ATTEMPT,
         "run_id": run.run_id,
@@ -199,6 +225,29 @@ def _rows(
     ]
 
 
+def _smoke_rows(
+    ctx: RunContext, run: PlannedRun, verdict: Verdict | None, status: str
+) -> list[SmokeRow]:
+    where = {"scenario": run.scenario, "host": ctx.host.name, "run_id": run.run_id}
+    if verdict is not None and verdict.smoke:
+        override = None if status == STATUS_OK else SmokeStatus(status)
+        return smoke_rows(verdict.smoke, status=override, **where)
+    workload = ctx.spec.workload(run.workload)
+    assert isinstance(workload, PtsSmoke)
+    return failed_smoke_rows(workload.tests, status=SmokeStatus(status), **where)
+
+
+def _commit_rows(
+    ctx: RunContext, run: PlannedRun, verdict: Verdict | None, attempt: int, started: str
+) -> None:
+    """A smoke run's rows to smoke.csv, every other run's to results.csv (fsynced)."""
+    if run.workload == WorkloadKind.PTS:
+        status = STATUS_FAILED if verdict is None else verdict.status
+        append_smoke(ctx.cdir.smoke, _smoke_rows(ctx, run, verdict, status))
+    else:
+        append_rows(ctx.cdir.results, _rows(ctx, run, verdict, attempt, started))
+
+
 def execute_run(
     ctx: RunContext, run: PlannedRun, first_attempt: int, on_attempt: Callable[[int], None]
 ) -> RunOutcome:
@@ -237,7 +286,7 @@ def execute_run(
         reason,
     )
     with store.WRITE_LOCK:
-        append_rows(ctx.cdir.results, _rows(ctx, run, verdict, number, started))
+        _commit_rows(ctx, run, verdict, number, started)
         store.append_record(
             ctx.cdir.attempts,
             {

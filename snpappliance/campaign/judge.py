@@ -1,12 +1,13 @@
 """Judge one boot: measurements, an invalid scenario, or a transient failure to retry.
 
 Success is the guest's ``===SNP-END ... rc=0===`` marker plus parsable
-sysbench and GNU time output, never QEMU's exit status. A boot that timed
-out, hung, crashed, failed its workload or printed garbage raises
-:class:`GuestError` or :class:`ParseError`; a boot cut short by a lost SSH
-connection raises :class:`TransportError` (the runner retries all three). A guest
-whose encryption evidence contradicts its scenario is *invalid*: that is a
-set-up problem a retry cannot fix, so it is recorded at once.
+sysbench and GNU time output (for a PTS smoke run: a parsable
+composite.xml), never QEMU's exit status. A boot that timed out, hung,
+crashed, failed its workload or printed garbage raises :class:`GuestError`
+or :class:`ParseError`; a boot cut short by a lost SSH connection raises
+:class:`TransportError` (the runner retries all three). A guest whose
+encryption evidence contradicts its scenario is *invalid*: that is a set-up
+problem a retry cannot fix, so it is recorded at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, replace
 
 from snpappliance.campaign.boot import BootRecord, Outcome
 from snpappliance.campaign.console import SNP_ACTIVE, GuestOutput, parse_console
+from snpappliance.campaign.ptsguest import COMPOSITE_MARKER
+from snpappliance.campaign.spec import WorkloadKind
 from snpappliance.errors import GuestError, ParseError, TransportError
 from snpappliance.parsers import (
     METRIC_CPU,
@@ -24,6 +27,7 @@ from snpappliance.parsers import (
     parse_gnu_time,
     parse_sysbench,
 )
+from snpappliance.pts import SmokeResult, parse_composite
 
 STATUS_OK = "ok"
 STATUS_INVALID = "invalid"
@@ -38,6 +42,8 @@ class Verdict:
     measurements: tuple[Measurement, ...]
     reason: str
     evidence: tuple[str, ...]
+    #: A PTS smoke run's results (they go to smoke.csv, never to results.csv).
+    smoke: tuple[SmokeResult, ...] = ()
 
 
 def primary_metric(workload: str) -> str:
@@ -94,16 +100,28 @@ def _measurements(guest: GuestOutput, workload: str, source: str) -> tuple[Measu
     return score, replace(wall, workload=workload)
 
 
+def _smoke(guest: GuestOutput, source: str) -> tuple[SmokeResult, ...]:
+    _, marker, xml = guest.payload.partition(COMPOSITE_MARKER + "\n")
+    if not marker:
+        raise ParseError(
+            f"{source}: the smoke run printed no {COMPOSITE_MARKER} and composite.xml",
+            hint="phoronix-test-suite saved no result; see the raw log for its output",
+        )
+    return tuple(parse_composite(xml, source=f"{source} (composite.xml)"))
+
+
 def judge_boot(
     boot: BootRecord, *, run_id: str, workload: str, expects_snp: bool, log: str
 ) -> Verdict:
     """The verdict on one boot; raises GuestError/ParseError/TransportError to retry it."""
     guest = parse_console(boot.console)
     _check_finished(boot, guest, run_id, log)
-    measurements = _measurements(guest, workload, source=log)
+    smoke = workload == WorkloadKind.PTS
+    measurements = () if smoke else _measurements(guest, workload, source=log)
+    results = _smoke(guest, source=log) if smoke else ()
     if guest.snp_active != expects_snp:
         found = "present" if guest.snp_active else "absent"
         want = "present" if expects_snp else "absent"
         reason = f"evidence contradicts the scenario: {SNP_ACTIVE!r} is {found}, must be {want}"
-        return Verdict(STATUS_INVALID, measurements, reason, guest.evidence)
-    return Verdict(STATUS_OK, measurements, "", guest.evidence)
+        return Verdict(STATUS_INVALID, measurements, reason, guest.evidence, results)
+    return Verdict(STATUS_OK, measurements, "", guest.evidence, results)

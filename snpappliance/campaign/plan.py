@@ -8,6 +8,13 @@ effect, and the same seed always gives the same order. ``sequential`` runs
 every repetition of one scenario (workload by workload) before the next, as
 the case study did.
 
+Macro smoke tests (``[workloads.pts]``, cloud guest only) are not repeated and
+never enter the statistics: each scenario gets exactly one smoke run (rep 1),
+placed right after that scenario's last sysbench run, so that it never
+disturbs the sysbench series it follows. With ``sequential`` that is the end
+of the scenario's block; with ``interleaved`` it is wherever the seeded order
+put the scenario's last run.
+
 A campaign on several hosts runs the same order on every host: each run then
 carries its host, and its run id ends in ``@<host>`` so that ids stay unique.
 """
@@ -20,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from snpappliance.campaign.spec import CampaignSpec, Order
+from snpappliance.campaign.spec import CampaignSpec, Order, PtsSmoke
 from snpappliance.errors import CampaignError
 
 PLAN_VERSION = 1
@@ -69,6 +76,17 @@ def _sequential(
     return [(s, w, rep) for s in scenarios for w in workloads for rep in range(1, reps + 1)]
 
 
+def with_smoke(order: Sequence[tuple[str, str, int]], smoke: str) -> list[tuple[str, str, int]]:
+    """``order`` plus one ``smoke`` run per scenario right after that scenario's last run."""
+    last = {scenario: i for i, (scenario, _, _) in enumerate(order)}
+    placed: list[tuple[str, str, int]] = []
+    for i, item in enumerate(order):
+        placed.append(item)
+        if last[item[0]] == i:
+            placed.append((item[0], smoke, 1))
+    return placed
+
+
 def check_hosts(hosts: Sequence[str]) -> None:
     """Refuse a host list whose names repeat (or collide once made file-name safe)."""
     slugs = [host_slug(h) for h in hosts]
@@ -83,7 +101,8 @@ def check_hosts(hosts: Sequence[str]) -> None:
 def plan_runs(spec: CampaignSpec, seed: int, hosts: Sequence[str] = ()) -> tuple[PlannedRun, ...]:
     """Every run of ``spec`` in execution order; ``seed`` drives the interleaved order.
 
-    With two or more ``hosts`` the plan holds the same runs for every host, host by host.
+    With two or more ``hosts`` the plan holds the same runs for every host, host by host;
+    a declared smoke workload adds one run per scenario (see the module docstring).
     """
     scenarios = [s.name for s in spec.scenarios]
     workloads = [w.name for w in spec.statistical_workloads]
@@ -91,6 +110,9 @@ def plan_runs(spec: CampaignSpec, seed: int, hosts: Sequence[str] = ()) -> tuple
         order = _interleaved(scenarios, workloads, spec.repetitions, seed)
     else:
         order = _sequential(scenarios, workloads, spec.repetitions)
+    smoke = next((w.name for w in spec.workloads if isinstance(w, PtsSmoke)), None)
+    if smoke is not None:
+        order = with_smoke(order, smoke)
     check_hosts(hosts)
     tags = list(hosts) if len(hosts) > 1 else [""]
     return tuple(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from snpappliance.campaign.ptsguest import pts_argv, pts_script
 from snpappliance.campaign.spec import (
     Accel,
     PtsSmoke,
@@ -140,12 +141,16 @@ def workload_command(workload: Workload, vcpus: int) -> list[str]:
             "run",
         ]
     assert isinstance(workload, PtsSmoke)
-    msg = "the Phoronix smoke tests do not run on the minimal guest"
-    raise ValueError(msg)
+    return pts_argv(workload, "batch-run")
 
 
 def workload_script(workload: Workload, vcpus: int) -> str:
-    """The guest shell script: the benchmark timed by GNU time, then the ``%e`` line."""
+    """The guest shell script: the benchmark timed by GNU time, then the ``%e`` line.
+
+    A PTS smoke run (cloud guest only) runs :func:`~.ptsguest.pts_script` instead.
+    """
+    if isinstance(workload, PtsSmoke):
+        return pts_script(workload)
     command = shlex.join(workload_command(workload, vcpus))
     return (
         f"/usr/bin/time -f %e -o /tmp/snp-wall {command}\n"

@@ -121,10 +121,16 @@ class SysbenchMemory:
 
 @dataclass(frozen=True)
 class PtsSmoke:
-    """Phoronix Test Suite macro smoke tests (reported, never in the statistics)."""
+    """Phoronix Test Suite macro smoke tests (reported, never in the statistics).
+
+    Cloud guest only: one smoke run per scenario (and host), placed in the plan right
+    after that scenario's last sysbench run; its results go to ``smoke.csv``.
+    """
 
     tests: tuple[str, ...] = PTS_TESTS
     iterations: int = 5
+    #: Guest-side watchdog of the smoke run (installing and running every test).
+    timeout_s: int = 7200
 
     @property
     def name(self) -> str:
@@ -434,7 +440,11 @@ def _workload(kind: WorkloadKind, t: Table) -> Workload:
             total_size=t.size("total_size", "10G"),
         )
     tests = t.string_list("tests", PTS_TESTS, choices=PTS_TESTS)
-    return PtsSmoke(tests=tests, iterations=t.integer("iterations", 5, minimum=1))
+    return PtsSmoke(
+        tests=tests,
+        iterations=t.integer("iterations", 5, minimum=1),
+        timeout_s=t.integer("timeout_s", 7200, minimum=60),
+    )
 
 
 def _choices(enum: type[StrEnum]) -> str:
@@ -473,13 +483,22 @@ def _check_consistency(spec: CampaignSpec, source: str) -> None:
         fail(source, "qemu.accel", "an emulated profile runs under TCG", hint="set accel = 'tcg'")
     if any(s.kind is ScenarioKind.SNP for s in spec.scenarios) and spec.qemu.accel is Accel.TCG:
         fail(source, "qemu.accel", "SEV-SNP guests need KVM", hint="set accel = 'kvm'")
-    if any(isinstance(w, PtsSmoke) for w in spec.workloads):
+    pts = any(isinstance(w, PtsSmoke) for w in spec.workloads)
+    if pts and spec.guest.kind is not GuestKind.CLOUD:
         fail(
             source,
             "workloads.pts",
             "the Phoronix smoke tests are unsupported on the minimal guest "
             "(it has no phoronix-test-suite or PHP)",
-            hint="remove [workloads.pts]; run the smoke tests in a full guest image by hand",
+            hint="set kind = 'cloud' in the guest table (the Ubuntu 24.04 image), "
+            "or remove the workloads.pts table",
+        )
+    if pts and not spec.statistical_workloads:
+        fail(
+            source,
+            "workloads",
+            "the Phoronix smoke tests run after a scenario's sysbench runs, but none is declared",
+            hint="declare the workloads.sysbench-cpu and/or workloads.sysbench-memory table too",
         )
     if spec.emulated and "not an SNP measurement" not in spec.label:
         fail(

@@ -41,7 +41,11 @@ def _workload_items(workload: Workload) -> list[tuple[str, Value]]:
     if isinstance(workload, SysbenchMemory):
         return [("block_size", workload.block_size), ("total_size", workload.total_size)]
     assert isinstance(workload, PtsSmoke)
-    return [("tests", workload.tests), ("iterations", workload.iterations)]
+    return [
+        ("tests", workload.tests),
+        ("iterations", workload.iterations),
+        ("timeout_s", workload.timeout_s),
+    ]
 
 
 def _cloud_items(g: GuestSpec) -> list[tuple[str, Value]]:

@@ -8,9 +8,11 @@
     plan.json          every run in execution order
     attempts.jsonl     one record per attempt, then one "run" record when a run is committed
     results.csv        the long results format (`snpapp report` reads it)
+    smoke.csv          PTS macro smoke results, kept out of the statistics (when declared)
     logs/<run_id>.a<attempt>.log   the raw console of every attempt
 
-A run is *committed* when its result rows are fsynced to ``results.csv`` and
+A run is *committed* when its result rows are fsynced to ``results.csv`` (a
+smoke run's to ``smoke.csv``) and
 then its ``run`` record to ``attempts.jsonl``. A crash can therefore leave
 only rows of an uncommitted run behind; :func:`prune_uncommitted` removes them
 before a resume, so no run is ever counted twice. The runs of several hosts
@@ -36,6 +38,7 @@ from snpappliance.campaign.plan import PlannedRun
 from snpappliance.errors import CampaignError
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
 from snpappliance.results import CAMPAIGN_INFO_FILE, RESULTS_FILE, repair_tail
+from snpappliance.smoke import SMOKE_FILE
 
 SPEC_FILE = "campaign.toml"
 ENVIRONMENT_FILE = "environment.json"
@@ -86,6 +89,10 @@ class CampaignDir:
     @property
     def results(self) -> Path:
         return self.path / RESULTS_FILE
+
+    @property
+    def smoke(self) -> Path:
+        return self.path / SMOKE_FILE
 
     @property
     def pid_file(self) -> Path:
@@ -208,15 +215,18 @@ def filter_results(text: str, keep: set[str]) -> tuple[str, int]:
 
 
 def prune_uncommitted(cdir: CampaignDir) -> int:
-    """Repair torn lines and drop result rows of runs that were never committed."""
+    """Repair torn lines and drop result (and smoke) rows of runs that were never committed."""
     repair_tail(cdir.attempts)
-    repair_tail(cdir.results)
-    if not cdir.results.is_file():
-        return 0
     committed = set(committed_runs(read_records(cdir.attempts)))
-    text, dropped = filter_results(cdir.results.read_text(encoding="utf-8"), committed)
-    if dropped:
-        atomic_write_text(cdir.results, text)
+    dropped = 0
+    for path in (cdir.results, cdir.smoke):
+        repair_tail(path)
+        if not path.is_file():
+            continue
+        text, count = filter_results(path.read_text(encoding="utf-8"), committed)
+        if count:
+            atomic_write_text(path, text)
+        dropped += count
     return dropped
 
 

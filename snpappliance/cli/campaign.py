@@ -44,7 +44,8 @@ and a host failing a required check is refused.
 
 Everything goes to campaigns/<id>/: campaign.toml (the frozen spec),
 campaign.json, environment.json, plan.json, attempts.jsonl,
-logs/<run>.a<attempt>.log and results.csv, fsynced after every run. A killed
+logs/<run>.a<attempt>.log and results.csv (smoke.csv for declared PTS
+smoke tests, kept out of the statistics), fsynced after every run. A killed
 campaign loses at most the run in flight; --resume DIR runs only the missing
 runs. Ctrl-C stops cleanly and prints how to resume.
 
@@ -241,8 +242,10 @@ def validate_command(
     """
     spec = load_spec(file)
     runs = len(spec.scenarios) * len(spec.statistical_workloads) * spec.repetitions
+    smoke = len(spec.workloads) > len(spec.statistical_workloads)
+    extra = f" + {len(spec.scenarios)} PTS smoke runs (not in the statistics)" if smoke else ""
     console.print(
         f"{file}: valid — {len(spec.scenarios)} scenarios (baseline {spec.baseline.name}), "
-        f"{len(spec.workloads)} workloads, {spec.repetitions} repetitions = {runs} runs "
+        f"{len(spec.workloads)} workloads, {spec.repetitions} repetitions = {runs} runs{extra} "
         f"on host {spec.host}"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from snpappliance.campaign.spec import CampaignSpec
 from snpappliance.cloudguest import guestssh
 from snpappliance.cloudguest.image import fetch_image, local_image, qemu_img_for
-from snpappliance.cloudguest.seed import CloudSeed, build_seed
+from snpappliance.cloudguest.seed import DEFAULT_PACKAGES, CloudSeed, build_seed
 from snpappliance.cloudguest.sshkey import HOST_KEY, ensure_guest_key
 from snpappliance.errors import CampaignError
 from snpappliance.fsutil import atomic_write_text, sha256_file
@@ -99,8 +99,14 @@ def prepare_cloud(
     return CloudGuest(base, sha256, source, qemu_img), manifest
 
 
-def stage_campaign(host: Host, local_dir: Path, host_dir: str, name: str) -> CampaignFiles:
-    """Key pairs, known_hosts and the seed in ``local_dir``, copied to ``host_dir`` on the host."""
+def stage_campaign(
+    host: Host, local_dir: Path, host_dir: str, name: str, extra_packages: tuple[str, ...] = ()
+) -> CampaignFiles:
+    """Key pairs, known_hosts and the seed in ``local_dir``, copied to ``host_dir`` on the host.
+
+    The seed installs ``extra_packages`` beside sysbench and time (e.g. the PTS smoke
+    tests' packages, see :func:`snpappliance.campaign.ptsguest.guest_packages`).
+    """
     client = ensure_guest_key(local_dir, f"snpapp-{name}")
     host_key = ensure_guest_key(local_dir, f"snpapp-{name}-guest", HOST_KEY)
     seed = CloudSeed(
@@ -109,6 +115,7 @@ def stage_campaign(host: Host, local_dir: Path, host_dir: str, name: str) -> Cam
         ssh_public_key=client.public_line,
         host_key_private=host_key.private_text,
         host_key_public=host_key.public_line,
+        packages=(*DEFAULT_PACKAGES, *extra_packages),
     )
     known_hosts = local_dir / "known_hosts"
     if not known_hosts.exists():

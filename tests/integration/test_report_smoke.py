@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from snpappliance.pts import SmokeResult
+from snpappliance.pts import SmokeResult, SmokeStatus
 from snpappliance.report_text import fmt_pct
 from snpappliance.results import Direction
-from snpappliance.smoke import SMOKE_FILE, append_smoke, smoke_rows
+from snpappliance.smoke import SMOKE_FILE, append_smoke, failed_smoke_rows, smoke_rows
 from tests.conftest import SnpappRunner
 from tests.integration.test_report_pdf import pdf_text, read_csv, squash, write_results
 
@@ -51,10 +51,18 @@ def test_smoke_section_is_shown_and_statistics_are_unchanged(
     plain = campaign(tmp_path, "plain")
     smoked = campaign(tmp_path, "smoked")
     off = smoke_rows(
-        [zip7(1000.0, (990.0, 1010.0, 1000.0, 995.0, 1005.0))], scenario="sev_off", host=""
+        [zip7(1000.0, (990.0, 1010.0, 1000.0, 995.0, 1005.0))],
+        scenario="sev_off",
+        host="",
+        run_id="r1",
     )
-    on = smoke_rows([zip7(975.0, (970.0, 980.0, 975.0, 972.5, 977.5))], scenario="sev_on", host="")
-    append_smoke(smoked / SMOKE_FILE, off + on)
+    on = smoke_rows(
+        [zip7(975.0, (970.0, 980.0, 975.0, 972.5, 977.5))], scenario="sev_on", host="", run_id="r2"
+    )
+    lost = failed_smoke_rows(
+        ["c-ray"], scenario="sev_on", host="", run_id="r3", status=SmokeStatus.FAILED
+    )
+    append_smoke(smoked / SMOKE_FILE, off + on + lost)
     for directory in (plain, smoked):
         code, _, err = snpapp("report", str(directory))
         assert code == 0, err
@@ -64,6 +72,7 @@ def test_smoke_section_is_shown_and_statistics_are_unchanged(
     assert squash("no significance is claimed") in with_smoke
     assert squash("7-Zip Compression: Test: Compression Rating") in with_smoke
     assert squash(fmt_pct(-2.5)) in with_smoke
+    assert squash("pts/c-ray") in with_smoke
     assert squash(SECTION) not in without
     for name in ("descriptive.csv", "comparisons.csv"):
         assert read_csv(smoked / "report" / "stats" / name) == read_csv(

@@ -33,8 +33,10 @@ def result(test: str, value: float | None, raw: tuple[float, ...] = ()) -> Smoke
 
 def test_rows_round_trip_through_smoke_csv(tmp_path: Path) -> None:
     path = tmp_path / "smoke.csv"
-    base = smoke_rows([result("pts/c-ray", 30.0, (29.5, 30.5))], scenario="off", host="genoa01")
-    failed = smoke_rows([result("pts/c-ray", None)], scenario="on", host="genoa01")
+    base = smoke_rows(
+        [result("pts/c-ray", 30.0, (29.5, 30.5))], scenario="off", host="genoa01", run_id="r1"
+    )
+    failed = smoke_rows([result("pts/c-ray", None)], scenario="on", host="genoa01", run_id="r2")
     append_smoke(path, base)
     append_smoke(path, failed)
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -50,10 +52,10 @@ def test_rows_round_trip_through_smoke_csv(tmp_path: Path) -> None:
 
 def test_ratio_is_against_the_baseline_on_the_same_host_and_test() -> None:
     rows = [
-        *smoke_rows([result("pts/c-ray", 33.0)], scenario="on", host="a"),
-        *smoke_rows([result("pts/c-ray", 30.0)], scenario="off", host="a"),
-        *smoke_rows([result("pts/c-ray", 40.0)], scenario="off", host="b"),
-        *smoke_rows([result("pts/c-ray", None)], scenario="on", host="b"),
+        *smoke_rows([result("pts/c-ray", 33.0)], scenario="on", host="a", run_id="r-on-a"),
+        *smoke_rows([result("pts/c-ray", 30.0)], scenario="off", host="a", run_id="r-off-a"),
+        *smoke_rows([result("pts/c-ray", 40.0)], scenario="off", host="b", run_id="r-off-b"),
+        *smoke_rows([result("pts/c-ray", None)], scenario="on", host="b", run_id="r-on-b"),
     ]
     lines = relative_to_baseline(rows, "off")
     assert [(x.host, x.scenario) for x in lines] == [
@@ -72,6 +74,6 @@ def test_wrong_header_or_value_names_the_file(tmp_path: Path) -> None:
     path.write_text("scenario,value\noff,1\n", encoding="utf-8")
     with pytest.raises(InputError, match="smoke header"):
         load_smoke(path)
-    path.write_text(",".join(SMOKE_COLUMNS) + "\noff,,t,m,s,sideways,1,,ok\n", encoding="utf-8")
+    path.write_text(",".join(SMOKE_COLUMNS) + "\noff,,t,m,s,sideways,1,,ok,r1\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"smoke\.csv:2"):
         load_smoke(path)
