@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Sequence
 
 import typer
+from rich.markup import escape
 from typer import rich_utils
 from typer._click.exceptions import ClickException  # typer vendors click since 0.29
 
@@ -33,12 +34,13 @@ __all__ = ["app", "main", "run_cli"]
 
 
 def _print_error(exc: SnpappError) -> None:
-    console.print(f"[bold red]snpapp: {exc.label}:[/bold red] {exc.message}", markup=True)
+    # Messages quote user input (TOML sections, paths): never read them as markup.
+    console.print(f"[bold red]snpapp: {exc.label}:[/bold red] {escape(exc.message)}")
     if exc.detail:
         for line in exc.detail.splitlines():
-            console.print(f"  [dim]│[/dim] {line}", markup=True, highlight=False)
+            console.print(f"  [dim]│[/dim] {escape(line)}", highlight=False)
     if exc.hint:
-        console.print(f"  [yellow]hint:[/yellow] {exc.hint}")
+        console.print(f"  [yellow]hint:[/yellow] {escape(exc.hint)}")
 
 
 def reflow_help(text: str) -> str:

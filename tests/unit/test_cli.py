@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from snpappliance import __version__
-from snpappliance.errors import InputError
+from snpappliance.errors import ConfigError, InputError
 from tests.conftest import SnpappRunner
 
 
@@ -65,3 +67,13 @@ def test_help_paragraphs_are_reflowed_but_examples_kept() -> None:
         "First line goes on.\n\nProse that wraps here.\n\nExamples:\n\n"
         "  snpapp build all --dry-run\n  snpapp build guest"
     )
+
+
+def test_error_text_is_not_read_as_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    from snpappliance.cli import _print_error
+
+    _print_error(ConfigError("bad [workloads.pts]", hint="remove [workloads.pts]", detail="[x]"))
+    err = capsys.readouterr().err
+    assert "bad [workloads.pts]" in err
+    assert "hint: remove [workloads.pts]" in err
+    assert "│ [x]" in err
