@@ -42,6 +42,13 @@ class BuildOptions:
     #: Local source trees by component name (``--source COMPONENT=DIR``).
     sources: Mapping[str, Path] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Docker bind mounts need absolute paths; a relative one would be taken for
+        # a named volume. Anchor every path at the current directory once, here.
+        object.__setattr__(self, "artifacts_root", self.artifacts_root.absolute())
+        object.__setattr__(self, "cache_root", self.cache_root.absolute())
+        object.__setattr__(self, "sources", {k: v.absolute() for k, v in self.sources.items()})
+
 
 @dataclass(frozen=True)
 class BasePlan:

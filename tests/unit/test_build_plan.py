@@ -190,3 +190,15 @@ def test_the_guest_needs_no_source(tmp_path: Path) -> None:
     assert guest.image.context.name == "guest"
     assert guest.image.tag.startswith("snpapp-guest:debian-bookworm-")
     assert "$OUT" in guest.command
+
+
+def test_options_anchor_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Docker takes a relative bind-mount source for a named volume: the default
+    # `--artifacts artifacts` must reach the engine as an absolute path.
+    monkeypatch.chdir(tmp_path)
+    options = BuildOptions(
+        artifacts_root=Path("artifacts"), cache_root=Path("cache"), sources={"qemu": Path("q")}
+    )
+    assert options.artifacts_root == tmp_path / "artifacts"
+    assert options.cache_root == tmp_path / "cache"
+    assert options.sources["qemu"] == tmp_path / "q"
