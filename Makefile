@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_MIRROR ?= http://deb.debian.org/debian
 export SNPAPP_DEBIAN_MIRROR := $(DEBIAN_MIRROR)
 
-.PHONY: demo example-report test lint typecheck unit integration system-deps-demo system-deps-test bench clean
+.PHONY: demo example-report e2e-build test lint typecheck unit integration system-deps-demo system-deps-test bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ demo: system-deps-demo $(STAMP)
 ## example-report: the report of the bundled host measurements (no guest, no Docker)
 example-report: $(STAMP)
 	$(SNPAPP) report examples/host-sysbench/results.csv --out report-example
+
+## e2e-build: build the debian-bookworm stack's OVMF, kernel and QEMU for real
+## (root + Docker; about an hour on 2 cores; not part of `make test`)
+e2e-build: system-deps-test $(STAMP)
+	@scripts/ensure-dockerd.sh
+	$(SNPAPP) build base --stack debian-bookworm
+	time $(SNPAPP) build ovmf --stack debian-bookworm
+	time $(SNPAPP) build kernel --stack debian-bookworm
+	time $(SNPAPP) build qemu --stack debian-bookworm
 
 ## test: install what is needed, lint, type-check, run every test
 test: system-deps-test $(STAMP) lint typecheck
