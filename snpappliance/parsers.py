@@ -29,6 +29,15 @@ METRIC_WALL = "wall_s"
 WORKLOAD_CPU = "sysbench-cpu"
 WORKLOAD_MEMORY = "sysbench-memory"
 WORKLOAD_TIME = "time"
+#: A wall time is named for what it timed: the statistics compare one metric per
+#: arm, and a cpu run's seconds must never pool with a memory run's.
+WALL_METRICS = {WORKLOAD_CPU: "cpu_wall_s", WORKLOAD_MEMORY: "ram_wall_s"}
+
+
+def wall_metric(workload: str) -> str:
+    """The wall-time metric of ``workload`` (``wall_s`` for a bare GNU time log)."""
+    return WALL_METRICS.get(workload, METRIC_WALL)
+
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _VERSION = re.compile(r"^sysbench (\d+\.\d+\.\d+(?:-\w+)?)")
@@ -61,7 +70,7 @@ _EPS_ABS_TOL = 0.01
 class Measurement:
     """One value extracted from a log."""
 
-    metric: str  # "cpu_perf" (events/s) | "ram_bw_mib_s" (MiB/s) | "wall_s" (s)
+    metric: str  # cpu_perf (events/s), ram_bw_mib_s (MiB/s), cpu_wall_s/ram_wall_s/wall_s (s)
     value: float
     unit: str
     workload: str  # "sysbench-cpu" | "sysbench-memory" | "time" (or what GNU time wrapped)
@@ -253,7 +262,7 @@ def parse_gnu_time(text: str, *, source: str, workload: str = WORKLOAD_TIME) -> 
             f"{source}: no GNU time '-f %e' line (elapsed seconds such as '12.34')",
             hint="wrap the run in `/usr/bin/time -f %e` and keep its stderr (or use -o FILE)",
         )
-    return Measurement(METRIC_WALL, float(lines[last].strip()), "s", workload)
+    return Measurement(wall_metric(workload), float(lines[last].strip()), "s", workload)
 
 
 def _has_time_output(lines: Sequence[str]) -> bool:
@@ -285,4 +294,7 @@ def parse_log(text: str, *, source: str) -> list[Measurement]:
     sysbench = parse_sysbench(text, source=source).measurement
     if wall is None:
         return [sysbench]
-    return [sysbench, replace(wall, workload=sysbench.workload)]
+    return [
+        sysbench,
+        replace(wall, metric=wall_metric(sysbench.workload), workload=sysbench.workload),
+    ]

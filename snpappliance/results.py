@@ -75,6 +75,8 @@ KNOWN_METRICS: Mapping[str, Metric] = {
         Metric("cpu_perf", "events/s", Direction.HIGHER, "CPU throughput (sysbench cpu)"),
         Metric("ram_bw_mib_s", "MiB/s", Direction.HIGHER, "Memory bandwidth (sysbench memory)"),
         Metric("wall_s", "s", Direction.LOWER, "Wall-clock time (GNU time %e)"),
+        Metric("cpu_wall_s", "s", Direction.LOWER, "Wall-clock time of sysbench cpu"),
+        Metric("ram_wall_s", "s", Direction.LOWER, "Wall-clock time of sysbench memory"),
     )
 }
 

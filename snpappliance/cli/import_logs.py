@@ -20,6 +20,7 @@ Each FILE is parsed for:
   • sysbench memory output (1.0.x or 1.1.x)  → metric ram_bw_mib_s, MiB/s
 
   • GNU time `-f %e` output                  → metric wall_s, seconds
+    (cpu_wall_s / ram_wall_s when it timed a sysbench run)
 
 A log may hold sysbench output followed by the time line
 (`/usr/bin/time -f %e sysbench … 2>&1`). A DIRECTORY means all its *.log and

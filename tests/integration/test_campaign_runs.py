@@ -119,7 +119,7 @@ def test_mini_campaign_into_a_report(snpapp: SnpappRunner, artifacts: Path, tmp_
     frame = load_results(cdir).frame
     assert len(frame) == 8
     assert set(frame["status"]) == {"ok"}
-    assert Counter(frame["metric"]) == {"ram_bw_mib_s": 4, "wall_s": 4}
+    assert Counter(frame["metric"]) == {"ram_bw_mib_s": 4, "ram_wall_s": 4}
     assert (frame[frame["metric"] == "ram_bw_mib_s"]["value"] > 100).all()
     assert set(frame["scenario"]) == {"baseline", "snp-layout"}
     info = json.loads((cdir / "campaign.json").read_text(encoding="utf-8"))

@@ -136,7 +136,7 @@ def test_judge_ok() -> None:
     assert verdict.status == "ok"
     assert [(m.metric, m.value, m.unit, m.workload) for m in verdict.measurements] == [
         ("cpu_perf", 291.42, "events/s", "sysbench-cpu"),
-        ("wall_s", 5.31, "s", "sysbench-cpu"),
+        ("cpu_wall_s", 5.31, "s", "sysbench-cpu"),
     ]
 
 

@@ -44,7 +44,7 @@ def test_creates_file_with_header_and_exact_rows(tmp_path: Path) -> None:
     out = tmp_path / "res" / "results.csv"
     summary = import_logs(paths=logs, scenario="sev_off", out=out, host="genoa01")
     assert summary.files == 2
-    assert summary.rows_per_metric == {"cpu_perf": 1, "ram_bw_mib_s": 1, "wall_s": 1}
+    assert summary.rows_per_metric == {"cpu_perf": 1, "ram_bw_mib_s": 1, "ram_wall_s": 1}
     assert out.read_text(encoding="utf-8").splitlines()[0] == ",".join(COLUMNS)
     when = "2026-01-02T03:04:05+00:00"
     assert rows(out) == [
@@ -54,12 +54,12 @@ def test_creates_file_with_header_and_exact_rows(tmp_path: Path) -> None:
         {"scenario": "sev_off", "workload": "sysbench-memory", "metric": "ram_bw_mib_s",
          "value": "20854.5", "unit": "MiB/s", "rep": "1", "host": "genoa01",
          "run_id": "b.log", "attempt": "", "status": "ok", "started_at": when},
-        {"scenario": "sev_off", "workload": "sysbench-memory", "metric": "wall_s",
+        {"scenario": "sev_off", "workload": "sysbench-memory", "metric": "ram_wall_s",
          "value": "0.05", "unit": "s", "rep": "1", "host": "genoa01",
          "run_id": "b.log", "attempt": "", "status": "ok", "started_at": when},
     ]  # fmt: skip
     loaded = load_results(out)
-    assert loaded.metrics == ["cpu_perf", "ram_bw_mib_s", "wall_s"]
+    assert loaded.metrics == ["cpu_perf", "ram_bw_mib_s", "ram_wall_s"]
     assert loaded.frame["value"].tolist() == [939.12, 20854.5, 0.05]
 
 
@@ -217,7 +217,7 @@ def test_workload_option_overrides_the_parsed_one(tmp_path: Path) -> None:
     import_logs(paths=[log], scenario="s", out=out, workload="prime-20000")
     assert [(r["metric"], r["workload"]) for r in rows(out)] == [
         ("cpu_perf", "prime-20000"),
-        ("wall_s", "prime-20000"),
+        ("cpu_wall_s", "prime-20000"),  # the metric names what was timed
     ]
 
 

@@ -104,11 +104,11 @@ def test_serial_console_escapes_and_carriage_returns() -> None:
         ("sysbench-1.1.0-cpu.log", [cpu(780.69)]),
         (
             "combined-cpu-time.log",
-            [cpu(850.81), Measurement("wall_s", 2.00, "s", "sysbench-cpu")],
+            [cpu(850.81), Measurement("cpu_wall_s", 2.00, "s", "sysbench-cpu")],
         ),
         (
             "combined-memory-time.log",
-            [mem(20854.50), Measurement("wall_s", 0.05, "s", "sysbench-memory")],
+            [mem(20854.50), Measurement("ram_wall_s", 0.05, "s", "sysbench-memory")],
         ),
         ("time-ok.txt", [Measurement("wall_s", 0.30, "s", "time")]),
         ("time-appended.txt", [Measurement("wall_s", 0.20, "s", "time")]),
@@ -198,3 +198,12 @@ def test_time_line_needs_two_decimals() -> None:
 def test_sysbench_parser_rejects_other_text() -> None:
     with pytest.raises(ParseError, match=r"^t\.txt is not sysbench cpu or memory output"):
         parse_sysbench("0.30\n", source="t.txt")
+
+
+def test_wall_time_is_named_for_what_it_timed() -> None:
+    # One metric per arm: a cpu run's seconds must never pool with a memory run's.
+    from snpappliance.parsers import wall_metric
+
+    assert wall_metric("sysbench-cpu") == "cpu_wall_s"
+    assert wall_metric("sysbench-memory") == "ram_wall_s"
+    assert wall_metric("time") == "wall_s"
