@@ -24,6 +24,7 @@ from snpappliance.doctor import DoctorReport, run_doctor
 from snpappliance.doctor.facts import DeployedRelease
 from snpappliance.errors import CampaignError
 from snpappliance.hosts import Host
+from snpappliance.log import console
 from snpappliance.manifest import MANIFEST_FILE, Manifest
 from snpappliance.release_layout import DEFAULT_PREFIX, GUEST_COMPONENT
 
@@ -67,6 +68,29 @@ def _deploy_hint(spec: CampaignSpec, host: Host, override: str) -> str:
         f"deploy the stack: `snpapp build all --stack {spec.stack} && snpapp deploy "
         f"--host {host.name} --stack {spec.stack}{option}`, or set {override} in the spec"
     )
+
+
+def _build_local_guest_on_demand(
+    spec: CampaignSpec, host: Host, artifacts_root: Path, directory: str
+) -> None:
+    """Build the minimal guest when a local campaign needs it at its default place.
+
+    ``snpapp campaign`` on a fresh install then works as written: the guest is
+    built exactly as `snpapp build guest --stack <stack>` would (in its container,
+    published with its manifest). A guest named explicitly (``[guest] artifacts``),
+    a release on a host or a remote host is never built behind the user's back.
+    """
+    if not host.is_local or spec.guest.artifacts or spec.release_prefix:
+        return
+    if (Path(directory) / MANIFEST_FILE).is_file():
+        return
+    from snpappliance.build import build_components  # the Docker SDK only when needed
+
+    console.print(
+        f"the benchmark guest of stack {spec.stack} is not built yet: building it now "
+        f"(as `snpapp build guest --stack {spec.stack}` would)"
+    )
+    build_components(spec.stack, [GUEST_COMPONENT], artifacts_root=artifacts_root, mirror=None)
 
 
 def _guest_manifest(spec: CampaignSpec, host: Host, directory: str) -> Manifest:
@@ -160,6 +184,7 @@ def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
             cloud=cloud,
         )
     directory = guest_dir(spec, artifacts_root)
+    _build_local_guest_on_demand(spec, host, artifacts_root, directory)
     return Prepared(
         kernel=f"{directory}/{KERNEL_FILE}",
         initrd=f"{directory}/{INITRD_FILE}",

@@ -58,10 +58,15 @@ def test_snp_scenarios_are_refused_on_a_host_without_sev_snp(
 
 
 def test_a_missing_guest_build_stops_at_once(snpapp: SnpappRunner, tmp_path: Path) -> None:
+    # A guest named explicitly is never built behind the user's back.
     require_program("qemu-system-x86_64")
-    code, _out, err = snpapp(
-        "campaign", "--campaigns", str(tmp_path / "c"), "--artifacts", str(tmp_path / "nothing")
-    )
+    code, text, _ = snpapp("campaign", "init")
+    assert code == 0
+    commented = '# artifacts = "artifacts/debian-bookworm/guest"'
+    assert commented in text
+    spec = tmp_path / "spec.toml"
+    spec.write_text(text.replace(commented, f'artifacts = "{tmp_path}/nothing/guest"'))
+    code, _out, err = snpapp("campaign", "--spec", str(spec), "--campaigns", str(tmp_path / "c"))
     assert code == 14
     assert "guest manifest" in flat(err)
     assert "snpapp build guest" in flat(err)

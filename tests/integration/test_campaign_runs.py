@@ -110,6 +110,22 @@ def no_qemu_left(cdir: Path) -> bool:
     return found.returncode == 1
 
 
+def test_a_fresh_install_builds_the_local_guest_itself(
+    snpapp: SnpappRunner, base_image: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `snpapp campaign` as written, on a machine where nothing was built yet.
+    require_program("qemu-system-x86_64")
+    monkeypatch.setenv("SNPAPP_DEBIAN_MIRROR", TEST_MIRROR)
+    empty = tmp_path / "artifacts"
+    code, cdir, output = run_campaign(snpapp, spec_file(tmp_path), tmp_path / "c", empty)
+    assert code == 0, output
+    assert "is not built yet: building it now" in output
+    assert (empty / STACK / "guest" / "manifest.json").is_file()
+    assert cdir is not None
+    assert set(load_results(cdir).frame["status"]) == {"ok"}
+    assert len(load_results(cdir).frame) == 4
+
+
 def test_mini_campaign_into_a_report(snpapp: SnpappRunner, artifacts: Path, tmp_path: Path) -> None:
     code, cdir, output = run_campaign(
         snpapp, spec_file(tmp_path, reps=2), tmp_path / "c", artifacts
