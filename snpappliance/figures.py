@@ -328,6 +328,29 @@ def run_positions(rows: pd.DataFrame) -> tuple[pd.Series, str]:
     return rows.groupby("scenario", sort=False).cumcount() + 1, "run index in the arm"
 
 
+def run_order_panel(ax: Axes, rows: pd.DataFrame, palette: Palette) -> None:
+    """One metric's values against their run position, a line per scenario."""
+    if rows.empty:
+        ax.text(0.5, 0.5, "no ok values", ha="center", va="center", transform=ax.transAxes)
+        return
+    positions, label = run_positions(rows)
+    for scenario in palette.present(rows["scenario"]):
+        xs = positions[rows.index[rows["scenario"] == scenario]].sort_values(kind="stable")
+        ax.plot(
+            xs,
+            rows.loc[xs.index, "value"],
+            color=palette[scenario],
+            marker="o",
+            markersize=2,
+            linewidth=0.6,
+            alpha=0.8,
+            rasterized=len(rows) > RASTERISE_ABOVE,
+        )
+    ax.set_xlabel(label)
+    if label.startswith("start"):
+        slant(ax)
+
+
 def run_order(data: pd.DataFrame, palette: Palette) -> Drawn:
     """Each value against its start time (or repetition) per arm, so drift can be seen."""
     metrics = list(dict.fromkeys(data["metric"]))
@@ -335,25 +358,9 @@ def run_order(data: pd.DataFrame, palette: Palette) -> Drawn:
         cols = min(2, len(metrics))
         fig = new_figure(2.6 * math.ceil(len(metrics) / cols) + 0.4)
         for ax, metric in zip(grid(fig, len(metrics), cols), metrics, strict=True):
-            rows = data[data["metric"] == metric]
-            positions, label = run_positions(rows)
-            for scenario in palette.present(rows["scenario"]):
-                xs = positions[rows.index[rows["scenario"] == scenario]].sort_values(kind="stable")
-                ax.plot(
-                    xs,
-                    rows.loc[xs.index, "value"],
-                    color=palette[scenario],
-                    marker="o",
-                    markersize=2,
-                    linewidth=0.6,
-                    alpha=0.8,
-                    rasterized=len(rows) > RASTERISE_ABOVE,
-                )
-            ax.set_xlabel(label)
+            run_order_panel(ax, data[data["metric"] == metric], palette)
             ax.set_ylabel(axis_label(metric_of(data, metric)))
             ax.set_title(metric)
-            if label.startswith("start"):
-                slant(ax)
         legend(fig, palette, palette.present(data["scenario"]))
     return Drawn(fig, ())
 
