@@ -5,6 +5,8 @@ answers and we are root, it starts ``dockerd`` in the background for the
 session (and stops it afterwards, only if it started it). In CI a missing
 engine fails the tests instead of skipping them. ``base_image`` bootstraps
 the Debian base once; its tag is a content hash, so later runs reuse it.
+``guest_artifacts`` builds the benchmark guest once per session through
+`snpapp build guest`'s machinery, for every campaign test that boots it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from snpappliance import proc
-from snpappliance.build import build_base
+from snpappliance.build import build_base, build_components
 from snpappliance.docker_engine import Engine
 from snpappliance.errors import DockerError
 from tests.conftest import IN_CI, require_program
@@ -26,6 +28,8 @@ from tests.conftest import IN_CI, require_program
 #: Mirror for the test base image: deb.debian.org unless the environment says otherwise.
 TEST_MIRROR = os.environ.get("SNPAPP_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 DOCKERD_WAIT_S = 60.0
+GUEST_STACK = "debian-bookworm"
+OVMF = "/usr/share/ovmf/OVMF.fd"
 
 
 def _connect() -> Engine | None:
@@ -78,3 +82,16 @@ def base_image(docker_engine: Engine, tmp_path_factory: pytest.TempPathFactory) 
         "genoa-2025", artifacts_root=root / "artifacts", mirror=TEST_MIRROR,
         cache_root=root / "cache",
     )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def guest_artifacts(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An artefacts root holding the guest built by `snpapp build guest`'s machinery."""
+    require_program("qemu-system-x86_64")
+    if not Path(OVMF).is_file():
+        _unavailable(f"{OVMF} is missing (Debian package ovmf)")
+    root = tmp_path_factory.mktemp("guest-artifacts")
+    build_components(
+        GUEST_STACK, ["guest"], artifacts_root=root, mirror=TEST_MIRROR, cache_root=root / "cache"
+    )
+    return root

@@ -21,7 +21,7 @@ from snpappliance.results import load_results
 from tests.conftest import SnpappRunner
 from tests.integration import sshd
 from tests.integration.sshd import SshServer
-from tests.integration.test_campaign_ssh import SPEC, guest_artifacts
+from tests.integration.test_campaign_ssh import SPEC
 
 pytestmark = [
     pytest.mark.integration, pytest.mark.ssh, pytest.mark.qemu, pytest.mark.docker,
@@ -29,7 +29,7 @@ pytestmark = [
 ]  # fmt: skip
 
 ssh_server = sshd.ssh_server
-__all__ = ["guest_artifacts", "ssh_server"]
+__all__ = ["ssh_server"]
 
 
 def two_alias_config(server: SshServer) -> Path:

@@ -20,11 +20,10 @@ from pathlib import Path
 import pytest
 
 from snpappliance import proc
-from snpappliance.build import build_components
 from snpappliance.campaign import store
 from snpappliance.campaign.plan import plan_from_json
 from snpappliance.results import load_results
-from tests.conftest import IN_CI, SnpappRunner, require_program
+from tests.conftest import SnpappRunner, require_program
 from tests.integration.conftest import TEST_MIRROR
 
 pytestmark = [pytest.mark.integration, pytest.mark.qemu, pytest.mark.docker, pytest.mark.slow]
@@ -32,22 +31,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.qemu, pytest.mark.docker, pyt
 STACK = "debian-bookworm"
 OVMF = "/usr/share/ovmf/OVMF.fd"
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def artifacts(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An artefacts root holding the guest built through `snpapp build guest`'s machinery."""
-    require_program("qemu-system-x86_64")
-    if not Path(OVMF).is_file():
-        message = f"{OVMF} is missing (Debian package ovmf)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    root = tmp_path_factory.mktemp("campaign-artifacts")
-    build_components(
-        STACK, ["guest"], artifacts_root=root, mirror=TEST_MIRROR, cache_root=root / "cache"
-    )
-    return root
 
 
 def spec_file(
@@ -85,7 +68,7 @@ kind = "snp-layout"
 
 
 def run_campaign(
-    snpapp: SnpappRunner, spec: Path, root: Path, artifacts: Path, *extra: str
+    snpapp: SnpappRunner, spec: Path, root: Path, guest_artifacts: Path, *extra: str
 ) -> tuple[int, Path | None, str]:
     code, out, err = snpapp(
         "campaign",
@@ -94,7 +77,7 @@ def run_campaign(
         "--campaigns",
         str(root),
         "--artifacts",
-        str(artifacts),
+        str(guest_artifacts),
         *extra,
     )
     dirs = sorted(root.iterdir()) if root.is_dir() else []
@@ -126,9 +109,11 @@ def test_a_fresh_install_builds_the_local_guest_itself(
     assert len(load_results(cdir).frame) == 4
 
 
-def test_mini_campaign_into_a_report(snpapp: SnpappRunner, artifacts: Path, tmp_path: Path) -> None:
+def test_mini_campaign_into_a_report(
+    snpapp: SnpappRunner, guest_artifacts: Path, tmp_path: Path
+) -> None:
     code, cdir, output = run_campaign(
-        snpapp, spec_file(tmp_path, reps=2), tmp_path / "c", artifacts
+        snpapp, spec_file(tmp_path, reps=2), tmp_path / "c", guest_artifacts
     )
     assert code == 0, output
     assert cdir is not None
@@ -165,10 +150,10 @@ def test_mini_campaign_into_a_report(snpapp: SnpappRunner, artifacts: Path, tmp_
 
 
 def test_boot_timeouts_are_retried_recorded_and_the_campaign_goes_on(
-    snpapp: SnpappRunner, artifacts: Path, tmp_path: Path
+    snpapp: SnpappRunner, guest_artifacts: Path, tmp_path: Path
 ) -> None:
     spec = spec_file(tmp_path, timeouts="boot_s = 2", attempts=2)
-    code, cdir, output = run_campaign(snpapp, spec, tmp_path / "c", artifacts)
+    code, cdir, output = run_campaign(snpapp, spec, tmp_path / "c", guest_artifacts)
     assert code == 0, output
     assert cdir is not None
     attempts = attempts_of(cdir)
@@ -188,7 +173,7 @@ def test_boot_timeouts_are_retried_recorded_and_the_campaign_goes_on(
 
 
 def test_a_hung_workload_hits_the_guest_watchdog_and_max_failures_stops(
-    snpapp: SnpappRunner, artifacts: Path, tmp_path: Path
+    snpapp: SnpappRunner, guest_artifacts: Path, tmp_path: Path
 ) -> None:
     spec = spec_file(
         tmp_path,
@@ -197,7 +182,7 @@ def test_a_hung_workload_hits_the_guest_watchdog_and_max_failures_stops(
         workloads="[workloads.sysbench-cpu]\ntime_s = 60\n",
     )
     code, cdir, output = run_campaign(
-        snpapp, spec, tmp_path / "c", artifacts, "--max-failures", "1"
+        snpapp, spec, tmp_path / "c", guest_artifacts, "--max-failures", "1"
     )
     assert code == 14, output
     assert "campaign aborted: 1 run(s) failed (--max-failures 1)" in output
@@ -209,13 +194,13 @@ def test_a_hung_workload_hits_the_guest_watchdog_and_max_failures_stops(
 
 
 def test_output_that_cannot_be_parsed_is_recorded_with_its_log(
-    snpapp: SnpappRunner, artifacts: Path, tmp_path: Path
+    snpapp: SnpappRunner, guest_artifacts: Path, tmp_path: Path
 ) -> None:
     # A memory run of 1 KiB in 1 MiB blocks does no work: "0.00 MiB/sec" is not a measurement.
     spec = spec_file(
         tmp_path, attempts=1, workloads='[workloads.sysbench-memory]\ntotal_size = "1K"\n'
     )
-    code, cdir, output = run_campaign(snpapp, spec, tmp_path / "c", artifacts)
+    code, cdir, output = run_campaign(snpapp, spec, tmp_path / "c", guest_artifacts)
     assert code == 0, output
     assert cdir is not None
     attempts = attempts_of(cdir)
@@ -228,7 +213,7 @@ def test_output_that_cannot_be_parsed_is_recorded_with_its_log(
 
 
 def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
-    snpapp: SnpappRunner, artifacts: Path, tmp_path: Path
+    snpapp: SnpappRunner, guest_artifacts: Path, tmp_path: Path
 ) -> None:
     spec = spec_file(tmp_path, reps=2)
     root = tmp_path / "c"
@@ -242,7 +227,7 @@ def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
         "--campaigns",
         str(root),
         "--artifacts",
-        str(artifacts),
+        str(guest_artifacts),
     ]
     with subprocess.Popen(
         argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -264,7 +249,7 @@ def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
     code, _out, err = snpapp("campaign", "status", str(cdir))
     assert code == 0
     assert "state: incomplete" in err
-    code, _out, err = snpapp("campaign", "--resume", str(cdir), "--artifacts", str(artifacts))
+    code, _out, err = snpapp("campaign", "--resume", str(cdir), "--artifacts", str(guest_artifacts))
     assert code == 0, err
     assert "left running by the interrupted runner" in " ".join(err.split())
     plan = plan_from_json((cdir / "plan.json").read_text(encoding="utf-8"), "plan.json")
@@ -279,7 +264,9 @@ def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
     assert not (cdir / "guest.pid").exists()
 
 
-def test_ctrl_c_kills_the_guest_and_says_how_to_resume(artifacts: Path, tmp_path: Path) -> None:
+def test_ctrl_c_kills_the_guest_and_says_how_to_resume(
+    guest_artifacts: Path, tmp_path: Path
+) -> None:
     root = tmp_path / "c"
     argv = [
         sys.executable,
@@ -291,7 +278,7 @@ def test_ctrl_c_kills_the_guest_and_says_how_to_resume(artifacts: Path, tmp_path
         "--campaigns",
         str(root),
         "--artifacts",
-        str(artifacts),
+        str(guest_artifacts),
     ]
     with subprocess.Popen(
         argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -15,12 +15,10 @@ from pathlib import Path
 import pytest
 
 from snpappliance import proc
-from snpappliance.build import build_components
 from snpappliance.campaign import store
 from snpappliance.results import load_results
-from tests.conftest import IN_CI, SnpappRunner, require_program
+from tests.conftest import SnpappRunner
 from tests.integration import sshd
-from tests.integration.conftest import TEST_MIRROR
 from tests.integration.sshd import SshServer
 
 pytestmark = [
@@ -57,22 +55,6 @@ kind = "snp-layout"
 [workloads.sysbench-memory]
 total_size = "1G"
 """
-
-
-@pytest.fixture(scope="module")
-def guest_artifacts(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An artefacts root with the guest built by `snpapp build guest`'s machinery."""
-    require_program("qemu-system-x86_64")
-    if not Path(OVMF).is_file():
-        message = f"{OVMF} is missing (Debian package ovmf)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    root = tmp_path_factory.mktemp("ssh-campaign-artifacts")
-    build_components(
-        STACK, ["guest"], artifacts_root=root, mirror=TEST_MIRROR, cache_root=root / "cache"
-    )
-    return root
 
 
 def _restart_during_first_boot(server: SshServer, marker: str, done: list[float]) -> None:
