@@ -18,6 +18,7 @@ from snpappliance.build import (
 )
 from snpappliance.build.plan import ALL, default_cache_root
 from snpappliance.cli.app import app
+from snpappliance.cli.options import MirrorOption
 from snpappliance.errors import UsageError
 from snpappliance.stacks import DEFAULT_STACK, load_stack
 
@@ -67,15 +68,6 @@ SourceOpt = Annotated[
     list[str] | None,
     typer.Option("--source", metavar="COMPONENT=DIR", help="Build COMPONENT from a local tree."),
 ]
-MirrorOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--mirror",
-        metavar="URL",
-        help="Debian mirror for the base image and Debian sources "
-        "(default: $SNPAPP_DEBIAN_MIRROR, else the stack's pinned snapshot.debian.org date).",
-    ),
-]
 ArtifactsOpt = Annotated[
     Path, typer.Option("--artifacts", metavar="DIR", help="Where artefacts are published.")
 ]
@@ -124,7 +116,7 @@ def _component_command(component: str, summary: str) -> Callable[..., None]:
         jobs: JobsOpt = 1,
         dry_run: DryRunOpt = False,
         source: SourceOpt = None,
-        mirror: MirrorOpt = None,
+        mirror: MirrorOption = None,
         artifacts: ArtifactsOpt = Path("artifacts"),
         base_image: BaseImageOpt = None,
     ) -> None:
@@ -149,7 +141,7 @@ for _name, _summary in COMMANDS.items():
 @build_app.command("base")
 def base(
     stack: StackOpt = DEFAULT_STACK,
-    mirror: MirrorOpt = None,
+    mirror: MirrorOption = None,
     artifacts: ArtifactsOpt = Path("artifacts"),
     dry_run: DryRunOpt = False,
 ) -> None:

@@ -1,4 +1,4 @@
-"""Command-line options shared by the commands that reach hosts (deploy, doctor, campaign)."""
+"""Command-line options shared by several commands."""
 
 from __future__ import annotations
 
@@ -22,4 +22,14 @@ SshConfigOption = Annotated[
 PrefixOption = Annotated[
     str,
     typer.Option("--prefix", help="Absolute directory on the host where snpapp releases live."),
+]
+
+MirrorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mirror",
+        metavar="URL",
+        help="Debian mirror for the base image and Debian sources "
+        "(default: $SNPAPP_DEBIAN_MIRROR, else the stack's pinned snapshot.debian.org date).",
+    ),
 ]

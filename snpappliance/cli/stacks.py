@@ -1,11 +1,33 @@
-"""``snpapp stacks``: the shipped stack lock files and their components."""
+"""``snpapp stacks``: the shipped stack locks, their components, whether their pins are served."""
 
 from __future__ import annotations
 
-import typer
+from typing import Annotated
 
+import typer
+from rich.table import Table
+
+from snpappliance.build import resolve_mirror
+from snpappliance.build.pincheck import PinCheck, PinStatus, check_stack
 from snpappliance.cli.app import app
-from snpappliance.stacks import DEFAULT_STACK, DebianSource, GitSource, Stack, all_stacks
+from snpappliance.cli.options import MirrorOption
+from snpappliance.errors import SourceError
+from snpappliance.log import console
+from snpappliance.stacks import (
+    DEFAULT_STACK,
+    DebianSource,
+    GitSource,
+    Stack,
+    all_stacks,
+    load_stack,
+)
+
+_STYLE = {
+    PinStatus.OK: "green",
+    PinStatus.WARN: "yellow",
+    PinStatus.FAIL: "red",
+    PinStatus.UNREACHABLE: "red",
+}
 
 
 def describe_stack(stack: Stack) -> list[str]:
@@ -29,14 +51,74 @@ def describe_stack(stack: Stack) -> list[str]:
     return lines
 
 
+def check_table(stack: Stack, mirror: str, checks: list[PinCheck]) -> Table:
+    out = Table(title=f"pins of {stack.name} (Debian mirror: {mirror})", title_justify="left")
+    for column in ("component", "pin", "status", "detail"):
+        out.add_column(column, overflow="fold")
+    for c in checks:
+        status = f"[{_STYLE[c.status]}]{c.status.value.upper()}[/]"
+        out.add_row(c.component, f"{c.what}: {c.pin}", status, c.detail)
+    return out
+
+
+def _check(stacks: list[Stack], mirror_opt: str | None) -> None:
+    broken: list[tuple[Stack, PinCheck]] = []
+    for stack in stacks:
+        mirror = resolve_mirror(mirror_opt) or stack.base.snapshot_mirror
+        checks = check_stack(stack, mirror)
+        console.print(check_table(stack, mirror, checks))
+        bad = (PinStatus.FAIL, PinStatus.UNREACHABLE)
+        broken += [(stack, c) for c in checks if c.status in bad]
+    if not broken:
+        return
+    unreachable = any(c.status is PinStatus.UNREACHABLE for _, c in broken)
+    raise SourceError(
+        f"{len(broken)} pin(s) cannot be fetched: "
+        + ", ".join(f"{s.name}/{c.component} {c.what}" for s, c in broken[:6])
+        + (" …" if len(broken) > 6 else ""),
+        hint=(
+            "some servers did not answer: check the network, or pass a reachable Debian "
+            "mirror with --mirror URL; "
+            if unreachable
+            else ""
+        )
+        + "a pin the server no longer has needs a new pin in the stack lock (stacks/NAME.toml), "
+        "or the pinned snapshot.debian.org date as --mirror for Debian pins",
+    )
+
+
 @app.command("stacks")
-def stacks() -> None:
+def stacks(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Ask the servers whether every pin is still served (git refs, Debian "
+            ".dsc files and their checksums, toolchain package versions); "
+            "downloads no source tree. Exit status 9 if any is not.",
+        ),
+    ] = False,
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", "-s", help="Only this stack (name or lock file path)."),
+    ] = None,
+    mirror: MirrorOption = None,
+) -> None:
     """List the shipped stacks (pinned lock files in stacks/) with their components.
 
     Build one with `snpapp build all --stack NAME`; the default is genoa-2025.
+
+    With --check, snpapp asks each pin's server whether it still serves it:
+    Debian drops superseded versions from its pool and tags can move, so a lock
+    file that built last month may not fetch today. Run it before a long build,
+    or in a lab's CI to learn early that a pin needs renewing.
     """
-    for i, stack in enumerate(all_stacks()):
+    chosen = [load_stack(stack)] if stack else all_stacks()
+    if check:
+        _check(chosen, mirror)
+        return
+    for i, one in enumerate(chosen):
         if i:
             typer.echo("")
-        for line in describe_stack(stack):
+        for line in describe_stack(one):
             typer.echo(line)
