@@ -40,6 +40,7 @@ example-report: $(STAMP)
 ## (root + Docker; about an hour on 2 cores; not part of `make test`)
 e2e-build: system-deps-test $(STAMP)
 	@scripts/ensure-dockerd.sh
+	$(SNPAPP) stacks --check --stack debian-bookworm
 	$(SNPAPP) build base --stack debian-bookworm
 	time $(SNPAPP) build ovmf --stack debian-bookworm
 	time $(SNPAPP) build kernel --stack debian-bookworm
