@@ -7,7 +7,7 @@ purpose=${1:-test}
 demo_pkgs=(python3-venv poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
            libharfbuzz-subset0 docker.io qemu-system-x86 ovmf debootstrap git)
 test_pkgs=("${demo_pkgs[@]}" sysbench time openssh-server openssh-client rsync iproute2
-           busybox-static xz-utils cpio procps patch dpkg-dev genisoimage qemu-utils)
+           busybox-static xz-utils cpio procps patch dpkg-dev genisoimage qemu-utils sudo)
 case "$purpose" in
   demo) wanted=("${demo_pkgs[@]}") ;;
   test) wanted=("${test_pkgs[@]}") ;;

@@ -33,6 +33,13 @@ becomes PREFIX/previous). Until that switch, the previous release stays in use.
 --system-steps check validates the system-changing commands (dpkg, modprobe.d,
 GRUB, reboot) without running them.
 
+Applying the system steps needs root. Log in as root, or pass --sudo to log in
+as a normal user with passwordless sudo: those commands (and only those, and
+their checks) then run as `sudo -n -- <command>`; deploy first checks that
+`sudo -n true` works. The upload is not run through sudo, so that user must be
+able to write PREFIX: pass a --prefix they own, or create it once, for example
+`ssh genoa01 sudo install -d -o $USER /opt/snpapp`.
+
 Examples:
 
   snpapp deploy --host genoa01 --dry-run        # print every step and command
@@ -40,6 +47,8 @@ Examples:
   snpapp deploy --host genoa01 --reboot         # deploy, boot the kernel, verify
 
   snpapp deploy --host genoa01 --rollback       # current := previous release
+
+  snpapp deploy --host genoa01 --sudo           # a sudo user instead of root
 
   snpapp deploy --host genoa01 --system-steps check --prefix /tmp/snpapp-try
 
@@ -85,6 +94,14 @@ def deploy_cli(
     bwlimit: Annotated[
         int | None, typer.Option("--bwlimit", metavar="KIB", help="Cap the upload at KiB/s.")
     ] = None,
+    sudo: Annotated[
+        bool,
+        typer.Option(
+            "--sudo",
+            help="Run the system-changing commands as `sudo -n -- <command>` (an SSH user "
+            "with passwordless sudo instead of root).",
+        ),
+    ] = False,
     ssh_config: SshConfigOption = None,
 ) -> None:
     if do_rollback:
@@ -93,5 +110,5 @@ def deploy_cli(
     deploy(
         host=host, stack=stack, artifacts_root=artifacts, prefix=prefix, ssh_config=ssh_config,
         system_mode=system_steps, reboot=reboot, reboot_timeout_s=reboot_timeout,
-        dry_run=dry_run, force=force, bwlimit_kib=bwlimit,
+        dry_run=dry_run, force=force, bwlimit_kib=bwlimit, sudo=sudo,
     )  # fmt: skip

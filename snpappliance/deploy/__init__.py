@@ -39,10 +39,14 @@ def deploy(
     dry_run: bool = False,
     force: bool = False,
     bwlimit_kib: int | None = None,
+    sudo: bool = False,
 ) -> DeployOutcome | None:
-    """Deploy ``stack``'s artefacts to ``host`` (``None`` for a dry run)."""
+    """Deploy ``stack``'s artefacts to ``host`` (``None`` for a dry run).
+
+    ``sudo``: the SSH user is not root; the system steps run through ``sudo -n --``.
+    """
     components = load_components(artifacts_root, stack)
-    plan = plan_deploy(host, prefix, stack, components)
+    plan = plan_deploy(host, prefix, stack, components, sudo=sudo)
     if plan.info.guest is None:
         _say(
             f"warning: {stack} has no built benchmark guest, so campaigns on {host} will not "

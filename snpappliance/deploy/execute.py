@@ -10,12 +10,19 @@ stays the current one.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from snpappliance.deploy.plan import DeployPlan
-from snpappliance.deploy.system import HOST_PROBE, SystemMode, SystemStep, host_fit_problems
+from snpappliance.deploy.system import (
+    HOST_PROBE,
+    SUDO_PROBE,
+    SystemMode,
+    SystemStep,
+    host_fit_problems,
+)
 from snpappliance.doctor.facts import parse_key_values
 from snpappliance.errors import DeployError
 from snpappliance.hosts.base import Host
@@ -64,20 +71,20 @@ class DeployOutcome:
     system: list[SystemResult] = field(default_factory=list)
 
 
-def probe_host(host: Host, *, force: bool, mode: SystemMode, say: Say) -> dict[str, str]:
-    """Refuse a host whose architecture or OS does not fit (unless ``force``).
+def probe_host(
+    host: Host, prefix: str, *, force: bool, mode: SystemMode, sudo: bool, say: Say
+) -> dict[str, str]:
+    """Refuse a host that cannot take the release, before anything is uploaded.
 
-    Applying the system steps needs root on the host; that is checked here too,
-    before anything is uploaded.
+    The system steps must be able to run (as root, or through passwordless sudo
+    with ``sudo``), the SSH user must be able to write the prefix (the upload
+    never goes through sudo), and the architecture and OS must fit (unless
+    ``force``).
     """
-    probe = parse_key_values(host.run(["sh", "-c", HOST_PROBE]).stdout)
-    if mode is SystemMode.APPLY and probe.get("uid") != "0":
-        raise DeployError(
-            f"installing the kernel and boot settings needs root on {host.name} "
-            f"(connected as uid {probe.get('uid', 'unknown')})",
-            hint="connect as root (User root for this host in your ssh config), or pass "
-            "--system-steps check to upload the release and only validate those steps",
-        )
+    probe = parse_key_values(host.run(["sh", "-c", HOST_PROBE, "snpapp-probe", prefix]).stdout)
+    check_privileges(host, uid=probe.get("uid"), mode=mode, sudo=sudo)
+    if probe.get("blocked"):
+        raise prefix_not_writable(host.name, prefix, probe["blocked"], probe.get("user", "?"))
     problems = host_fit_problems(probe)
     if problems and not force:
         raise DeployError(
@@ -87,6 +94,58 @@ def probe_host(host: Host, *, force: bool, mode: SystemMode, say: Say) -> dict[s
     for problem in problems:
         say(f"warning: {problem} (continuing because of --force)")
     return probe
+
+
+def check_privileges(host: Host, *, uid: str | None, mode: SystemMode, sudo: bool) -> None:
+    """The system steps can run: through sudo that needs no password, or as root."""
+    if sudo:
+        result = host.run(list(SUDO_PROBE), check=False, timeout=60)
+        refusal = sudo_refusal(host.name, result.returncode, result.stderr or result.stdout)
+        if refusal is not None:
+            raise refusal
+        return
+    if mode is SystemMode.APPLY and uid != "0":
+        raise DeployError(
+            f"installing the kernel and boot settings needs root on {host.name} "
+            f"(connected as uid {uid or 'unknown'})",
+            hint="pass --sudo if the SSH user has passwordless sudo, connect as root (User "
+            "root for this host in your ssh config), or pass --system-steps check to "
+            "upload the release and only validate those steps",
+        )
+
+
+def sudo_refusal(host: str, returncode: int, output: str) -> DeployError | None:
+    """Why ``sudo -n true`` failed on ``host`` (``None``: it worked)."""
+    if returncode == 0:
+        return None
+    if returncode == 127:  # the remote shell did not find sudo
+        return DeployError(
+            f"--sudo: sudo is not installed on {host}",
+            hint="install it there (apt-get install sudo) and give the SSH user passwordless "
+            "sudo, or connect as root and leave out --sudo",
+        )
+    return DeployError(
+        f"--sudo: sudo on {host} does not run commands without a password",
+        detail=output.strip() or f"sudo -n true exited with status {returncode}",
+        hint="the system steps run as `sudo -n -- <command>` (dpkg, install, sh for GRUB, "
+        "systemctl) and cannot answer a password prompt: give the SSH user passwordless "
+        "sudo (a NOPASSWD rule in /etc/sudoers.d/), or connect as root and leave out --sudo",
+    )
+
+
+def prefix_not_writable(host: str, prefix: str, blocked: str, user: str) -> DeployError:
+    """The upload (as the SSH user, never through sudo) cannot write ``blocked``."""
+    if blocked in (prefix, f"{prefix}/releases"):
+        fix = f"give it to {user} once: ssh {host} sudo chown -R {user} {shlex.quote(prefix)}"
+    else:
+        fix = f"create it once, owned by {user}: ssh {host} sudo install -d -o {user} " + (
+            shlex.quote(prefix)
+        )
+    return DeployError(
+        f"{user} cannot write {blocked} on {host}, so the release cannot be uploaded to {prefix}",
+        hint=f"the release is uploaded as the SSH user, not through sudo: pass --prefix with "
+        f"a directory {user} can write, or {fix}",
+    )
 
 
 def failed_paths(output: str) -> list[str]:
@@ -191,7 +250,7 @@ def execute_deploy(
     """Upload, verify, publish, run the system steps and switch ``current``."""
     outcome = DeployOutcome(release=plan.info.name, path=plan.final)
     with step(f"check that {host.name} fits"):
-        probe_host(host, force=force, mode=mode, say=say)
+        probe_host(host, plan.prefix, force=force, mode=mode, sudo=plan.sudo, say=say)
     outcome.reused = _existing_release(host, plan, force=force, say=say)
     if not outcome.reused:
         _stage(host, plan, say)

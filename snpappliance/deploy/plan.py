@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from snpappliance.deploy.artifacts import LocalComponent
-from snpappliance.deploy.system import MODPROBE_CONF, MODPROBE_NAME, SystemStep, system_steps
+from snpappliance.deploy.system import (
+    MODPROBE_CONF,
+    MODPROBE_NAME,
+    SUDO_PROBE,
+    SystemStep,
+    reboot_step,
+    system_steps,
+)
 from snpappliance.errors import ConfigError, UsageError
 from snpappliance.fsutil import sha256_file
 from snpappliance.manifest import MANIFEST_FILE
@@ -81,6 +88,8 @@ class DeployPlan:
     metadata: tuple[MetadataFile, ...]
     unpacks: tuple[Unpack, ...]
     system: tuple[SystemStep, ...]
+    #: The system steps run through ``sudo -n --`` (the SSH user is not root).
+    sudo: bool = False
 
     @property
     def current(self) -> str:
@@ -176,9 +185,18 @@ def sums_text(components: Sequence[LocalComponent], metadata: Sequence[MetadataF
 
 
 def plan_deploy(
-    host: str, prefix: str, stack: str, components: Sequence[LocalComponent]
+    host: str,
+    prefix: str,
+    stack: str,
+    components: Sequence[LocalComponent],
+    *,
+    sudo: bool = False,
 ) -> DeployPlan:
-    """The full deploy of ``components`` to ``host`` under ``prefix`` (no I/O on the host)."""
+    """The full deploy of ``components`` to ``host`` under ``prefix`` (no I/O on the host).
+
+    With ``sudo`` the system steps (and only those) run through ``sudo -n --``;
+    the upload and the ``current`` link stay with the SSH user.
+    """
     prefix = check_prefix(prefix)
     for comp in components:
         check_name("component", comp.name)
@@ -201,7 +219,8 @@ def plan_deploy(
             Unpack(t, str(PurePosixPath(t).parent / UNPACK_DIR))
             for t in _roles(components)["tarballs"]
         ),
-        system=system_steps(final, info.kernel_packages, info.kernel_release),
+        system=system_steps(final, info.kernel_packages, info.kernel_release, sudo=sudo),
+        sudo=sudo,
     )
 
 
@@ -209,6 +228,8 @@ def describe_plan(plan: DeployPlan, *, system_mode: str, reboot: bool) -> list[s
     """Every step and command of ``plan``, one line each, for ``--dry-run``."""
     h = plan.host
     lines = [f"deploy release {plan.info.name} to {h}:{plan.final}"]
+    if plan.sudo:
+        lines.append(f"  ssh {h} {shlex.join(SUDO_PROBE)} (passwordless sudo for the system steps)")
     lines.append(f"  ssh {h} {shlex.join(['mkdir', '-p', '--', plan.staging])}")
     for up in plan.uploads:
         lines.append(f"  rsync --archive --partial {up.source}/ {h}:{up.target}/")
@@ -228,6 +249,7 @@ def describe_plan(plan: DeployPlan, *, system_mode: str, reboot: bool) -> list[s
         lines.append(f"  [{system_mode}] {step.title}: ssh {h} {command}")
     lines.append(f"  ssh {h} ln -sfn {plan.link_target} {plan.current} (atomically, via mv -T)")
     if reboot and plan.info.kernel_release:
-        lines.append(f"  [{system_mode}] reboot, wait for uname -r = {plan.info.kernel_release}, "
+        lines.append(f"  [{system_mode}] reboot: ssh {h} {reboot_step(sudo=plan.sudo).command}, "
+                     f"wait for uname -r = {plan.info.kernel_release}, "
                      "run doctor, then make that kernel the default")  # fmt: skip
     return lines

@@ -13,7 +13,7 @@ import time
 
 from snpappliance.deploy.execute import Say
 from snpappliance.deploy.plan import DeployPlan
-from snpappliance.deploy.system import REBOOT, SystemMode, make_default_step
+from snpappliance.deploy.system import SystemMode, make_default_step, reboot_step
 from snpappliance.doctor import run_doctor
 from snpappliance.errors import AuthenticationError, DeployError, HostError
 from snpappliance.hosts.base import Host
@@ -83,10 +83,11 @@ def reboot_and_confirm(
             "--reboot needs a host kernel in the release, and this one has none",
             hint="build the kernel (`snpapp build kernel`) or deploy without --reboot",
         )
-    default = make_default_step(kernel)
+    default = make_default_step(kernel, sudo=plan.sudo)
+    reboot = reboot_step(sudo=plan.sudo)
     if mode is SystemMode.CHECK:
-        check = host.run(list(REBOOT.check_argv), check=False)
-        say(f"[check] {REBOOT.title}\n    would run: {REBOOT.command} "
+        check = host.run(list(reboot.check_argv), check=False)
+        say(f"[check] {reboot.title}\n    would run: {reboot.command} "
             f"({'ok' if check.ok else 'would fail: systemctl missing'})\n"
             f"    then wait up to {timeout_s:.0f} s for uname -r = {kernel}, run doctor and "
             f"run: {default.command}")  # fmt: skip
@@ -95,7 +96,7 @@ def reboot_and_confirm(
     say(f"rebooting {host.name} into {kernel}")
     # The connection may drop while the host shuts down.
     with contextlib.suppress(HostError):
-        host.run(list(REBOOT.argv), check=False, timeout=60)
+        host.run(list(reboot.argv), check=False, timeout=60)
     wait_for_boot(host, old_boot_id=before, kernel=kernel, timeout_s=timeout_s, poll_s=10, say=say)
     report = run_doctor(host, prefix=plan.prefix)
     if not report.ok:

@@ -5,14 +5,23 @@ the kernel for the next boot change the machine. Each :class:`SystemStep` carrie
 the exact command that does it and a check command that validates it without
 changing anything (``--system-steps check``): the package is a valid .deb, the
 tool exists, GRUB is configured so that ``grub-reboot`` works.
+
+An SSH user that is not root runs them (and their checks, which must see what
+root sees) through :data:`SUDO`: the command stays an argument vector, so
+nothing is re-parsed by a shell on the way.
 """
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+
+#: ``-n``: fail instead of prompting, since no terminal reaches a password prompt.
+SUDO = ("sudo", "-n", "--")
+#: Run once before anything else with ``--sudo``: does sudo work without a password?
+SUDO_PROBE = ("sudo", "-n", "true")
 
 MODPROBE_DIR = "/etc/modprobe.d"
 MODPROBE_NAME = "snpapp-kvm_amd.conf"
@@ -50,13 +59,24 @@ MODPROBE_CHECK = r"""
   echo "/etc/modprobe.d is not writable" >&2; exit 1; }
 """
 
-#: Prints ``key=value`` lines about the host deploy needs to know before it starts.
+#: $1 = the prefix. Prints ``key=value`` lines about the host deploy needs to know
+#: before it starts. ``blocked`` is the first directory the SSH user would have to
+#: write for the upload and cannot (the prefix and its releases/, or where the
+#: prefix would be created); empty when the upload can go ahead.
 HOST_PROBE = r"""
 printf 'arch=%s\n' "$(uname -m)"
 if [ -r /etc/os-release ]; then . /etc/os-release; fi
 printf 'id=%s\nid_like=%s\npretty=%s\n' "${ID:-}" "${ID_LIKE:-}" "${PRETTY_NAME:-unknown}"
 if command -v dpkg >/dev/null; then echo dpkg=yes; else echo dpkg=no; fi
-printf 'uid=%s\n' "$(id -u)"
+printf 'uid=%s\nuser=%s\n' "$(id -u)" "$(id -un)"
+if [ -e "$1" ]; then set -- "$1" "$1/releases"; else
+  d=$(dirname -- "$1"); while [ ! -e "$d" ]; do d=$(dirname -- "$d"); done; set -- "$d"; fi
+blocked=
+for d in "$@"; do
+  [ -e "$d" ] || continue
+  [ -d "$d" ] && [ -w "$d" ] && [ -x "$d" ] || { blocked=$d; break; }
+done
+printf 'blocked=%s\n' "$blocked"
 """
 
 
@@ -77,9 +97,19 @@ class SystemStep:
     def command(self) -> str:
         return shlex.join(self.argv)
 
+    def as_root(self, sudo: bool) -> SystemStep:
+        """This step through ``sudo -n --`` when ``sudo``; unchanged when the SSH user is root."""
+        if not sudo:
+            return self
+        return replace(self, argv=(*SUDO, *self.argv), check_argv=(*SUDO, *self.check_argv))
+
 
 def system_steps(
-    release_path: str, kernel_packages: tuple[str, ...], kernel_release: str | None
+    release_path: str,
+    kernel_packages: tuple[str, ...],
+    kernel_release: str | None,
+    *,
+    sudo: bool = False,
 ) -> tuple[SystemStep, ...]:
     """Install the kernel, set the kvm_amd options, select the kernel for the next boot."""
     steps = []
@@ -110,18 +140,22 @@ def system_steps(
                 ("sh", "-c", GRUB_CHECK, "snpapp-check"),
             )
         )
-    return tuple(steps)
+    return tuple(step.as_root(sudo) for step in steps)
 
 
-def make_default_step(kernel_release: str) -> SystemStep:
+def make_default_step(kernel_release: str, *, sudo: bool = False) -> SystemStep:
+    """Boot ``kernel_release`` at every boot from now on (``grub-set-default``)."""
     return SystemStep(
         f"make kernel {kernel_release} the default (grub-set-default)",
         ("sh", "-c", GRUB_SELECT, "snpapp-grub", "default", kernel_release),
         ("sh", "-c", GRUB_CHECK, "snpapp-check"),
-    )
+    ).as_root(sudo)
 
 
-REBOOT = SystemStep("reboot the host", ("systemctl", "reboot"), ("systemctl", "--version"))
+def reboot_step(*, sudo: bool = False) -> SystemStep:
+    return SystemStep(
+        "reboot the host", ("systemctl", "reboot"), ("systemctl", "--version")
+    ).as_root(sudo)
 
 
 def host_fit_problems(probe: Mapping[str, str]) -> list[str]:

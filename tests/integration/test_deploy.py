@@ -127,6 +127,73 @@ def test_redeploy_reuses_and_rollback_returns(
     assert _link(prefix / "previous") == f"releases/{second}"
 
 
+def test_sudo_runs_the_system_checks_through_sudo(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    # The test sshd logs in as the user running the tests (root in CI), for whom
+    # real sudo works without a password: this proves the commands pass through it.
+    require_program("sudo")
+    prefix = tmp_path / "prefix"
+    code, _, err = snpapp(*_deploy_args(ssh_server, artifacts, prefix, "--sudo"))
+    assert code == 0, err
+    release = prefix / "releases" / _release_name(artifacts, prefix)
+    assert f"would run: sudo -n -- dpkg -i -- {release}/kernel/{KERNEL_DEB}" in err
+    dpkg = err.split("install the host kernel package(s)", 1)[1]
+    assert dpkg.split("\n")[2].strip() == "check: ok"  # dpkg-deb ran through sudo
+    assert "would run: sudo -n -- install -D -m 0644 --" in err
+    assert "would run: sudo -n -- sh -c '" in err
+    # The upload and the link stayed with the SSH user.
+    assert _link(prefix / "current") == f"releases/{release.name}"
+
+
+def _without_sudo(server: SshServer, tmp_path: Path) -> None:
+    """Restart ``server`` with a PATH that has every program of this machine but sudo."""
+    bin_dir = tmp_path / "bin-without-sudo"
+    bin_dir.mkdir()
+    for directory in (
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ):
+        for program in sorted(Path(directory).iterdir()):
+            link = bin_dir / program.name
+            if not program.name.startswith("sudo") and not link.is_symlink():
+                link.symlink_to(program)
+    with (server.root / "sshd_config").open("a") as config:
+        config.write(f"SetEnv PATH={bin_dir}\n")
+    server.restart()
+
+
+def test_sudo_missing_on_the_host_is_refused_before_upload(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    _without_sudo(ssh_server, tmp_path)
+    prefix = tmp_path / "prefix"
+    code, _, err = snpapp(*_deploy_args(ssh_server, artifacts, prefix, "--sudo"))
+    assert code == 13
+    assert "--sudo: sudo is not installed on genoa01" in err
+    assert _squeeze("leave out --sudo") in _squeeze(err)
+    assert not prefix.exists()
+
+
+def test_an_unwritable_prefix_is_refused_before_upload(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    # Root may write anywhere, but not below a regular file: the same refusal a
+    # user gets for a prefix they do not own.
+    blocker = tmp_path / "opt"
+    blocker.write_text("not a directory\n")
+    code, _, err = snpapp(*_deploy_args(ssh_server, artifacts, blocker / "snpapp"))
+    assert code == 13
+    assert _squeeze(f"cannot write {blocker} on genoa01") in _squeeze(err)
+    assert _squeeze("pass --prefix with a directory") in _squeeze(err)
+    assert _squeeze(f"sudo install -d -o {ssh_server.user} {blocker}/snpapp") in _squeeze(err)
+    assert blocker.read_text() == "not a directory\n"
+
+
 def test_rollback_without_a_previous_release_is_refused(
     ssh_server: SshServer, tmp_path: Path, snpapp: SnpappRunner
 ) -> None:

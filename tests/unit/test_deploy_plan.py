@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 
 from snpappliance.deploy.artifacts import LocalComponent, load_components, safe_relative_path
-from snpappliance.deploy.execute import failed_paths
+from snpappliance.deploy.execute import failed_paths, prefix_not_writable, sudo_refusal
 from snpappliance.deploy.plan import describe_plan, describe_release, plan_deploy, release_name
-from snpappliance.deploy.system import host_fit_problems, system_steps
+from snpappliance.deploy.system import (
+    SUDO,
+    host_fit_problems,
+    make_default_step,
+    reboot_step,
+    system_steps,
+)
 from snpappliance.errors import ConfigError, DeployError, UsageError
 from snpappliance.manifest import Manifest, describe_files
 from snpappliance.release_layout import ReleaseInfo
@@ -158,3 +164,76 @@ def test_sha256sum_failures_are_parsed() -> None:
 def test_grub_script_quotes_the_kernel_release() -> None:
     steps = system_steps("/opt/r", (f"kernel/{DEB}",), "6.12'; reboot; '")
     assert shlex.split(steps[2].command)[-1] == "6.12'; reboot; '"
+
+
+def test_sudo_wraps_the_system_steps_and_their_checks_only(
+    components: list[LocalComponent],
+) -> None:
+    as_root = plan_deploy("genoa01", "/opt/snpapp", "st", components)
+    with_sudo = plan_deploy("genoa01", "/opt/snpapp", "st", components, sudo=True)
+    assert len(with_sudo.system) == len(as_root.system) == 3
+    for plain, wrapped in zip(as_root.system, with_sudo.system, strict=True):
+        assert wrapped.argv == ("sudo", "-n", "--", *plain.argv)
+        assert wrapped.check_argv == ("sudo", "-n", "--", *plain.check_argv)
+        assert wrapped.title == plain.title
+        assert plain.argv[0] != "sudo"
+    # The script stays one argument: sudo never hands a joined string to a shell.
+    grub = with_sudo.system[2].argv
+    assert grub[3:6] == ("sh", "-c", as_root.system[2].argv[2])
+    assert shlex.split(with_sudo.system[2].command) == list(grub)
+    # Everything else is the same plan.
+    assert (with_sudo.uploads, with_sudo.metadata, with_sudo.unpacks) == (
+        as_root.uploads, as_root.metadata, as_root.unpacks
+    )  # fmt: skip
+    assert make_default_step("6.12", sudo=True).argv[:4] == (*SUDO, "sh")
+    assert make_default_step("6.12", sudo=True).check_argv[:3] == SUDO
+    assert reboot_step(sudo=True).argv == ("sudo", "-n", "--", "systemctl", "reboot")
+    assert reboot_step().argv == ("systemctl", "reboot")
+
+
+def test_dry_run_shows_sudo_exactly_on_the_system_commands(
+    components: list[LocalComponent],
+) -> None:
+    plan = plan_deploy("genoa01", "/opt/snpapp", "st", components, sudo=True)
+    lines = describe_plan(plan, system_mode="apply", reboot=True)
+    with_sudo = [line for line in lines if " sudo -n " in line]
+    assert with_sudo[0] == "  ssh genoa01 sudo -n true (passwordless sudo for the system steps)"
+    assert all("[apply]" in line for line in with_sudo[1:])
+    assert len(with_sudo) == 1 + len(plan.system) + 1  # the probe, the steps, the reboot
+    assert all(": ssh genoa01 sudo -n -- " in line for line in with_sudo[1:])
+    assert "ssh genoa01 sudo -n -- dpkg -i -- /opt/snpapp/releases/" in "\n".join(lines)
+    assert "reboot: ssh genoa01 sudo -n -- systemctl reboot" in lines[-1]
+    check = describe_plan(plan, system_mode="check", reboot=False)
+    assert any("[check]" in line and "sudo -n -- sh -c" in line for line in check)
+    root = plan_deploy("genoa01", "/opt/snpapp", "st", components)
+    root_lines = describe_plan(root, system_mode="apply", reboot=True)
+    assert not any(" sudo -n " in line for line in root_lines)
+
+
+def test_sudo_that_cannot_run_unattended_is_explained() -> None:
+    assert sudo_refusal("genoa01", 0, "") is None
+    missing = sudo_refusal("genoa01", 127, "sh: 1: sudo: not found")
+    assert missing is not None
+    assert missing.message == "--sudo: sudo is not installed on genoa01"
+    assert missing.hint is not None
+    assert "leave out --sudo" in missing.hint
+    password = sudo_refusal("genoa01", 1, "sudo: a password is required\n")
+    assert password is not None
+    assert "without a password" in password.message
+    assert password.detail == "sudo: a password is required"
+    assert password.hint is not None
+    assert "NOPASSWD" in password.hint
+
+
+def test_an_unwritable_prefix_says_what_to_do() -> None:
+    owned = prefix_not_writable("genoa01", "/opt/snpapp", "/opt/snpapp/releases", "ana")
+    assert owned.message == (
+        "ana cannot write /opt/snpapp/releases on genoa01, so the release cannot be "
+        "uploaded to /opt/snpapp"
+    )
+    assert owned.hint is not None
+    assert "--prefix" in owned.hint
+    assert "ssh genoa01 sudo chown -R ana /opt/snpapp" in owned.hint
+    missing = prefix_not_writable("genoa01", "/opt/snp app", "/opt", "ana")
+    assert missing.hint is not None
+    assert "ssh genoa01 sudo install -d -o ana '/opt/snp app'" in missing.hint
