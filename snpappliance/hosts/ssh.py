@@ -3,7 +3,8 @@
 The user's ssh does the work, so ProxyJump, agents, keys and known_hosts behave
 exactly as for ``ssh genoa01`` on the command line. snpapp only adds: batch mode
 (never a prompt), one multiplexed master connection per host (ControlMaster in a
-private directory), quoting of every remote argument, bounded retries of
+private directory), quoting of every remote argument, time limits that stop the
+command on the host too (not only the local client), bounded retries of
 transport failures and clear errors for authentication and host-key failures.
 Host-key checking is left as the user configured it and is never turned off.
 """
@@ -26,7 +27,7 @@ from tenacity import (
 )
 
 from snpappliance import proc
-from snpappliance.errors import CommandError, TransportError
+from snpappliance.errors import CommandError, CommandTimeoutError, TransportError
 from snpappliance.hosts import sshcmd
 from snpappliance.hosts.sshcmd import SshSettings
 
@@ -72,16 +73,29 @@ class SshHost:
         input: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> proc.Completed:
+        """Run ``argv`` on the host; with ``timeout`` it is stopped there too, not only here."""
         command = sshcmd.remote_command(argv, env)
-        ssh = sshcmd.ssh_argv(self._settings, command)
+        ssh = sshcmd.ssh_argv(self._settings, sshcmd.remote_command(argv, env, limit_s=timeout))
+        local_s = None if timeout is None else sshcmd.local_deadline_s(self._settings, timeout)
 
         def once() -> proc.Completed:
-            result = proc.run(ssh, timeout=timeout, check=False, input=input)
+            try:
+                result = proc.run(ssh, timeout=local_s, check=False, input=input)
+            except CommandTimeoutError as exc:
+                stalled = (
+                    f"did not finish within {timeout:g} s on {self.name}: the SSH connection "
+                    "stopped answering and ssh was killed (the host stops the command at its limit)"
+                )
+                raise self._timed_out(argv, command, stalled, exc.stderr_tail) from exc
             if result.returncode == sshcmd.SSH_FAILURE:
                 raise sshcmd.classify_ssh_failure(self.name, result.stderr, f"running {argv[0]}")
             return result
 
         result = self._retrying(once, f"running {argv[0]}")
+        if timeout is not None and sshcmd.stopped_by_limit(result.returncode, result.stderr):
+            tail = proc.tail(sshcmd.without_marker(result.stderr))
+            stopped = f"did not finish within {timeout:g} s on {self.name} and was stopped there"
+            raise self._timed_out(argv, command, stopped, tail)
         completed = proc.Completed(
             tuple(argv), result.returncode, result.stdout, result.stderr, result.duration_s
         )
@@ -143,6 +157,18 @@ class SshHost:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _timed_out(
+        self, argv: Sequence[str], command: str, message: str, tail: str
+    ) -> CommandTimeoutError:
+        return CommandTimeoutError(
+            f"{argv[0]} {message}",
+            argv=argv,
+            returncode=None,
+            stderr_tail=tail,
+            hint=f"check what keeps it busy or blocked on {self.name}; the command was: "
+            f"ssh {self.name} {command}",
+        )
 
     def _rsync(self, src: str, dst: str, what: str) -> None:
         argv = sshcmd.rsync_argv(self._settings, src, dst)

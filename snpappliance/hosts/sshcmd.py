@@ -45,6 +45,30 @@ SPAWN_WRAPPER = (
     'wait "$child"; rc=$?; kill "$watcher" 2>/dev/null; exit "$rc"'
 )
 
+#: Seconds a remote command may ignore SIGTERM at its time limit before SIGKILL.
+KILL_GRACE_S = 5
+
+#: The last stderr line of a command line that :data:`BOUNDED_WRAPPER` stopped.
+TIME_LIMIT_MARKER = "snpapp: remote time limit reached"
+
+#: Exit status of a command line that :data:`BOUNDED_WRAPPER` stopped (coreutils timeout's).
+TIME_LIMIT_STATUS = 124
+
+#: Runs ``"$@"`` under coreutils ``timeout`` (SIGTERM to its whole process group at
+#: ``$1`` seconds, SIGKILL ``$2`` seconds later), so a time limit ends the command on
+#: the host, not only the local ssh client. The inner shell reports the command's own
+#: exit status on a private pipe (fd 3, closed for the command itself); an empty
+#: report means the limit killed it, which is then told apart from a command that
+#: merely exits 124 by :data:`TIME_LIMIT_MARKER`.
+BOUNDED_WRAPPER = (
+    "limit=$1; grace=$2; shift 2; exec 4>&1; "
+    'status=$(timeout --kill-after="$grace" -- "$limit" '
+    'sh -c \'"$@" 3>&-; echo "$?" >&3\' snpapp-run "$@" 3>&1 >&4 4>&-); rc=$?; '
+    '[ -n "$status" ] && exit "$status"; '
+    '[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] || exit "$rc"; '
+    f'echo "{TIME_LIMIT_MARKER}" >&2; exit {TIME_LIMIT_STATUS}'
+)
+
 
 @dataclass(frozen=True)
 class SshSettings:
@@ -130,12 +154,44 @@ def ssh_options(settings: SshSettings) -> list[str]:
     return opts
 
 
-def remote_command(argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
-    """The command line the remote shell runs: every argument quoted."""
+def remote_command(
+    argv: Sequence[str], env: Mapping[str, str] | None = None, *, limit_s: float | None = None
+) -> str:
+    """The command line the remote shell runs: every argument quoted.
+
+    With ``limit_s`` the command runs under :data:`BOUNDED_WRAPPER` and is stopped
+    on the host after that many seconds.
+    """
     if not argv:
         raise ValueError("empty command")
     prefix = ["env", *(f"{k}={v}" for k, v in env.items())] if env else []
-    return shlex.join([*prefix, *argv])
+    if limit_s is None:
+        return shlex.join([*prefix, *argv])
+    # Three decimals, never 0: timeout reads a duration of 0 as "no limit".
+    limit = f"{max(limit_s, 0.001):.3f}"
+    wrapper = ["sh", "-c", BOUNDED_WRAPPER, "snpapp-bounded", limit, str(KILL_GRACE_S)]
+    return shlex.join([*wrapper, *prefix, *argv])
+
+
+def local_deadline_s(settings: SshSettings, limit_s: float) -> float:
+    """How long the local ssh client may take for a command limited to ``limit_s`` on the host.
+
+    Past the remote limit it gets the kill grace, a connection set-up and a margin,
+    so the host's own limit normally fires first and the local one only when the
+    connection stops answering.
+    """
+    return limit_s + KILL_GRACE_S + settings.connect_timeout_s + 5
+
+
+def stopped_by_limit(returncode: int, stderr: str) -> bool:
+    """Whether :data:`BOUNDED_WRAPPER` stopped the command (not: it exited 124 itself)."""
+    lines = stderr.splitlines()
+    return returncode == TIME_LIMIT_STATUS and bool(lines) and lines[-1] == TIME_LIMIT_MARKER
+
+
+def without_marker(stderr: str) -> str:
+    """``stderr`` less the :data:`TIME_LIMIT_MARKER` line the wrapper added."""
+    return "\n".join(line for line in stderr.splitlines() if line != TIME_LIMIT_MARKER)
 
 
 def ssh_argv(settings: SshSettings, command: str) -> list[str]:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from pathlib import Path
 
 import pytest
 
 from snpappliance import proc
-from snpappliance.errors import AuthenticationError, CommandError, ConfigError, TransportError
+from snpappliance.errors import (
+    AuthenticationError,
+    CommandError,
+    CommandTimeoutError,
+    ConfigError,
+    TransportError,
+)
 from snpappliance.hosts import LocalHost, SshHost, connect
 from snpappliance.hosts.sshcmd import SshSettings
 from tests.integration import sshd
@@ -171,6 +178,36 @@ def test_leaving_spawn_kills_the_remote_process(ssh_server: SshServer) -> None:
     while _remote_sleepers(r"987\.25") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _remote_sleepers(r"987\.25") == []
+
+
+def _remote_processes(host: SshHost, marker: str) -> list[str]:
+    # The bracket keeps pgrep's own command line (and its shell's) from matching.
+    pattern = f"{marker[:-1]}[{marker[-1]}]"
+    return host.run(["pgrep", "-f", pattern], check=False).stdout.split()
+
+
+def test_time_limit_stops_the_command_on_the_host(ssh_server: SshServer) -> None:
+    host = ssh_server.host()
+    marker = f"snpapp-limit-{secrets.token_hex(6)}"
+    start = time.monotonic()
+    with pytest.raises(CommandTimeoutError) as caught:
+        host.run(["sh", "-c", "sleep 30; echo late", marker], timeout=2)
+    assert time.monotonic() - start < 10
+    assert caught.value.message == "sh did not finish within 2 s on genoa01 and was stopped there"
+    assert caught.value.hint
+    assert marker in caught.value.hint
+    deadline = time.monotonic() + 10
+    while _remote_processes(host, marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _remote_processes(host, marker) == []
+
+
+def test_a_command_that_exits_124_itself_is_not_a_timeout(ssh_server: SshServer) -> None:
+    host = ssh_server.host()
+    result = host.run(["sh", "-c", "echo out; echo err >&2; exit 124"], timeout=20, check=False)
+    assert (result.returncode, result.stdout, result.stderr) == (124, "out\n", "err\n")
+    assert host.run(["cat"], input="fed\n", timeout=20).stdout == "fed\n"
+    assert host.run(["sh", "-c", "exit 3"], timeout=20, check=False).returncode == 3
 
 
 def test_spawned_command_reports_its_exit_status(ssh_server: SshServer) -> None:

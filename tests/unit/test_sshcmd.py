@@ -19,6 +19,37 @@ def test_remote_command_round_trips_through_a_posix_shell_split() -> None:
     assert shlex.split(with_env) == ["env", "K=v w;$(x)", "run"]
 
 
+def test_a_time_limit_wraps_the_quoted_command() -> None:
+    argv = ["printf", "%s", "a b", "$(id)", "it's"]
+    bounded = shlex.split(sshcmd.remote_command(argv, {"K": "v;w"}, limit_s=2.5))
+    assert bounded[:2] == ["sh", "-c"]
+    assert bounded[3:] == [
+        "snpapp-bounded",
+        "2.500",
+        str(sshcmd.KILL_GRACE_S),
+        "env",
+        "K=v;w",
+        *argv,
+    ]
+    # Formatted as a plain decimal, and never the 0 that timeout reads as "no limit".
+    assert shlex.split(sshcmd.remote_command(["true"], limit_s=1e7))[4] == "10000000.000"
+    assert shlex.split(sshcmd.remote_command(["true"], limit_s=0))[4] == "0.001"
+
+
+def test_only_the_wrappers_marker_means_the_limit_stopped_it() -> None:
+    marker = sshcmd.TIME_LIMIT_MARKER
+    assert sshcmd.stopped_by_limit(124, f"partial\n{marker}\n")
+    assert not sshcmd.stopped_by_limit(124, "the command exited 124 itself\n")
+    assert not sshcmd.stopped_by_limit(124, "")
+    assert not sshcmd.stopped_by_limit(1, f"{marker}\n")
+    assert sshcmd.without_marker(f"partial\n{marker}\n") == "partial"
+
+
+def test_the_local_deadline_leaves_room_for_the_remote_limit() -> None:
+    settings = SshSettings(destination="genoa01", connect_timeout_s=10)
+    assert sshcmd.local_deadline_s(settings, 60) > 60 + sshcmd.KILL_GRACE_S + 10
+
+
 def test_ssh_argv_keeps_host_key_checking_and_multiplexes(tmp_path: Path) -> None:
     settings = SshSettings(destination="genoa01", config=tmp_path / "cfg", control_dir=tmp_path)
     argv = sshcmd.ssh_argv(settings, "true")
