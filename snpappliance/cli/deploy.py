@@ -30,6 +30,11 @@ becomes PREFIX/previous). Until that switch, the previous release stays in use.
 
 --reboot then reboots, waits until the host answers with the new kernel, runs
 `snpapp doctor`, and only then makes the kernel the GRUB default.
+
+--rollback makes PREFIX/previous current again and, when that release has a
+host kernel, makes its kernel the GRUB default (grub-set-default); the host
+runs it from the next boot (--reboot reboots now and waits for it). With
+--dry-run it reads the host's links to print what it would do.
 --system-steps check validates the system-changing commands (dpkg, modprobe.d,
 GRUB, reboot) without running them.
 
@@ -70,7 +75,11 @@ def deploy_cli(
         bool, typer.Option("--reboot", help="Boot the deployed kernel and confirm it with doctor.")
     ] = False,
     do_rollback: Annotated[
-        bool, typer.Option("--rollback", help="Make the previous release current again.")
+        bool,
+        typer.Option(
+            "--rollback",
+            help="Make the previous release current again, and its kernel the boot default.",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print every step and command; change nothing.")
@@ -105,7 +114,10 @@ def deploy_cli(
     ssh_config: SshConfigOption = None,
 ) -> None:
     if do_rollback:
-        rollback(host=host, prefix=prefix, ssh_config=ssh_config)
+        rollback(
+            host=host, prefix=prefix, ssh_config=ssh_config, system_mode=system_steps,
+            reboot=reboot, reboot_timeout_s=reboot_timeout, dry_run=dry_run, sudo=sudo,
+        )  # fmt: skip
         return
     deploy(
         host=host, stack=stack, artifacts_root=artifacts, prefix=prefix, ssh_config=ssh_config,

@@ -3,7 +3,7 @@
 :func:`deploy` reads and verifies the stack's artefacts locally, plans the
 deploy (:func:`~snpappliance.deploy.plan.plan_deploy`, pure), then carries it
 out through the :class:`~snpappliance.hosts.Host` interface. :func:`rollback`
-returns ``current`` to the previous release.
+returns ``current`` to the previous release and makes its kernel the boot default.
 """
 
 from __future__ import annotations
@@ -11,14 +11,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from snpappliance.deploy.artifacts import load_components
-from snpappliance.deploy.execute import DeployOutcome, execute_deploy, execute_rollback
-from snpappliance.deploy.plan import DeployPlan, check_prefix, describe_plan, plan_deploy
+from snpappliance.deploy.execute import DeployOutcome, execute_deploy
+from snpappliance.deploy.plan import (
+    DeployPlan,
+    RollbackPlan,
+    check_prefix,
+    describe_plan,
+    describe_rollback,
+    plan_deploy,
+)
 from snpappliance.deploy.reboot import reboot_and_confirm
+from snpappliance.deploy.rollback import execute_rollback, read_rollback
 from snpappliance.deploy.system import SystemMode
 from snpappliance.hosts import SshHost, connect
 from snpappliance.log import console
 
-__all__ = ["DeployOutcome", "DeployPlan", "SystemMode", "deploy", "rollback"]
+__all__ = ["DeployOutcome", "DeployPlan", "RollbackPlan", "SystemMode", "deploy", "rollback"]
 
 
 def _say(message: str) -> None:
@@ -70,13 +78,33 @@ def deploy(
     return outcome
 
 
-def rollback(*, host: str, prefix: str, ssh_config: Path | None = None) -> tuple[str, str]:
-    """Make the previous release current again on ``host``; return (from, to)."""
+def rollback(
+    *,
+    host: str,
+    prefix: str,
+    ssh_config: Path | None = None,
+    system_mode: SystemMode = SystemMode.APPLY,
+    reboot: bool = False,
+    reboot_timeout_s: float = 900,
+    dry_run: bool = False,
+    sudo: bool = False,
+) -> RollbackPlan:
+    """Make the previous release current again on ``host``, and its kernel the boot default.
+
+    A dry run reads the host's links and the previous ``release.json`` (nothing
+    else) to print the plan.
+    """
     target = connect(host, ssh_config=ssh_config)
     try:
-        old, new = execute_rollback(target, check_prefix(prefix))
+        plan = read_rollback(target, check_prefix(prefix), sudo=sudo)
+        if dry_run:
+            for line in describe_rollback(plan, system_mode=system_mode.value, reboot=reboot):
+                print(line)
+            return plan
+        execute_rollback(
+            target, plan, mode=system_mode, reboot=reboot, timeout_s=reboot_timeout_s, say=_say
+        )
     finally:
         if isinstance(target, SshHost):
             target.close()
-    _say(f"rolled back {host}: current is {new} again (was {old})")
-    return old, new
+    return plan

@@ -27,7 +27,7 @@ from snpappliance.doctor.facts import parse_key_values
 from snpappliance.errors import DeployError
 from snpappliance.hosts.base import Host
 from snpappliance.log import step
-from snpappliance.release_layout import CURRENT_LINK, PREVIOUS_LINK, SUMS_FILE
+from snpappliance.release_layout import CURRENT_LINK, SUMS_FILE
 
 Say = Callable[[str], None]
 
@@ -43,13 +43,6 @@ SWITCH = (
     'if [ -n "$old" ] && [ "$old" != "$2" ]; then '
     'ln -sfn -- "$old" .previous.tmp && mv -T -- .previous.tmp previous; fi; '
     'ln -sfn -- "$2" .current.tmp && mv -T -- .current.tmp current && echo "${old:-none}"'
-)
-#: $1 prefix: swap current and previous.
-ROLLBACK = (
-    'cd "$1" && cur=$(readlink current) && prev=$(readlink previous) || exit 3; '
-    '[ -d "$prev" ] || { echo "$prev is gone" >&2; exit 4; }; '
-    'ln -sfn -- "$prev" .current.tmp && mv -T -- .current.tmp current && '
-    'ln -sfn -- "$cur" .previous.tmp && mv -T -- .previous.tmp previous && echo "$cur $prev"'
 )
 
 
@@ -258,18 +251,3 @@ def execute_deploy(
     with step(f"switch {plan.prefix}/{CURRENT_LINK} to {plan.info.name}"):
         outcome.previous = switch_current(host, plan.prefix, plan.link_target)
     return outcome
-
-
-def execute_rollback(host: Host, prefix: str) -> tuple[str, str]:
-    """Swap ``current`` and ``previous``; return (from, to) link targets."""
-    result = host.run(["sh", "-c", ROLLBACK, "snpapp-rollback", prefix], check=False)
-    if not result.ok:
-        raise DeployError(
-            f"cannot roll back on {host.name}: no {PREVIOUS_LINK} release under {prefix}"
-            if result.returncode == 3
-            else f"rollback on {host.name} failed: {result.stderr.strip()}",
-            hint="`snpapp deploy` keeps the release it replaces as the previous one; "
-            "a first deploy has nothing to return to",
-        )
-    old, new = result.stdout.split()
-    return old, new

@@ -4,6 +4,8 @@
 release name (``<stack>-<hash of the manifests>``), the roles (kernel packages,
 QEMU, OVMF.fd, SVSM files), the ``SHA256SUMS`` and ``release.json`` texts and
 every remote path. :mod:`snpappliance.deploy.execute` carries it out.
+:func:`plan_rollback` is the same for ``--rollback``, from what the host's links
+and the previous release's ``release.json`` say.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from snpappliance.deploy.system import (
     MODPROBE_NAME,
     SUDO_PROBE,
     SystemStep,
+    make_default_step,
     reboot_step,
     system_steps,
 )
@@ -31,6 +34,7 @@ from snpappliance.release_layout import (
     CURRENT_LINK,
     GUEST_COMPONENT,
     OVMF_FILE,
+    PREVIOUS_LINK,
     QEMU_BINARY,
     RELEASE_JSON,
     RELEASES_DIR,
@@ -252,4 +256,58 @@ def describe_plan(plan: DeployPlan, *, system_mode: str, reboot: bool) -> list[s
         lines.append(f"  [{system_mode}] reboot: ssh {h} {reboot_step(sudo=plan.sudo).command}, "
                      f"wait for uname -r = {plan.info.kernel_release}, "
                      "run doctor, then make that kernel the default")  # fmt: skip
+    return lines
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """``--rollback``: make the previous release current, and its kernel the boot default."""
+
+    host: str
+    prefix: str
+    #: Where ``current`` points now and where ``previous`` points (relative to the prefix).
+    current: str
+    previous: str
+    #: The previous release's host kernel (None: it has none, the boot default stays).
+    kernel_release: str | None
+    #: ``grub-set-default`` to that kernel, through sudo when the plan says so.
+    boot_default: SystemStep | None
+    sudo: bool = False
+
+
+def plan_rollback(
+    host: str, prefix: str, *, current: str, previous: str, previous_info: ReleaseInfo, sudo: bool
+) -> RollbackPlan:
+    """Swap ``current`` and ``previous``; select the previous release's kernel, if it has one."""
+    kernel = previous_info.kernel_release
+    return RollbackPlan(
+        host=host,
+        prefix=check_prefix(prefix),
+        current=current,
+        previous=previous,
+        kernel_release=kernel,
+        boot_default=make_default_step(kernel, sudo=sudo) if kernel else None,
+        sudo=sudo,
+    )
+
+
+def describe_rollback(plan: RollbackPlan, *, system_mode: str, reboot: bool) -> list[str]:
+    """Every step and command of ``plan``, one line each, for ``--rollback --dry-run``."""
+    h = plan.host
+    lines = [f"roll back {h}:{plan.prefix} to {plan.previous} (current: {plan.current})"]
+    step = plan.boot_default
+    if step is None:
+        lines.append(f"  {plan.previous} has no host kernel: the boot default stays as it is")
+    else:
+        if plan.sudo:
+            lines.append(f"  ssh {h} {shlex.join(SUDO_PROBE)} (passwordless sudo for GRUB)")
+        command = step.command if system_mode == "apply" else shlex.join(step.check_argv)
+        lines.append(f"  [{system_mode}] {step.title}: ssh {h} {command}")
+    current = link_path(plan.prefix, CURRENT_LINK)
+    previous = link_path(plan.prefix, PREVIOUS_LINK)
+    lines.append(f"  ssh {h} ln -sfn {plan.previous} {current}; ln -sfn {plan.current} "
+                 f"{previous} (atomically, via mv -T)")  # fmt: skip
+    if reboot and plan.kernel_release:
+        lines.append(f"  [{system_mode}] reboot: ssh {h} {reboot_step(sudo=plan.sudo).command}, "
+                     f"wait for uname -r = {plan.kernel_release}")  # fmt: skip
     return lines

@@ -13,7 +13,7 @@ import time
 
 from snpappliance.deploy.execute import Say
 from snpappliance.deploy.plan import DeployPlan
-from snpappliance.deploy.system import SystemMode, make_default_step, reboot_step
+from snpappliance.deploy.system import SystemMode, SystemStep, make_default_step, reboot_step
 from snpappliance.doctor import run_doctor
 from snpappliance.errors import AuthenticationError, DeployError, HostError
 from snpappliance.hosts.base import Host
@@ -33,15 +33,21 @@ def wait_for_boot(
     timeout_s: float,
     poll_s: float,
     say: Say,
+    hint: str | None = None,
 ) -> None:
-    """Wait until ``host`` answers from a new boot, then check it runs ``kernel``."""
+    """Wait until ``host`` answers from a new boot, then check it runs ``kernel``.
+
+    ``hint`` tells the user what to do when the host does not come back or runs
+    another kernel (default: the advice after ``deploy --reboot``).
+    """
+    hint = hint or rollback_hint(host.name)
     start = time.monotonic()
     while True:
         elapsed = time.monotonic() - start
         if elapsed > timeout_s:
             raise DeployError(
                 f"{host.name} did not come back within {timeout_s:.0f} s after the reboot",
-                hint=rollback_hint(host.name),
+                hint=hint,
             )
         try:
             answer = host.run(["sh", "-c", f"cat {BOOT_ID}; uname -r"], timeout=30).stdout.split()
@@ -57,9 +63,9 @@ def wait_for_boot(
             running = answer[1] if len(answer) > 1 else "unknown"
             if running != kernel:
                 raise DeployError(
-                    f"{host.name} came back with kernel {running}, not the deployed {kernel}",
-                    hint="the new kernel did not boot (GRUB fell back to the default); check "
-                    "the host's console. " + rollback_hint(host.name),
+                    f"{host.name} came back with kernel {running}, not the expected {kernel}",
+                    hint="the kernel did not boot (GRUB fell back to another entry); check "
+                    "the host's console. " + hint,
                 )
             return
         say(f"{host.name} has not gone down yet ({elapsed:.0f} s)")
@@ -69,7 +75,22 @@ def wait_for_boot(
 def rollback_hint(host: str) -> str:
     return (
         f"the old kernel is still the GRUB default, so a plain reboot returns to it; "
-        f"`snpapp deploy --rollback --host {host}` switches back to the previous release"
+        f"`snpapp deploy --rollback --host {host}` switches back to the previous release "
+        "and makes its kernel the default"
+    )
+
+
+def reboot_into(
+    host: Host, kernel: str, reboot: SystemStep, *, timeout_s: float, say: Say, hint: str
+) -> None:
+    """Reboot ``host`` with ``reboot`` and wait until it answers running ``kernel``."""
+    before = boot_id(host)
+    say(f"rebooting {host.name} into {kernel}")
+    # The connection may drop while the host shuts down.
+    with contextlib.suppress(HostError):
+        host.run(list(reboot.argv), check=False, timeout=60)
+    wait_for_boot(
+        host, old_boot_id=before, kernel=kernel, timeout_s=timeout_s, poll_s=10, say=say, hint=hint
     )
 
 
@@ -92,12 +113,7 @@ def reboot_and_confirm(
             f"    then wait up to {timeout_s:.0f} s for uname -r = {kernel}, run doctor and "
             f"run: {default.command}")  # fmt: skip
         return
-    before = boot_id(host)
-    say(f"rebooting {host.name} into {kernel}")
-    # The connection may drop while the host shuts down.
-    with contextlib.suppress(HostError):
-        host.run(list(reboot.argv), check=False, timeout=60)
-    wait_for_boot(host, old_boot_id=before, kernel=kernel, timeout_s=timeout_s, poll_s=10, say=say)
+    reboot_into(host, kernel, reboot, timeout_s=timeout_s, say=say, hint=rollback_hint(host.name))
     report = run_doctor(host, prefix=plan.prefix)
     if not report.ok:
         failed = ", ".join(c.id for c in report.blocking)

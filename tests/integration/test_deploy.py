@@ -120,11 +120,68 @@ def test_redeploy_reuses_and_rollback_returns(
     assert _link(prefix / "current") == f"releases/{second}"
     assert _link(prefix / "previous") == f"releases/{first}"
 
-    base = ["deploy", "--host", "genoa01", "--ssh-config", str(ssh_server.client_config)]
-    code, _, err = snpapp(*base, "--prefix", str(prefix), "--rollback")
+    # Check mode: the boot default of this machine is never touched.
+    rollback = _rollback_args(ssh_server, prefix)
+    code, out, err = snpapp(*rollback, "--dry-run")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert (
+        lines[0] == f"roll back genoa01:{prefix} to releases/{first} (current: releases/{second})"
+    )
+    assert lines[1].startswith(f"  [check] make kernel {KERNEL_RELEASE} the default")
+    assert _link(prefix / "current") == f"releases/{second}"  # the dry run changed nothing
+
+    code, _, err = snpapp(*rollback)
     assert code == 0, err
     assert _link(prefix / "current") == f"releases/{first}"
     assert _link(prefix / "previous") == f"releases/{second}"
+    said = _squeeze(err)
+    assert _squeeze(f"[check] make kernel {KERNEL_RELEASE} the default (grub-set-default)") in said
+    assert _squeeze(f"snpapp-grub default {KERNEL_RELEASE}") in said
+    assert _squeeze("check: ") in said
+    assert _squeeze(f"rolled back genoa01: current is releases/{first} again") in said
+    assert _squeeze("the boot default of genoa01 was left unchanged (--system-steps check)") in said
+
+    # Rolling back again returns to the newer release; --reboot is only checked.
+    code, _, err = snpapp(*rollback, "--reboot")
+    assert code == 0, err
+    assert _link(prefix / "current") == f"releases/{second}"
+    assert "would run: systemctl reboot" in err
+    assert _squeeze(f"wait up to 900 s for uname -r = {KERNEL_RELEASE}") in _squeeze(err)
+
+
+def _rollback_args(server: SshServer, prefix: Path) -> list[str]:
+    return [
+        "deploy", "--host", "genoa01", "--ssh-config", str(server.client_config),
+        "--prefix", str(prefix), "--rollback", "--system-steps", "check",
+    ]  # fmt: skip
+
+
+def test_rollback_to_a_release_without_a_kernel_keeps_the_boot_default(
+    ssh_server: SshServer, artifacts: Path, tmp_path: Path, snpapp: SnpappRunner
+) -> None:
+    prefix = tmp_path / "prefix"
+    kernel = artifacts / STACK / "kernel"
+    kernel.rename(tmp_path / "kernel")
+    assert snpapp(*_deploy_args(ssh_server, artifacts, prefix))[0] == 0
+    first = _link(prefix / "current")
+    (tmp_path / "kernel").rename(kernel)
+    assert snpapp(*_deploy_args(ssh_server, artifacts, prefix))[0] == 0
+    second = _link(prefix / "current")
+
+    rollback = _rollback_args(ssh_server, prefix)
+    code, _, err = snpapp(*rollback, "--reboot")
+    assert code == 13
+    assert _squeeze(f"{first} has none") in _squeeze(err)
+    assert _link(prefix / "current") == second  # refused before anything changed
+
+    code, _, err = snpapp(*rollback)
+    assert code == 0, err
+    assert _link(prefix / "current") == first
+    said = _squeeze(err)
+    assert _squeeze(f"{first} has no host kernel: the boot default of genoa01 was left "
+                    "unchanged") in said  # fmt: skip
+    assert "grub" not in said
 
 
 def test_sudo_runs_the_system_checks_through_sudo(
@@ -197,10 +254,7 @@ def test_an_unwritable_prefix_is_refused_before_upload(
 def test_rollback_without_a_previous_release_is_refused(
     ssh_server: SshServer, tmp_path: Path, snpapp: SnpappRunner
 ) -> None:
-    code, _, err = snpapp(
-        "deploy", "--host", "genoa01", "--ssh-config", str(ssh_server.client_config),
-        "--prefix", str(tmp_path / "empty"), "--rollback",
-    )  # fmt: skip
+    code, _, err = snpapp(*_rollback_args(ssh_server, tmp_path / "empty"))
     assert code == 13
     assert "no previous release" in err
 

@@ -9,8 +9,16 @@ import pytest
 
 from snpappliance.deploy.artifacts import LocalComponent, load_components, safe_relative_path
 from snpappliance.deploy.execute import failed_paths, prefix_not_writable, sudo_refusal
-from snpappliance.deploy.plan import describe_plan, describe_release, plan_deploy, release_name
+from snpappliance.deploy.plan import (
+    describe_plan,
+    describe_release,
+    describe_rollback,
+    plan_deploy,
+    plan_rollback,
+    release_name,
+)
 from snpappliance.deploy.system import (
+    GRUB_SELECT,
     SUDO,
     host_fit_problems,
     make_default_step,
@@ -237,3 +245,58 @@ def test_an_unwritable_prefix_says_what_to_do() -> None:
     missing = prefix_not_writable("genoa01", "/opt/snp app", "/opt", "ana")
     assert missing.hint is not None
     assert "ssh genoa01 sudo install -d -o ana '/opt/snp app'" in missing.hint
+
+
+def _previous(kernel: str | None) -> ReleaseInfo:
+    return ReleaseInfo(
+        name="st-old", stack="st", components={}, kernel_release=kernel,
+        kernel_packages=(f"kernel/{DEB}",) if kernel else (), qemu=None, ovmf=None, svsm=(),
+    )  # fmt: skip
+
+
+def test_rollback_makes_the_previous_kernel_the_boot_default() -> None:
+    links = {"current": "releases/st-new", "previous": "releases/st-old"}
+    plan = plan_rollback(
+        "genoa01", "/opt/snpapp", **links, previous_info=_previous("6.1.0-old"), sudo=False
+    )
+    assert plan.kernel_release == "6.1.0-old"
+    assert plan.boot_default is not None
+    assert plan.boot_default.argv == ("sh", "-c", GRUB_SELECT, "snpapp-grub", "default",
+                                      "6.1.0-old")  # fmt: skip
+    assert "grub-set-default" in plan.boot_default.title
+    lines = describe_rollback(plan, system_mode="apply", reboot=True)
+    assert lines[0] == "roll back genoa01:/opt/snpapp to releases/st-old (current: releases/st-new)"
+    assert lines[1].startswith("  [apply] make kernel 6.1.0-old the default (grub-set-default): "
+                               "ssh genoa01 sh -c ")  # fmt: skip
+    assert lines[1].endswith(" snpapp-grub default 6.1.0-old")
+    assert "ln -sfn releases/st-old /opt/snpapp/current" in lines[2]
+    assert lines[3] == ("  [apply] reboot: ssh genoa01 systemctl reboot, "
+                        "wait for uname -r = 6.1.0-old")  # fmt: skip
+    check = describe_rollback(plan, system_mode="check", reboot=False)
+    assert check[1].startswith("  [check] make kernel 6.1.0-old the default")
+    assert check[1].endswith(" snpapp-check")  # the check twin, not grub-set-default
+    assert len(check) == 3
+
+    with_sudo = plan_rollback(
+        "genoa01", "/opt/snpapp", **links, previous_info=_previous("6.1.0-old"), sudo=True
+    )
+    assert with_sudo.boot_default is not None
+    assert with_sudo.boot_default.argv == (*SUDO, *plan.boot_default.argv)
+    assert with_sudo.boot_default.check_argv == (*SUDO, *plan.boot_default.check_argv)
+    lines = describe_rollback(with_sudo, system_mode="apply", reboot=True)
+    assert lines[1] == "  ssh genoa01 sudo -n true (passwordless sudo for GRUB)"
+    assert ": ssh genoa01 sudo -n -- sh -c " in lines[2]
+    assert " sudo -n " not in lines[3]  # the links stay with the SSH user
+    assert "ssh genoa01 sudo -n -- systemctl reboot" in lines[4]
+
+
+def test_rollback_to_a_release_without_a_kernel_leaves_the_boot_default() -> None:
+    plan = plan_rollback(
+        "genoa01", "/opt/snpapp", current="releases/st-new", previous="releases/st-old",
+        previous_info=_previous(None), sudo=True,
+    )  # fmt: skip
+    assert plan.boot_default is None
+    lines = describe_rollback(plan, system_mode="apply", reboot=True)
+    assert lines[1] == "  releases/st-old has no host kernel: the boot default stays as it is"
+    assert len(lines) == 3
+    assert not any("sudo" in line or "grub" in line for line in lines)
