@@ -152,6 +152,15 @@ class TransportError(HostError):
     label = "connection error"
 
 
+class ConnectionLostError(TransportError):
+    """The connection dropped while a remote command ran: it may have partly run.
+
+    Retried only for commands the caller declares idempotent.
+    """
+
+    label = "connection lost"
+
+
 class AuthenticationError(HostError):
     """SSH authentication or host-key verification failed (never retried)."""
 

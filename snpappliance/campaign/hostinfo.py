@@ -17,12 +17,12 @@ CPUID_LEAF_SEV = 0x8000001F
 
 
 def _exists(host: Host, test: str, path: str) -> bool:
-    return host.run(["test", test, path], check=False).ok
+    return host.run(["test", test, path], check=False, idempotent=True).ok
 
 
 def read_text(host: Host, path: str) -> str | None:
     """Contents of a small file on the host, or None if it cannot be read."""
-    result = host.run(["cat", path], check=False)
+    result = host.run(["cat", path], check=False, idempotent=True)
     return result.stdout.strip() if result.ok else None
 
 
@@ -51,7 +51,7 @@ def cbitpos_from_ebx(ebx: int) -> int:
 
 def cbitpos_from_cpuid(host: Host) -> int:
     """Read the C-bit position on the host from /dev/cpu/0/cpuid (needs the cpuid module)."""
-    host.run(["modprobe", "cpuid"], check=False)
+    host.run(["modprobe", "cpuid"], check=False, idempotent=True)
     result = host.run(
         [
             "sh",
@@ -59,6 +59,7 @@ def cbitpos_from_cpuid(host: Host) -> int:
             f"dd if=/dev/cpu/0/cpuid bs=16 count=1 skip={CPUID_LEAF_SEV} "
             "iflag=skip_bytes 2>/dev/null | od -An -tx4",
         ],
+        idempotent=True,
     )
     try:
         _, ebx, _, _ = parse_cpuid_words(result.stdout)

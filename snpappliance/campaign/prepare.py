@@ -57,7 +57,7 @@ def guest_dir(spec: CampaignSpec, artifacts_root: Path) -> str:
 
 
 def _require(host: Host, test: str, path: str, what: str, hint: str) -> None:
-    if not host.run(["test", test, path], check=False).ok:
+    if not host.run(["test", test, path], check=False, idempotent=True).ok:
         raise CampaignError(f"{what} {path} does not exist on host {host.name}", hint=hint)
 
 
@@ -112,7 +112,7 @@ def _qemu_version(spec: CampaignSpec, host: Host) -> str:
     binary = spec.qemu.binary
     if "/" in binary and spec.release_prefix:
         _require(host, "-x", binary, "QEMU", _deploy_hint(spec, host, "qemu.binary"))
-    result = host.run([binary, "--version"], timeout=30)
+    result = host.run([binary, "--version"], timeout=30, idempotent=True)
     return result.stdout.splitlines()[0].strip() if result.stdout else ""
 
 
@@ -199,11 +199,13 @@ def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
 
 def _debian_package(host: Host, path: str) -> str | None:
     """``package version`` of the Debian package that owns ``path`` on the host, if any."""
-    owner = host.run(["dpkg-query", "-S", path], check=False)
+    owner = host.run(["dpkg-query", "-S", path], check=False, idempotent=True)
     if not owner.ok or ":" not in owner.stdout:
         return None
     package = owner.stdout.split(":", 1)[0].strip()
-    version = host.run(["dpkg-query", "-W", "-f", "${Version}", package], check=False)
+    version = host.run(
+        ["dpkg-query", "-W", "-f", "${Version}", package], check=False, idempotent=True
+    )
     return f"{package} {version.stdout.strip()}" if version.ok else package
 
 
@@ -215,7 +217,7 @@ def _build_info(host: Host, directory: str) -> dict[str, str]:
 
 
 def _sha256(host: Host, path: str) -> str | None:
-    result = host.run(["sha256sum", path], check=False)
+    result = host.run(["sha256sum", path], check=False, idempotent=True)
     return result.stdout.split()[0] if result.ok and result.stdout else None
 
 
@@ -272,7 +274,7 @@ def environment(
 ) -> dict[str, Any]:
     """The facts ``environment.json`` records about the host, the software and the artefacts."""
     cpuinfo = hostinfo.read_text(host, "/proc/cpuinfo") or ""
-    uname = host.run(["uname", "-srvm"], check=False)
+    uname = host.run(["uname", "-srvm"], check=False, idempotent=True)
     return {
         "captured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "snpapp_version": __version__,
@@ -281,7 +283,7 @@ def environment(
             "name": host.name,
             "kernel": uname.stdout.strip(),
             "cpu": hostinfo.cpu_facts(cpuinfo),
-            "nproc": host.run(["nproc"], check=False).stdout.strip(),
+            "nproc": host.run(["nproc"], check=False, idempotent=True).stdout.strip(),
         },
         "qemu": {
             "binary": spec.qemu.binary,

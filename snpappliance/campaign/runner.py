@@ -182,7 +182,7 @@ def _host_work(host: Host, cdir: store.CampaignDir) -> str:
     if host.is_local:
         return str(cdir.work.resolve())
     remote = f"/var/tmp/snpapp/{cdir.campaign_id}"
-    host.run(["mkdir", "-p", remote])
+    host.run(["mkdir", "-p", remote], idempotent=True)
     return remote
 
 

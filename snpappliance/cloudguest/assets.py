@@ -60,7 +60,7 @@ def _local_base(spec: CampaignSpec, artifacts_root: Path) -> tuple[Path, str, st
 
 
 def _host_sha256(host: Host, path: str) -> str | None:
-    result = host.run(["sha256sum", "--", path], check=False, timeout=600)
+    result = host.run(["sha256sum", "--", path], check=False, timeout=600, idempotent=True)
     return result.stdout.split()[0] if result.ok and result.stdout else None
 
 
@@ -85,7 +85,9 @@ def prepare_cloud(
     local, sha256, source = _local_base(spec, artifacts_root)
     base = str(local.resolve()) if host.is_local else _upload(host, local, sha256)
     qemu_img = qemu_img_for(spec.qemu.binary)
-    if not host.run(["sh", "-c", 'command -v "$1"', "sh", qemu_img], check=False).ok:
+    if not host.run(
+        ["sh", "-c", 'command -v "$1"', "sh", qemu_img], check=False, idempotent=True
+    ).ok:
         raise CampaignError(
             f"{qemu_img} (for the guest's per-run disk) is missing on host {host.name}",
             hint="install qemu-img (Debian/Ubuntu: apt-get install qemu-utils)",
@@ -128,10 +130,10 @@ def stage_campaign(
         paths = {k: str(v.resolve()) for k, v in files.items()}
     else:
         paths = {k: f"{host_dir}/{v.name}" for k, v in files.items()}
-        if not host.run(["test", "-e", paths["seed"]], check=False).ok:
+        if not host.run(["test", "-e", paths["seed"]], check=False, idempotent=True).ok:
             for key, path in files.items():
                 host.put(path, paths[key])
-            host.run(["chmod", "600", "--", paths["key"]])
+            host.run(["chmod", "600", "--", paths["key"]], idempotent=True)
     return CampaignFiles(
         seed=paths["seed"],
         key=paths["key"],

@@ -104,7 +104,7 @@ def local_image(path: Path, sha256: str | None) -> Path:
 
 def image_format(host: Host, qemu_img: str, path: str) -> str:
     """The disk format of ``path`` on the host (``qcow2`` for Ubuntu's .img), per qemu-img."""
-    result = host.run([qemu_img, "info", "--output=json", path], timeout=60)
+    result = host.run([qemu_img, "info", "--output=json", path], timeout=60, idempotent=True)
     try:
         fmt = json.loads(result.stdout)["format"]
     except (ValueError, KeyError, TypeError) as exc:
@@ -145,5 +145,6 @@ def qemu_img_for(qemu_binary: str) -> str:
 def create_overlay(host: Host, qemu_img: str, base: str, overlay: str, size_gib: int) -> None:
     """Make ``overlay`` on the host: a fresh, empty copy-on-write disk on ``base``."""
     fmt = image_format(host, qemu_img, base)
-    host.run(["rm", "-f", "--", overlay])
-    host.run(overlay_argv(qemu_img, base, fmt, overlay, size_gib), timeout=120)
+    host.run(["rm", "-f", "--", overlay], idempotent=True)
+    # qemu-img create replaces a half-made overlay: running it again is safe.
+    host.run(overlay_argv(qemu_img, base, fmt, overlay, size_gib), timeout=120, idempotent=True)

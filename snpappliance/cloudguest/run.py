@@ -81,7 +81,7 @@ def _wait_ready(
     while clock() < deadline:
         if qemu.poll() is not None:
             return Outcome.EXITED
-        if host.run(probe, check=False, timeout=SHORT_SSH_S + 30).ok:
+        if host.run(probe, check=False, timeout=SHORT_SSH_S + 30, idempotent=True).ok:
             return None
         sleep(POLL_S)
     return Outcome.BOOT_TIMEOUT
@@ -131,11 +131,12 @@ def cloud_boot(
             session = BootLimits(SESSION_START_S, max(limits.hard_s - offset, SESSION_START_S))
             record = boot_guest(host, host_ssh_argv(login, run_command(script)), log, session)
             poweroff = _short(host_ssh_argv(login, POWEROFF_COMMAND))
-            host.run(poweroff, check=False, timeout=SHORT_SSH_S + 30)
+            # A second poweroff finds the guest going down or gone: safe to repeat.
+            host.run(poweroff, check=False, timeout=SHORT_SSH_S + 30, idempotent=True)
             with contextlib.suppress(subprocess.TimeoutExpired):  # leaving spawn kills it
                 qemu.wait(timeout=SHUTDOWN_S)
     finally:
-        host.run(["rm", "-f", "--", overlay], check=False)
+        host.run(["rm", "-f", "--", overlay], check=False, idempotent=True)
     return _shifted(record, offset)
 
 

@@ -74,7 +74,8 @@ def probe_host(
     never goes through sudo), and the architecture and OS must fit (unless
     ``force``).
     """
-    probe = parse_key_values(host.run(["sh", "-c", HOST_PROBE, "snpapp-probe", prefix]).stdout)
+    argv = ["sh", "-c", HOST_PROBE, "snpapp-probe", prefix]
+    probe = parse_key_values(host.run(argv, idempotent=True).stdout)
     check_privileges(host, uid=probe.get("uid"), mode=mode, sudo=sudo)
     if probe.get("blocked"):
         raise prefix_not_writable(host.name, prefix, probe["blocked"], probe.get("user", "?"))
@@ -92,7 +93,7 @@ def probe_host(
 def check_privileges(host: Host, *, uid: str | None, mode: SystemMode, sudo: bool) -> None:
     """The system steps can run: through sudo that needs no password, or as root."""
     if sudo:
-        result = host.run(list(SUDO_PROBE), check=False, timeout=60)
+        result = host.run(list(SUDO_PROBE), check=False, timeout=60, idempotent=True)
         refusal = sudo_refusal(host.name, result.returncode, result.stderr or result.stdout)
         if refusal is not None:
             raise refusal
@@ -151,14 +152,16 @@ def failed_paths(output: str) -> list[str]:
 
 
 def verify_remote(host: Host, directory: str) -> list[str]:
-    result = host.run(["sh", "-c", VERIFY, "snpapp-verify", directory], check=False)
+    result = host.run(
+        ["sh", "-c", VERIFY, "snpapp-verify", directory], check=False, idempotent=True
+    )
     if result.ok:
         return []
     return failed_paths(result.stdout) or [result.stdout.strip() or f"{SUMS_FILE} unreadable"]
 
 
 def _upload(host: Host, plan: DeployPlan, components: set[str] | None = None) -> None:
-    host.run(["mkdir", "-p", "--", plan.staging])
+    host.run(["mkdir", "-p", "--", plan.staging], idempotent=True)
     for up in plan.uploads:
         if components is None or up.component in components:
             with step(f"upload {up.component}"):
@@ -197,7 +200,7 @@ def _stage(host: Host, plan: DeployPlan, say: Say) -> None:
 
 def _existing_release(host: Host, plan: DeployPlan, *, force: bool, say: Say) -> bool:
     """True when the same release is already on the host and intact."""
-    if not host.run(["test", "-d", plan.final], check=False).ok:
+    if not host.run(["test", "-d", plan.final], check=False, idempotent=True).ok:
         return False
     bad = verify_remote(host, plan.final)
     if not bad:
@@ -224,7 +227,7 @@ def run_system_steps(
                 host.run(list(sys_step.argv), timeout=1800)
             results.append(SystemResult(sys_step, True, "applied"))
             continue
-        check = host.run(list(sys_step.check_argv), check=False, timeout=300)
+        check = host.run(list(sys_step.check_argv), check=False, timeout=300, idempotent=True)
         message = "ok" if check.ok else f"would fail: {(check.stderr or check.stdout).strip()}"
         say(f"[check] {sys_step.title}\n    would run: {sys_step.command}\n    check: {message}")
         results.append(SystemResult(sys_step, check.ok, message))

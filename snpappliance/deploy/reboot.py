@@ -22,7 +22,7 @@ BOOT_ID = "/proc/sys/kernel/random/boot_id"
 
 
 def boot_id(host: Host) -> str:
-    return host.run(["cat", BOOT_ID], timeout=30).stdout.strip()
+    return host.run(["cat", BOOT_ID], timeout=30, idempotent=True).stdout.strip()
 
 
 def wait_for_boot(
@@ -50,7 +50,8 @@ def wait_for_boot(
                 hint=hint,
             )
         try:
-            answer = host.run(["sh", "-c", f"cat {BOOT_ID}; uname -r"], timeout=30).stdout.split()
+            ask = ["sh", "-c", f"cat {BOOT_ID}; uname -r"]
+            answer = host.run(ask, timeout=30, idempotent=True).stdout.split()
         except AuthenticationError:
             raise
         except HostError:
@@ -107,7 +108,7 @@ def reboot_and_confirm(
     default = make_default_step(kernel, sudo=plan.sudo)
     reboot = reboot_step(sudo=plan.sudo)
     if mode is SystemMode.CHECK:
-        check = host.run(list(reboot.check_argv), check=False)
+        check = host.run(list(reboot.check_argv), check=False, idempotent=True)
         say(f"[check] {reboot.title}\n    would run: {reboot.command} "
             f"({'ok' if check.ok else 'would fail: systemctl missing'})\n"
             f"    then wait up to {timeout_s:.0f} s for uname -r = {kernel}, run doctor and "

@@ -223,13 +223,20 @@ def facts_from_sections(sections: Mapping[str, str]) -> HostFacts:
 
 def gather(host: Host, prefix: str) -> HostFacts:
     """Collect :class:`HostFacts` from ``host``: one shell script, plus the release's QEMU."""
-    result = host.run(["sh", "-c", GATHER_SCRIPT, "snpapp-doctor", prefix], timeout=120)
+    result = host.run(
+        ["sh", "-c", GATHER_SCRIPT, "snpapp-doctor", prefix], timeout=120, idempotent=True
+    )
     facts = facts_from_sections(parse_sections(result.stdout))
     release = facts.release
     if release is None or release.info is None or not release.info.qemu:
         return facts
     # QEMU was built elsewhere: make sure it starts here (shared libraries present).
-    qemu = host.run([f"{release.path}/{release.info.qemu}", "--version"], check=False, timeout=60)
+    qemu = host.run(
+        [f"{release.path}/{release.info.qemu}", "--version"],
+        check=False,
+        timeout=60,
+        idempotent=True,
+    )
     first = (qemu.stdout or qemu.stderr).strip().splitlines()
     tried = replace(release, qemu_version=first[0] if first else "", qemu_exit=qemu.returncode)
     return replace(facts, release=tried)

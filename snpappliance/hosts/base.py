@@ -31,8 +31,16 @@ class Host(Protocol):
         check: bool = True,
         input: str | None = None,
         env: Mapping[str, str] | None = None,
+        idempotent: bool = False,
     ) -> Completed:
-        """Run ``argv`` on the host to completion (see :func:`snpappliance.proc.run`)."""
+        """Run ``argv`` on the host to completion (see :func:`snpappliance.proc.run`).
+
+        ``timeout`` stops the command on the host, not only the local client.
+        ``idempotent`` declares that running ``argv`` twice does no more than
+        running it once (it reads, or sets a state it may already be in): only
+        then may a connection lost while it ran be retried by running it again.
+        A connection that failed before the command started is always retried.
+        """
         ...
 
     def spawn(

@@ -31,7 +31,9 @@ class LocalHost:
         check: bool = True,
         input: str | None = None,
         env: Mapping[str, str] | None = None,
+        idempotent: bool = False,
     ) -> proc.Completed:
+        """Run ``argv`` here; ``idempotent`` changes nothing: no connection, no retries."""
         return proc.run(argv, timeout=timeout, check=check, input=input, env=env)
 
     @contextlib.contextmanager

@@ -5,7 +5,9 @@ exactly as for ``ssh genoa01`` on the command line. snpapp only adds: batch mode
 (never a prompt), one multiplexed master connection per host (ControlMaster in a
 private directory), quoting of every remote argument, time limits that stop the
 command on the host too (not only the local client), bounded retries of
-transport failures and clear errors for authentication and host-key failures.
+connections that fail before the command starts (and of connections lost while
+it runs only for commands the caller declares idempotent) and clear errors for
+authentication and host-key failures.
 Host-key checking is left as the user configured it and is never turned off.
 """
 
@@ -21,13 +23,18 @@ from typing import IO, TypeVar
 from tenacity import (
     RetryCallState,
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential,
 )
 
 from snpappliance import proc
-from snpappliance.errors import CommandError, CommandTimeoutError, TransportError
+from snpappliance.errors import (
+    CommandError,
+    CommandTimeoutError,
+    ConnectionLostError,
+    TransportError,
+)
 from snpappliance.hosts import sshcmd
 from snpappliance.hosts.sshcmd import SshSettings
 
@@ -72,8 +79,13 @@ class SshHost:
         check: bool = True,
         input: str | None = None,
         env: Mapping[str, str] | None = None,
+        idempotent: bool = False,
     ) -> proc.Completed:
-        """Run ``argv`` on the host; with ``timeout`` it is stopped there too, not only here."""
+        """Run ``argv`` on the host; with ``timeout`` it is stopped there too, not only here.
+
+        Connections that fail before the command starts are retried; one lost
+        while it ran only when ``idempotent`` (else :class:`ConnectionLostError`).
+        """
         command = sshcmd.remote_command(argv, env)
         ssh = sshcmd.ssh_argv(self._settings, sshcmd.remote_command(argv, env, limit_s=timeout))
         local_s = None if timeout is None else sshcmd.local_deadline_s(self._settings, timeout)
@@ -91,7 +103,7 @@ class SshHost:
                 raise sshcmd.classify_ssh_failure(self.name, result.stderr, f"running {argv[0]}")
             return result
 
-        result = self._retrying(once, f"running {argv[0]}")
+        result = self._retrying(once, f"running {argv[0]}", idempotent=idempotent)
         if timeout is not None and sshcmd.stopped_by_limit(result.returncode, result.stderr):
             tail = proc.tail(sshcmd.without_marker(result.stderr))
             stopped = f"did not finish within {timeout:g} s on {self.name} and was stopped there"
@@ -131,7 +143,7 @@ class SshHost:
     def put(self, src: Path, dst: str) -> None:
         """Copy ``src`` to ``dst`` (a directory's contents into ``dst``); resumable."""
         parent = str(Path(dst).parent)
-        self.run(["mkdir", "-p", "--", parent])
+        self.run(["mkdir", "-p", "--", parent], idempotent=True)
         source = f"{src}/" if src.is_dir() else str(src)
         target = f"{dst}/" if src.is_dir() else dst
         self._rsync(source, f"{self.name}:{target}", f"uploading {src.name}")
@@ -139,13 +151,13 @@ class SshHost:
     def get(self, src: str, dst: Path) -> None:
         """Copy ``src`` from the host to ``dst``; a directory's contents go into ``dst``."""
         dst.parent.mkdir(parents=True, exist_ok=True)
-        is_dir = self.run(["test", "-d", src], check=False).ok
+        is_dir = self.run(["test", "-d", src], check=False, idempotent=True).ok
         source = f"{self.name}:{src}/" if is_dir else f"{self.name}:{src}"
         self._rsync(source, f"{dst}/" if is_dir else str(dst), f"downloading {src}")
 
     def check_connection(self) -> None:
         """Open (or reuse) the master connection; raise a typed error if that fails."""
-        self.run(["true"])
+        self.run(["true"], idempotent=True)
 
     def close(self) -> None:
         """Stop the master connection, if one is running."""
@@ -178,11 +190,17 @@ class SshHost:
             if not result.ok:
                 raise sshcmd.classify_rsync_failure(self.name, result.returncode, result.stderr)
 
-        self._retrying(once, what)
+        # rsync --partial resumes: a transfer cut off halfway is safe to run again.
+        self._retrying(once, what, idempotent=True)
 
-    def _retrying(self, attempt: Callable[[], T], what: str) -> T:
+    def _retrying(self, attempt: Callable[[], T], what: str, *, idempotent: bool) -> T:
+        def safe_to_repeat(exc: BaseException) -> bool:
+            if isinstance(exc, ConnectionLostError):
+                return idempotent
+            return isinstance(exc, TransportError)
+
         retrying = Retrying(
-            retry=retry_if_exception_type(TransportError),
+            retry=retry_if_exception(safe_to_repeat),
             stop=stop_after_attempt(self._settings.attempts),
             wait=wait_exponential(multiplier=self._settings.backoff_s, max=30),
             before_sleep=self._log_retry(what),
@@ -191,7 +209,9 @@ class SshHost:
         try:
             return retrying(attempt)
         except TransportError as exc:
-            exc.message = f"{exc.message} ({self._settings.attempts} attempts)"
+            attempts = retrying.statistics.get("attempt_number", 1)
+            if attempts > 1:
+                exc.message = f"{exc.message} ({attempts} attempts)"
             raise
 
     def _log_retry(self, what: str) -> Callable[[RetryCallState], None]:

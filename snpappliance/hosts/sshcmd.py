@@ -19,6 +19,7 @@ from pathlib import Path
 from snpappliance.errors import (
     AuthenticationError,
     ConfigError,
+    ConnectionLostError,
     HostError,
     TransportError,
 )
@@ -28,6 +29,22 @@ SSH_FAILURE = 255
 
 #: Environment variable naming an alternative ssh client config (like ``--ssh-config``).
 SSH_CONFIG_ENV = "SNPAPP_SSH_CONFIG"
+
+# ssh messages that show the connection failed before the remote command was
+# started: the TCP connect, the banner or key exchange, a ProxyJump hop, the
+# name lookup or the multiplexing master refusing a session. Anything else
+# with status 255 (including silence: a multiplexed client whose master lost
+# the connection prints nothing) may have come after the command started.
+_BEFORE_COMMAND = (
+    "ssh: connect to host ",
+    "kex_exchange_identification:",
+    "ssh_exchange_identification:",
+    "banner exchange",
+    "Unable to negotiate with",
+    "Temporary failure in name resolution",
+    "stdio forwarding failed",
+    "mux_client_request_session: session request failed",
+)
 
 # rsync exit statuses that mean the connection, not the transfer, broke.
 _RSYNC_TRANSPORT_CODES = frozenset({10, 12, 30, 35, SSH_FAILURE})
@@ -260,7 +277,8 @@ def auth_error(destination: str, stderr: str) -> AuthenticationError | None:
 
 def config_error(destination: str, stderr: str) -> HostError | None:
     """A non-transient problem with the name or the client config, if ``stderr`` shows one."""
-    if "Could not resolve hostname" in stderr:
+    # "Temporary failure in name resolution" is the resolver, not the name: retried.
+    if "Could not resolve hostname" in stderr and "Temporary failure" not in stderr:
         return HostError(
             f"the host name {destination} cannot be resolved",
             detail=_first_line(stderr, "Could not resolve hostname"),
@@ -275,16 +293,35 @@ def config_error(destination: str, stderr: str) -> HostError | None:
     return None
 
 
+def failed_before_command(stderr: str) -> bool:
+    """Whether ssh's ``stderr`` shows that the remote command was never started."""
+    return any(needle.lower() in stderr.lower() for needle in _BEFORE_COMMAND)
+
+
 def classify_ssh_failure(destination: str, stderr: str, what: str) -> HostError:
-    """The error for an ssh exit status 255: auth and config errors, else transport."""
+    """The error for an ssh exit status 255.
+
+    Authentication and config errors first; then a :class:`TransportError` when
+    the connection failed before the command started (always safe to retry),
+    else a :class:`ConnectionLostError`: the command may have partly run.
+    """
     known = auth_error(destination, stderr) or config_error(destination, stderr)
     if known is not None:
         return known
-    last = [line for line in stderr.splitlines() if line.strip()]
-    return TransportError(
-        f"the SSH connection to {destination} failed while {what}",
-        detail="\n".join(last[-5:]) or None,
-        hint=f"check that {destination} is up and reachable: `ssh {destination} true`",
+    last = "\n".join([line for line in stderr.splitlines() if line.strip()][-5:]) or None
+    if failed_before_command(stderr):
+        return TransportError(
+            f"the SSH connection to {destination} failed while {what}",
+            detail=last,
+            hint=f"check that {destination} is up and reachable: `ssh {destination} true`",
+        )
+    return ConnectionLostError(
+        f"the SSH connection to {destination} was lost while {what}, which may have "
+        f"partly run there",
+        detail=last or "ssh exited with status 255 and said nothing more",
+        hint=f"snpapp repeats a command after a lost connection only when that is safe; "
+        f"check what it changed on {destination}, then run the snpapp command again once "
+        f"`ssh {destination} true` works",
     )
 
 

@@ -132,6 +132,10 @@ class SshServer:
         _kill(sessions)
         self._pid = None
 
+    def drop_connections(self) -> None:
+        """Kill every connection sshd serves, and what runs in them; keep listening."""
+        _kill(_children(self._pid) if self._pid else [])
+
     def restart(self, downtime_s: float = 0.0) -> None:
         self.stop()
         time.sleep(downtime_s)

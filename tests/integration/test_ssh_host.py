@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from snpappliance.errors import (
     CommandError,
     CommandTimeoutError,
     ConfigError,
+    ConnectionLostError,
     TransportError,
 )
 from snpappliance.hosts import LocalHost, SshHost, connect
@@ -163,6 +165,53 @@ def test_next_command_succeeds_after_a_server_restart(ssh_server: SshServer) -> 
     assert ssh_server.connections() == 2
 
 
+def _drop_connection_once(ssh_server: SshServer, ready: Path) -> threading.Thread:
+    """Kill sshd's connection processes (not the listener) once ``ready`` has a line."""
+
+    def drop() -> None:
+        deadline = time.monotonic() + 20
+        while not (ready.exists() and ready.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ssh_server.drop_connections()
+
+    thread = threading.Thread(target=drop)
+    thread.start()
+    return thread
+
+
+APPEND_THEN_WAIT = 'echo ran >> "$1"; sleep 5'
+
+
+def test_a_command_cut_off_by_a_lost_connection_is_not_run_again(
+    ssh_server: SshServer, tmp_path: Path
+) -> None:
+    host = ssh_server.host(attempts=3, backoff_s=0.2)
+    assert host.run(["true"]).ok  # the master connection is up
+    ledger = tmp_path / "ledger"
+    dropper = _drop_connection_once(ssh_server, ledger)
+    try:
+        with pytest.raises(ConnectionLostError) as caught:
+            host.run(["sh", "-c", APPEND_THEN_WAIT, "append", str(ledger)])
+    finally:
+        dropper.join()
+    assert "may have partly run" in caught.value.message
+    time.sleep(1)  # a re-run would have appended by now
+    assert ledger.read_text() == "ran\n"
+
+
+def test_an_idempotent_command_cut_off_is_run_again(ssh_server: SshServer, tmp_path: Path) -> None:
+    host = ssh_server.host(attempts=3, backoff_s=0.2)
+    assert host.run(["true"]).ok
+    ledger = tmp_path / "ledger"
+    dropper = _drop_connection_once(ssh_server, ledger)
+    try:
+        result = host.run(["sh", "-c", APPEND_THEN_WAIT, "append", str(ledger)], idempotent=True)
+    finally:
+        dropper.join()
+    assert result.ok
+    assert ledger.read_text() == "ran\nran\n"
+
+
 def _remote_sleepers(marker: str) -> list[str]:
     found = proc.run(["pgrep", "-f", f"^sleep {marker}$"], check=False)
     return found.stdout.split()
@@ -183,7 +232,7 @@ def test_leaving_spawn_kills_the_remote_process(ssh_server: SshServer) -> None:
 def _remote_processes(host: SshHost, marker: str) -> list[str]:
     # The bracket keeps pgrep's own command line (and its shell's) from matching.
     pattern = f"{marker[:-1]}[{marker[-1]}]"
-    return host.run(["pgrep", "-f", pattern], check=False).stdout.split()
+    return host.run(["pgrep", "-f", pattern], check=False, idempotent=True).stdout.split()
 
 
 def test_time_limit_stops_the_command_on_the_host(ssh_server: SshServer) -> None:

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from snpappliance.errors import AuthenticationError, ConfigError, HostError, TransportError
+from snpappliance.errors import (
+    AuthenticationError,
+    ConfigError,
+    ConnectionLostError,
+    HostError,
+    TransportError,
+)
 from snpappliance.hosts import sshcmd
 from snpappliance.hosts.sshcmd import SshSettings
 
@@ -113,7 +119,7 @@ Host key verification failed.
             "resolved",
         ),
         ("ssh: connect to host 127.0.0.1 port 22: Connection refused\n", TransportError, "failed"),
-        ("Connection reset by 127.0.0.1 port 22\n", TransportError, "failed"),
+        ("Connection reset by 127.0.0.1 port 22\n", ConnectionLostError, "lost"),
     ],
 )
 def test_ssh_failures_are_classified(stderr: str, kind: type[HostError], words: str) -> None:
@@ -121,6 +127,55 @@ def test_ssh_failures_are_classified(stderr: str, kind: type[HostError], words: 
     assert type(error) is kind
     assert words in error.message
     assert error.hint
+
+
+# Captured from OpenSSH 9.2p1 (LogLevel INFO unless noted) against a loopback sshd.
+BEFORE_COMMAND = [
+    "ssh: connect to host 127.0.0.1 port 46435: Connection refused\n",
+    "ssh: connect to host 10.255.255.1 port 22: Connection timed out\n",
+    "ssh: connect to host 10.255.255.1 port 55947: Network is unreachable\n",
+    "ssh: connect to host 192.0.2.7 port 22: No route to host\n",
+    "kex_exchange_identification: Connection closed by remote host\n"
+    "Connection closed by 127.0.0.1 port 54933\n",
+    "kex_exchange_identification: read: Connection reset by peer\n",
+    "Connection timed out during banner exchange\nConnection to 127.0.0.1 port 40727 timed out\n",
+    "Unable to negotiate with 127.0.0.1 port 55947: no matching key exchange method found. "
+    "Their offer: curve25519-sha256\n",
+    "ssh: Could not resolve hostname genoa01: Temporary failure in name resolution\n",
+    "channel 0: open failed: connect failed: Connection refused\nstdio forwarding failed\n"
+    "kex_exchange_identification: Connection closed by remote host\n",
+    "mux_client_request_session: session request failed: Session open refused by peer\n",
+]
+
+MAYBE_STARTED = [
+    # A multiplexed client whose master lost the connection mid-command says nothing.
+    "",
+    # A direct connection cut while the command ran.
+    "Connection to 127.0.0.1 closed by remote host.\n",
+    "client_loop: send disconnect: Broken pipe\n",
+    "Timeout, server 10.0.0.7 not responding.\n",
+    # During the key exchange or a session: ssh does not say which, so assume the worse.
+    "Connection reset by 127.0.0.1 port 49189\n",
+]
+
+
+@pytest.mark.parametrize("stderr", BEFORE_COMMAND)
+def test_failures_before_the_command_started_are_plain_transport_errors(stderr: str) -> None:
+    assert sshcmd.failed_before_command(stderr)
+    error = sshcmd.classify_ssh_failure("genoa01", stderr, "running mv")
+    assert type(error) is TransportError
+    assert error.message == "the SSH connection to genoa01 failed while running mv"
+
+
+@pytest.mark.parametrize("stderr", MAYBE_STARTED)
+def test_a_connection_lost_after_the_start_says_the_command_may_have_run(stderr: str) -> None:
+    assert not sshcmd.failed_before_command(stderr)
+    error = sshcmd.classify_ssh_failure("genoa01", stderr, "running mv")
+    assert type(error) is ConnectionLostError
+    assert "may have partly run" in error.message
+    assert error.detail
+    assert error.hint
+    assert "ssh genoa01 true" in error.hint
 
 
 def test_rsync_failures_are_classified() -> None:
