@@ -39,7 +39,7 @@ NO_PREVIOUS_HINT = (
 
 def read_rollback(host: Host, prefix: str, *, sudo: bool) -> RollbackPlan:
     """Plan the rollback from the host's links and the previous ``release.json`` (read only)."""
-    result = host.run(["sh", "-c", READ, "snpapp-rollback", prefix], check=False)
+    result = host.run(["sh", "-c", READ, "snpapp-rollback", prefix], check=False, idempotent=True)
     if result.returncode == 3:
         raise DeployError(
             f"cannot roll back on {host.name}: no {PREVIOUS_LINK} release under {prefix}",
@@ -76,14 +76,14 @@ def execute_rollback(
                 hint="roll back without --reboot; nothing was changed",
             )
     else:
-        uid = host.run(["id", "-u"]).stdout.strip()
+        uid = host.run(["id", "-u"], idempotent=True).stdout.strip()
         check_privileges(host, uid=uid, mode=mode, sudo=plan.sudo)
         if mode is SystemMode.APPLY:
             with step(default.title):
                 host.run(list(default.argv), timeout=300)
             default_set = True
         else:
-            check = host.run(list(default.check_argv), check=False, timeout=300)
+            check = host.run(list(default.check_argv), check=False, timeout=300, idempotent=True)
             verdict = "ok" if check.ok else f"would fail: {(check.stderr or check.stdout).strip()}"
             say(f"[check] {default.title}\n    would run: {default.command}\n    check: {verdict}")
     result = host.run(
@@ -103,7 +103,7 @@ def execute_rollback(
         return
     reboot_cmd = reboot_step(sudo=plan.sudo)
     if mode is SystemMode.CHECK:
-        check = host.run(list(reboot_cmd.check_argv), check=False)
+        check = host.run(list(reboot_cmd.check_argv), check=False, idempotent=True)
         say(f"[check] {reboot_cmd.title}\n    would run: {reboot_cmd.command} "
             f"({'ok' if check.ok else 'would fail: systemctl missing'})\n"
             f"    then wait up to {timeout_s:.0f} s for uname -r = {kernel}")  # fmt: skip
