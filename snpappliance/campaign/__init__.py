@@ -23,6 +23,8 @@ from snpappliance.campaign.runner import (
     load_campaign,
     prepare_targets,
     recorded_digest,
+    recorded_ssh_config,
+    remember_ssh_config,
 )
 from snpappliance.campaign.spec import CampaignSpec, load_spec
 from snpappliance.errors import CampaignError, OutputError
@@ -105,12 +107,18 @@ def resume_campaign(
     max_failures: int | None = None,
     ssh_config: Path | None = None,
 ) -> Path:
-    """Run the missing runs of the campaign in ``directory``, in planned order, on its hosts."""
+    """Run the missing runs of the campaign in ``directory``, in planned order, on its hosts.
+
+    The hosts are reached with the ssh client config the campaign recorded,
+    unless ``ssh_config`` names another one (which is then recorded instead).
+    """
     cdir, spec = load_campaign(directory)
+    config = ssh_config or recorded_ssh_config(cdir)
     connected: list[Host] = []
     try:
         for name in campaign_hosts(cdir, spec):
-            connected.append(make_host(name, ssh_config=ssh_config))
+            connected.append(make_host(name, ssh_config=config))
+        remember_ssh_config(cdir, connected)
         _resume(cdir, spec, connected, artifacts_root, max_failures)
     finally:
         for host in connected:

@@ -43,9 +43,12 @@ from snpappliance.campaign.specdump import dump_spec
 from snpappliance.campaign.workers import HostJob, Shared, run_host, run_parallel
 from snpappliance.errors import CampaignError, InterruptedByUser, TransportError
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
-from snpappliance.hosts import Host
+from snpappliance.hosts import Host, SshHost
 from snpappliance.log import console
 from snpappliance.results import CampaignInfo
+
+#: The ``campaign.json`` key of the ssh client config (``--ssh-config``) the campaign uses.
+SSH_CONFIG_KEY = "ssh_config"
 
 
 def _new_id(root: Path, name: str) -> Path:
@@ -59,7 +62,11 @@ def _new_id(root: Path, name: str) -> Path:
 
 
 def campaign_info(
-    spec: CampaignSpec, campaign_id: str, seed: int, hosts: Sequence[str] = ()
+    spec: CampaignSpec,
+    campaign_id: str,
+    seed: int,
+    hosts: Sequence[str] = (),
+    ssh_config: Path | None = None,
 ) -> CampaignInfo:
     many = list(hosts) if len(hosts) > 1 else []
     return CampaignInfo(
@@ -79,8 +86,48 @@ def campaign_info(
             * len(spec.statistical_workloads)
             * spec.repetitions
             * max(len(many), 1),
+            **({SSH_CONFIG_KEY: str(ssh_config)} if ssh_config else {}),
         },
     )
+
+
+def ssh_config_of(hosts: Sequence[Host]) -> Path | None:
+    """The ssh client config (absolute) the SSH hosts among ``hosts`` use, if one was chosen."""
+    for host in hosts:
+        if isinstance(host, SshHost) and host.settings.config is not None:
+            return host.settings.config.resolve()
+    return None
+
+
+def recorded_ssh_config(cdir: store.CampaignDir) -> Path | None:
+    """The ssh client config ``campaign.json`` recorded, or None (ssh's default).
+
+    Raises :class:`CampaignError` when the recorded file no longer exists: the
+    hosts' names may only mean something in that config.
+    """
+    info = CampaignInfo.load(cdir.path)
+    recorded = info.extra.get(SSH_CONFIG_KEY) if info is not None else None
+    if not recorded:
+        return None
+    path = Path(str(recorded))
+    if not path.is_file():
+        raise CampaignError(
+            f"campaign {cdir.campaign_id} ran with the ssh client config {path}, "
+            "which no longer exists",
+            hint=f"pass the config to use now: snpapp campaign --resume {cdir.path} "
+            "--ssh-config FILE",
+        )
+    return path
+
+
+def remember_ssh_config(cdir: store.CampaignDir, hosts: Sequence[Host]) -> None:
+    """Record in ``campaign.json`` the ssh client config the campaign now runs with."""
+    info = CampaignInfo.load(cdir.path)
+    config = ssh_config_of(hosts)
+    if info is None or config is None or info.extra.get(SSH_CONFIG_KEY) == str(config):
+        return
+    extra = {**info.extra, SSH_CONFIG_KEY: str(config)}
+    atomic_write_text(cdir.info, replace(info, extra=extra).to_json())
 
 
 @dataclass(frozen=True)
@@ -118,7 +165,8 @@ def create_campaign_on(
     cdir = store.CampaignDir(_new_id(ensure_writable_dir(root), spec.name))
     ensure_writable_dir(cdir.path)
     atomic_write_text(cdir.spec, dump_spec(frozen))
-    atomic_write_text(cdir.info, campaign_info(frozen, cdir.campaign_id, seed, names).to_json())
+    info = campaign_info(frozen, cdir.campaign_id, seed, names, ssh_config_of(hosts))
+    atomic_write_text(cdir.info, info.to_json())
     envs = {t.host.name: environment(frozen, t.host, t.prepared, artifacts_root) for t in targets}
     env = envs[names[0]] if len(targets) == 1 else {"hosts": envs}
     atomic_write_text(cdir.environment, json.dumps(env, indent=2, sort_keys=True) + "\n")

@@ -3,7 +3,7 @@
 ``campaigns/<id>/`` holds::
 
     campaign.toml      the frozen spec (seed included)
-    campaign.json      CampaignInfo: id, baseline, profile, emulated, label
+    campaign.json      CampaignInfo: id, baseline, profile, emulated, label, ssh client config
     environment.json   host, QEMU, firmware, artefact manifests, SNP state, snpapp version
     plan.json          every run in execution order
     attempts.jsonl     one record per attempt, then one "run" record when a run is committed

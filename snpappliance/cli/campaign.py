@@ -47,7 +47,9 @@ campaign.json, environment.json, plan.json, attempts.jsonl,
 logs/<run>.a<attempt>.log and results.csv (smoke.csv for declared PTS
 smoke tests, kept out of the statistics), fsynced after every run. A killed
 campaign loses at most the run in flight; --resume DIR runs only the missing
-runs. Ctrl-C stops cleanly and prints how to resume.
+runs, reaching the hosts with the ssh client config the campaign started with
+(recorded in campaign.json) unless --ssh-config names another. Ctrl-C stops
+cleanly and prints how to resume.
 
 Several --host values run the same plan on every host at once: one worker
 per host, one guest per host at a time, run ids ending in @<host>, a `host`
