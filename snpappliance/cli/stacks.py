@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from snpappliance.build import resolve_mirror
+from snpappliance.build.base import MIRROR_ENV
 from snpappliance.build.pincheck import PinCheck, PinStatus, check_stack
 from snpappliance.cli.app import app
 from snpappliance.cli.options import MirrorOption
@@ -61,30 +62,35 @@ def check_table(stack: Stack, mirror: str, checks: list[PinCheck]) -> Table:
     return out
 
 
+def _names(pins: list[tuple[Stack, PinCheck]]) -> str:
+    names = ", ".join(f"{s.name}/{c.component} {c.what}" for s, c in pins[:6])
+    return names + (" …" if len(pins) > 6 else "")
+
+
 def _check(stacks: list[Stack], mirror_opt: str | None) -> None:
-    broken: list[tuple[Stack, PinCheck]] = []
+    gone: list[tuple[Stack, PinCheck]] = []
+    unknown: list[tuple[Stack, PinCheck]] = []
     for stack in stacks:
         mirror = resolve_mirror(mirror_opt) or stack.base.snapshot_mirror
         checks = check_stack(stack, mirror)
         console.print(check_table(stack, mirror, checks))
-        bad = (PinStatus.FAIL, PinStatus.UNREACHABLE)
-        broken += [(stack, c) for c in checks if c.status in bad]
-    if not broken:
-        return
-    unreachable = any(c.status is PinStatus.UNREACHABLE for _, c in broken)
-    raise SourceError(
-        f"{len(broken)} pin(s) cannot be fetched: "
-        + ", ".join(f"{s.name}/{c.component} {c.what}" for s, c in broken[:6])
-        + (" …" if len(broken) > 6 else ""),
-        hint=(
-            "some servers did not answer: check the network, or pass a reachable Debian "
-            "mirror with --mirror URL; "
-            if unreachable
-            else ""
+        gone += [(stack, c) for c in checks if c.status is PinStatus.FAIL]
+        unknown += [(stack, c) for c in checks if c.status is PinStatus.UNREACHABLE]
+    if gone:
+        raise SourceError(
+            f"{len(gone)} pin(s) are no longer served: {_names(gone)}"
+            + (f"; {len(unknown)} more could not be checked" if unknown else ""),
+            hint="give each a new pin in the stack lock (stacks/NAME.toml), or, for Debian "
+            "pins, pass a mirror that still has them (the stack's snapshot.debian.org date) "
+            "with --mirror URL",
         )
-        + "a pin the server no longer has needs a new pin in the stack lock (stacks/NAME.toml), "
-        "or the pinned snapshot.debian.org date as --mirror for Debian pins",
-    )
+    if unknown:
+        raise SourceError(
+            f"{len(unknown)} pin(s) could not be checked, their servers did not answer: "
+            f"{_names(unknown)}",
+            hint="check the network, or pass a reachable Debian mirror with --mirror URL "
+            f"(or {MIRROR_ENV}=URL)",
+        )
 
 
 @app.command("stacks")

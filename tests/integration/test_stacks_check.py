@@ -97,8 +97,8 @@ def test_a_file_gone_from_the_pool_fails(snpapp: SnpappRunner, tmp_path: Path,
     code, _out, err = snpapp("stacks", "--check", "--stack", str(stack.path), "--mirror", url)
     assert code == 9
     assert "demo_1.0.orig.tar.xz: HTTP 404 (the .dsc is there)" in err
-    assert "1 pin(s) cannot be fetched: fixture/gamma source" in err
-    assert "needs a new pin in the stack lock" in err
+    assert "1 pin(s) are no longer served: fixture/gamma source" in err
+    assert "give each a new pin in the stack lock" in err
 
 
 def test_a_package_version_the_mirror_no_longer_serves_fails(
@@ -110,7 +110,7 @@ def test_a_package_version_the_mirror_no_longer_serves_fails(
     assert code == 9
     assert "the mirror serves 4:12.2.0-3" in err
     assert "fixture/gamma package gcc" in err
-    assert "package make" not in err.split("cannot be fetched")[1]
+    assert "package make" not in err.split("no longer served")[1]
 
 
 def test_an_unreachable_mirror_is_not_a_missing_pin(snpapp: SnpappRunner, tmp_path: Path) -> None:
@@ -120,4 +120,5 @@ def test_an_unreachable_mirror_is_not_a_missing_pin(snpapp: SnpappRunner, tmp_pa
     )
     assert code == 9
     assert "UNREACHABLE" in err
-    assert "some servers did not answer" in err
+    assert "could not be checked, their servers did not answer" in err
+    assert "no longer served" not in err
