@@ -33,16 +33,29 @@ MODPROBE_CONF = (
 
 #: $1 = reboot|default, $2 = kernel release. Finds the kernel's GRUB menu entry id
 #: (inside the "Advanced options" submenu) and selects it for the next boot only
-#: (grub-reboot) or for every boot (grub-set-default).
+#: (grub-reboot) or for every boot (grub-set-default). Before a grub-reboot, a host
+#: with no saved default gets the running kernel as its default: GRUB would
+#: otherwise boot its first entry, the newest kernel (the one being tried), at
+#: every boot after the one-time boot, and a failed try would not fall back.
 GRUB_SELECT = r"""
 mode=$1; krel=$2; cfg=/boot/grub/grub.cfg
 [ -r "$cfg" ] || { echo "$cfg is not readable" >&2; exit 3; }
-entry=$(grep -o "gnulinux-[^' ]*-advanced-[0-9a-fA-F-]*" "$cfg" \
-  | grep -F -- "gnulinux-$krel-advanced-" | head -n 1)
-[ -n "$entry" ] || { echo "no GRUB menu entry for kernel $krel in $cfg" >&2; exit 3; }
 sub=$(grep -o "gnulinux-advanced-[0-9a-fA-F-]*" "$cfg" | head -n 1)
-target=$entry; [ -n "$sub" ] && target="$sub>$entry"
-if [ "$mode" = reboot ]; then grub-reboot "$target"; else grub-set-default "$target"; fi
+entry_of() {
+  e=$(grep -o "gnulinux-[^' ]*-advanced-[0-9a-fA-F-]*" "$cfg" \
+    | grep -F -- "gnulinux-$1-advanced-" | head -n 1)
+  [ -n "$e" ] || { echo "no GRUB menu entry for kernel $1 in $cfg" >&2; exit 3; }
+  if [ -n "$sub" ]; then echo "$sub>$e"; else echo "$e"; fi
+}
+target=$(entry_of "$krel") || exit 3
+if [ "$mode" = reboot ]; then
+  if ! grub-editenv list | grep -q '^saved_entry=.'; then
+    running=$(entry_of "$(uname -r)") || exit 3
+    grub-set-default "$running"
+    echo "pinned the running kernel as the GRUB default: $running" >&2
+  fi
+  grub-reboot "$target"
+else grub-set-default "$target"; fi
 echo "$target"
 """
 
