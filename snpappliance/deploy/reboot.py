@@ -15,10 +15,14 @@ from snpappliance.deploy.execute import Say
 from snpappliance.deploy.plan import DeployPlan
 from snpappliance.deploy.system import SystemMode, SystemStep, make_default_step, reboot_step
 from snpappliance.doctor import run_doctor
-from snpappliance.errors import AuthenticationError, DeployError, HostError
+from snpappliance.errors import AuthenticationError, CommandTimeoutError, DeployError, HostError
 from snpappliance.hosts.base import Host
 
 BOOT_ID = "/proc/sys/kernel/random/boot_id"
+#: What a host going down or coming up looks like over SSH: no connection, a lost
+#: one, or one that stops answering (a host that powers off sends no TCP reset, so
+#: a command on the multiplexed connection hangs until ssh is killed at its limit).
+NOT_ANSWERING = (HostError, CommandTimeoutError)
 
 
 def boot_id(host: Host) -> str:
@@ -54,7 +58,7 @@ def wait_for_boot(
             answer = host.run(ask, timeout=30, idempotent=True).stdout.split()
         except AuthenticationError:
             raise
-        except HostError:
+        except NOT_ANSWERING:
             say(
                 f"waiting for {host.name} to answer over SSH ({elapsed:.0f} s of {timeout_s:.0f} s)"
             )
@@ -88,7 +92,7 @@ def reboot_into(
     before = boot_id(host)
     say(f"rebooting {host.name} into {kernel}")
     # The connection may drop while the host shuts down.
-    with contextlib.suppress(HostError):
+    with contextlib.suppress(*NOT_ANSWERING):
         host.run(list(reboot.argv), check=False, timeout=60)
     wait_for_boot(
         host, old_boot_id=before, kernel=kernel, timeout_s=timeout_s, poll_s=10, say=say, hint=hint
