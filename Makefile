@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 DEBIAN_MIRROR ?= http://deb.debian.org/debian
 export SNPAPP_DEBIAN_MIRROR := $(DEBIAN_MIRROR)
 
-.PHONY: demo example-report e2e-build test lint typecheck unit integration system-deps-demo system-deps-test bench clean
+.PHONY: demo example-report e2e-build e2e-deploy test lint typecheck unit integration system-deps-demo system-deps-test system-deps-e2e-deploy bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ system-deps-demo:
 
 system-deps-test:
 	@scripts/system-deps.sh test
+
+system-deps-e2e-deploy:
+	@scripts/system-deps.sh e2e-deploy
 
 ## demo: build the benchmark guest, run the built-in local campaign, render its report
 demo: system-deps-demo $(STAMP)
@@ -45,6 +48,11 @@ e2e-build: system-deps-test $(STAMP)
 	time $(SNPAPP) build ovmf --stack debian-bookworm
 	time $(SNPAPP) build kernel --stack debian-bookworm
 	time $(SNPAPP) build qemu --stack debian-bookworm
+
+## e2e-deploy: `snpapp deploy --reboot` and `--rollback --reboot` for real, against a
+## throwaway Debian VM (QEMU TCG, OVMF, GRUB); root; about 20 minutes; not part of `make test`
+e2e-deploy: system-deps-e2e-deploy $(STAMP)
+	$(BIN)/python benchmarks/e2e_deploy.py
 
 ## test: install what is needed, lint, type-check, run every test
 test: system-deps-test $(STAMP) lint typecheck

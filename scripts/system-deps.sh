@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the Debian packages snpapp needs for a given purpose, when run as root
-# and only those that are missing. Usage: scripts/system-deps.sh demo|test
+# and only those that are missing. Usage: scripts/system-deps.sh demo|test|e2e-deploy
 set -euo pipefail
 
 purpose=${1:-test}
@@ -8,10 +8,13 @@ demo_pkgs=(python3-venv poppler-utils fonts-dejavu-core libpango-1.0-0 libpangof
            libharfbuzz-subset0 docker.io qemu-system-x86 ovmf debootstrap git)
 test_pkgs=("${demo_pkgs[@]}" sysbench time openssh-server openssh-client rsync iproute2
            busybox-static xz-utils cpio procps patch dpkg-dev genisoimage qemu-utils sudo)
+e2e_deploy_pkgs=(python3-venv debootstrap qemu-system-x86 qemu-utils ovmf fdisk mtools
+                 openssh-client rsync dpkg)
 case "$purpose" in
   demo) wanted=("${demo_pkgs[@]}") ;;
   test) wanted=("${test_pkgs[@]}") ;;
-  *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+  e2e-deploy) wanted=("${e2e_deploy_pkgs[@]}") ;;
+  *) echo "usage: $0 demo|test|e2e-deploy" >&2; exit 2 ;;
 esac
 
 missing=()
