@@ -24,9 +24,11 @@ install tarball is unpacked there; OVMF.fd, the SVSM files and the benchmark
 guest (`snpapp build guest --stack <stack>`) sit in it as built: campaigns
 (the genoa profile) run from PREFIX/current/ (its qemu, ovmf and guest). Then
 the host kernel .deb is installed with dpkg, selected for the next
-boot only (grub-reboot), `options kvm_amd sev=1 sev_es=1 sev_snp=1` goes to
-/etc/modprobe.d, and PREFIX/current switches to the new release (the old one
-becomes PREFIX/previous). Until that switch, the previous release stays in use.
+boot only (grub-reboot; a host with no saved GRUB default first gets its
+running kernel as the default, the one later boots fall back to),
+`options kvm_amd sev=1 sev_es=1 sev_snp=1` goes to /etc/modprobe.d, and
+PREFIX/current switches to the new release (the old one becomes
+PREFIX/previous). Until that switch, the previous release stays in use.
 
 --reboot then reboots, waits until the host answers with the new kernel, runs
 `snpapp doctor`, and only then makes the kernel the GRUB default.
