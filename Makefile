@@ -50,7 +50,7 @@ e2e-build: system-deps-test $(STAMP)
 	time $(SNPAPP) build qemu --stack debian-bookworm
 
 ## e2e-deploy: `snpapp deploy --reboot` and `--rollback --reboot` for real, against a
-## throwaway Debian VM (QEMU TCG, OVMF, GRUB); root; about 20 minutes; not part of `make test`
+## throwaway Debian VM (QEMU TCG, OVMF, GRUB); root; about 15 minutes; not part of `make test`
 e2e-deploy: system-deps-e2e-deploy $(STAMP)
 	$(BIN)/python benchmarks/e2e_deploy.py
 

@@ -26,7 +26,7 @@ mounting anything or using loop devices:
 
 Needs root (debootstrap, mkfs.ext4 -d keeping ownership), qemu-system-x86,
 ovmf, debootstrap, fdisk (sfdisk), mtools, qemu-utils and openssh-client.
-Takes about half an hour on 2 cores the first time (TCG is slow).
+Takes about 15 minutes on 2 cores (the image, built once, about 2.5 more).
 
     make e2e-deploy            # or: sudo .venv/bin/python benchmarks/e2e_deploy.py
 """
