@@ -217,14 +217,23 @@ def _existing_release(host: Host, plan: DeployPlan, *, force: bool, say: Say) ->
 
 
 def run_system_steps(
-    host: Host, steps: tuple[SystemStep, ...], mode: SystemMode, say: Say
+    host: Host,
+    steps: tuple[SystemStep, ...],
+    mode: SystemMode,
+    say: Say,
+    *,
+    apply_timeout_s: float = 1800,
 ) -> list[SystemResult]:
-    """Apply the system steps, or in check mode validate each without changing anything."""
+    """Apply the system steps, or in check mode validate each without changing anything.
+
+    ``apply_timeout_s`` bounds each applied step (the default leaves dpkg and
+    mkinitramfs time enough on a slow host).
+    """
     results = []
     for sys_step in steps:
         if mode is SystemMode.APPLY:
             with step(sys_step.title):
-                host.run(list(sys_step.argv), timeout=1800)
+                host.run(list(sys_step.argv), timeout=apply_timeout_s)
             results.append(SystemResult(sys_step, True, "applied"))
             continue
         check = host.run(list(sys_step.check_argv), check=False, timeout=300, idempotent=True)

@@ -9,13 +9,12 @@ The running kernel only changes at the next boot (``--reboot`` does it now).
 
 from __future__ import annotations
 
-from snpappliance.deploy.execute import Say, check_privileges
+from snpappliance.deploy.execute import Say, check_privileges, run_system_steps
 from snpappliance.deploy.plan import RollbackPlan, plan_rollback
 from snpappliance.deploy.reboot import reboot_into
 from snpappliance.deploy.system import SystemMode, reboot_step
 from snpappliance.errors import DeployError, InputError
 from snpappliance.hosts.base import Host
-from snpappliance.log import step
 from snpappliance.release_layout import PREVIOUS_LINK, RELEASE_JSON, ReleaseInfo
 
 #: $1 prefix. Prints where current and previous point, then previous's release.json.
@@ -78,14 +77,8 @@ def execute_rollback(
     else:
         uid = host.run(["id", "-u"], idempotent=True).stdout.strip()
         check_privileges(host, uid=uid, mode=mode, sudo=plan.sudo)
-        if mode is SystemMode.APPLY:
-            with step(default.title):
-                host.run(list(default.argv), timeout=300)
-            default_set = True
-        else:
-            check = host.run(list(default.check_argv), check=False, timeout=300, idempotent=True)
-            verdict = "ok" if check.ok else f"would fail: {(check.stderr or check.stdout).strip()}"
-            say(f"[check] {default.title}\n    would run: {default.command}\n    check: {verdict}")
+        run_system_steps(host, (default,), mode, say, apply_timeout_s=300)
+        default_set = mode is SystemMode.APPLY
     result = host.run(
         ["sh", "-c", SWAP, "snpapp-rollback", plan.prefix, plan.current, plan.previous],
         check=False,
