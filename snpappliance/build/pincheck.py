@@ -17,6 +17,7 @@ through the two callables :func:`check_stack` is given.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import lzma
 import re
@@ -160,10 +161,15 @@ def parse_packages(text: str) -> dict[str, set[str]]:
     return versions
 
 
-def package_index(mirror: str, suites: tuple[str, ...], get: HttpGet) -> dict[str, set[str]]:
+@functools.lru_cache(maxsize=4)
+def package_index(
+    mirror: str, suites: tuple[str, ...], get: HttpGet
+) -> Mapping[str, frozenset[str]]:
     """The amd64 ``Packages`` versions of ``suites`` on ``mirror``, merged.
 
-    The first suite must be served; a later one (backports) the mirror lacks is skipped.
+    The first suite must be served; a later one (backports) the mirror lacks is
+    skipped. Kept for the process: stacks of one release share one index (about
+    10 MB to download and parse), so ``stacks --check`` reads it once.
     """
     merged: dict[str, set[str]] = {}
     for i, suite in enumerate(suites):
@@ -177,12 +183,12 @@ def package_index(mirror: str, suites: tuple[str, ...], get: HttpGet) -> dict[st
         text = lzma.decompress(body).decode("utf-8", "replace")
         for name, found in parse_packages(text).items():
             merged.setdefault(name, set()).update(found)
-    return merged
+    return {name: frozenset(found) for name, found in merged.items()}
 
 
-def check_packages(component: Component, index: Mapping[str, set[str]]) -> Iterator[PinCheck]:
+def check_packages(component: Component, index: Mapping[str, frozenset[str]]) -> Iterator[PinCheck]:
     for name, version in sorted(component.packages.items()):
-        have = index.get(name, set())
+        have = index.get(name, frozenset())
         if version in have:
             yield PinCheck(component.name, f"package {name}", version, PinStatus.OK, "served")
         else:
@@ -200,7 +206,7 @@ def check_stack(
 ) -> list[PinCheck]:
     """Every source and toolchain-package pin of ``stack``, checked against its server."""
     checks: list[PinCheck] = []
-    index: Mapping[str, set[str]] | None = None
+    index: Mapping[str, frozenset[str]] | None = None
     index_error = ""
     if any(c.packages for c in stack.components.values()):
         release = stack.base.release
