@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from snpappliance import proc  # noqa: E402
-from snpappliance.build import Status, build_components  # noqa: E402
+from snpappliance.build.commands import Status, build_components  # noqa: E402
 from tests.integration.build_fixtures import greeting_patch, make_fixture_stack  # noqa: E402
 
 MIRROR = os.environ.get("SNPAPP_DEBIAN_MIRROR", "http://deb.debian.org/debian")

@@ -37,9 +37,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from snpappliance import proc  # noqa: E402
-from snpappliance.campaign import make_host  # noqa: E402
+from snpappliance.campaign.commands import make_host  # noqa: E402
 from snpappliance.campaign.console import parse_console  # noqa: E402
 from snpappliance.campaign.prepare import Prepared  # noqa: E402
+from snpappliance.campaign.profiles import profile_path  # noqa: E402
 from snpappliance.campaign.qemu import BootConfig, qemu_argv, workload_script  # noqa: E402
 from snpappliance.campaign.runner import create_campaign, execute_campaign  # noqa: E402
 from snpappliance.campaign.spec import (  # noqa: E402
@@ -49,9 +50,8 @@ from snpappliance.campaign.spec import (  # noqa: E402
     load_spec,
 )
 from snpappliance.campaign.store import read_records  # noqa: E402
-from snpappliance.parsers import parse_sysbench  # noqa: E402
-from snpappliance.profiles import profile_path  # noqa: E402
-from snpappliance.results import load_results  # noqa: E402
+from snpappliance.formats.results import load_results  # noqa: E402
+from snpappliance.workloads.parsers import parse_sysbench  # noqa: E402
 
 TARGET_OVERHEAD = 0.03
 BOOTSTRAP = 5000

@@ -57,7 +57,7 @@ sys.path.insert(0, str(REPO))
 
 from snpappliance import proc  # noqa: E402
 from snpappliance.errors import CommandTimeoutError, SnpappError  # noqa: E402
-from snpappliance.manifest import Manifest, describe_files  # noqa: E402
+from snpappliance.formats.manifest import Manifest, describe_files  # noqa: E402
 
 MIRROR = os.environ.get("SNPAPP_DEBIAN_MIRROR", "http://deb.debian.org/debian").rstrip("/")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "snpapp" / "e2e-deploy"

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from snpappliance import proc
-from snpappliance.results import COLUMNS
+from snpappliance.formats.results import COLUMNS
 
 SEED = 20250713
 METRICS = (

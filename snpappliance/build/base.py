@@ -21,8 +21,8 @@ import docker.errors
 import requests.exceptions
 
 from snpappliance import proc
+from snpappliance.build.docker_engine import Engine
 from snpappliance.build.plan import BasePlan
-from snpappliance.docker_engine import Engine
 from snpappliance.errors import BuildError, DockerError, SourceError
 
 MIRROR_ENV = "SNPAPP_DEBIAN_MIRROR"

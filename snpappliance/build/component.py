@@ -21,12 +21,12 @@ from enum import StrEnum
 from pathlib import Path
 
 from snpappliance.build import patches, sources
+from snpappliance.build.docker_engine import Engine, Mount, Progress
 from snpappliance.build.plan import BasePlan, ComponentPlan
-from snpappliance.docker_engine import Engine, Mount, Progress
 from snpappliance.errors import BuildError, InputError, SnpappError
+from snpappliance.formats.manifest import MANIFEST_FILE, Manifest, describe_files, verify
+from snpappliance.formats.stack import DebianSource, GitSource
 from snpappliance.fsutil import staged_dir
-from snpappliance.manifest import MANIFEST_FILE, Manifest, describe_files, verify
-from snpappliance.stacks import DebianSource, GitSource
 
 LOG_FILE = "build.log"
 META_DIR = ".snpapp-meta"

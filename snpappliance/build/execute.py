@@ -21,8 +21,8 @@ from rich.table import Table
 
 from snpappliance.build.base import ensure_base
 from snpappliance.build.component import BuildContext, BuildResult, Status, build_component
+from snpappliance.build.docker_engine import Engine, ThrottledProgress
 from snpappliance.build.plan import BuildPlan, ComponentPlan
-from snpappliance.docker_engine import Engine, ThrottledProgress
 from snpappliance.errors import InterruptedByUser
 from snpappliance.log import console, step
 

@@ -29,7 +29,7 @@ from enum import StrEnum
 
 from snpappliance import proc
 from snpappliance.build.sources import GIT_ENV, dsc_files
-from snpappliance.stacks import Component, DebianSource, GitSource, Stack
+from snpappliance.formats.stack import Component, DebianSource, GitSource, Stack
 
 _REF = re.compile(r"^[\w./-]+$")
 _TIMEOUT_S = 60.0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from snpappliance.errors import ConfigError, UsageError
-from snpappliance.stacks import Component, GitSource, Source, Stack
+from snpappliance.formats.stack import Component, GitSource, Source, Stack
 
 #: Packages debootstrap adds to the minbase variant.
 BASE_INCLUDE = ("ca-certificates",)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from snpappliance import proc
 from snpappliance.errors import CommandError, SourceError
+from snpappliance.formats.stack import DebianSource, GitSource
 from snpappliance.fsutil import sha256_file
-from snpappliance.stacks import DebianSource, GitSource
 
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
 _NET_ERRORS = re.compile(

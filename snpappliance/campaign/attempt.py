@@ -26,6 +26,8 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from snpappliance.campaign import store
 from snpappliance.campaign.boot import BootLimits, BootRecord, boot_guest
+from snpappliance.campaign.guests.cloud.assets import stage_campaign
+from snpappliance.campaign.guests.cloud.run import CloudRun, cloud_boot
 from snpappliance.campaign.judge import (
     STATUS_FAILED,
     STATUS_OK,
@@ -38,13 +40,16 @@ from snpappliance.campaign.prepare import Prepared
 from snpappliance.campaign.ptsguest import guest_packages
 from snpappliance.campaign.qemu import BootConfig, qemu_argv, workload_script
 from snpappliance.campaign.spec import CampaignSpec, PtsSmoke, WorkloadKind
-from snpappliance.cloudguest.assets import stage_campaign
-from snpappliance.cloudguest.run import CloudRun, cloud_boot
 from snpappliance.errors import GuestError, ParseError, TransportError
+from snpappliance.formats.results import append_rows
+from snpappliance.formats.smoke import (
+    SmokeRow,
+    SmokeStatus,
+    append_smoke,
+    failed_smoke_rows,
+    smoke_rows,
+)
 from snpappliance.hosts import Host
-from snpappliance.pts import SmokeStatus
-from snpappliance.results import append_rows
-from snpappliance.smoke import SmokeRow, append_smoke, failed_smoke_rows, smoke_rows
 
 #: Failures a fresh boot may not repeat: these are retried.
 TRANSIENT = (GuestError, ParseError, TransportError)

@@ -19,7 +19,8 @@ from snpappliance.campaign.console import SNP_ACTIVE, GuestOutput, parse_console
 from snpappliance.campaign.ptsguest import COMPOSITE_MARKER
 from snpappliance.campaign.spec import WorkloadKind
 from snpappliance.errors import GuestError, ParseError, TransportError
-from snpappliance.parsers import (
+from snpappliance.formats.smoke import SmokeResult
+from snpappliance.workloads.parsers import (
     METRIC_CPU,
     METRIC_RAM_BW,
     WORKLOAD_CPU,
@@ -27,7 +28,7 @@ from snpappliance.parsers import (
     parse_gnu_time,
     parse_sysbench,
 )
-from snpappliance.pts import SmokeResult, parse_composite
+from snpappliance.workloads.pts import parse_composite
 
 STATUS_OK = "ok"
 STATUS_INVALID = "invalid"

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from snpappliance.campaign.spec import CampaignSpec, Order, PtsSmoke
 from snpappliance.errors import CampaignError
+from snpappliance.formats.names import host_slug
 
 PLAN_VERSION = 1
 
@@ -48,11 +48,6 @@ class PlannedRun:
     def run_id(self) -> str:
         base = f"r{self.index:04d}-{self.scenario}-{self.workload}-{self.rep}"
         return f"{base}@{host_slug(self.host)}" if self.host else base
-
-
-def host_slug(host: str) -> str:
-    """``host`` as it may appear in a run id and a file name."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", host)
 
 
 def _interleaved(

@@ -12,21 +12,21 @@ import json
 import platform
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from snpappliance import __version__
 from snpappliance.campaign import hostinfo
+from snpappliance.campaign.guests.cloud import assets as cloud_assets
 from snpappliance.campaign.spec import Accel, CampaignSpec, GuestKind, ScenarioKind
-from snpappliance.cloudguest import assets as cloud_assets
-from snpappliance.doctor import DoctorReport, run_doctor
 from snpappliance.doctor.facts import DeployedRelease
+from snpappliance.doctor.run import DoctorReport, run_doctor
 from snpappliance.errors import CampaignError
-from snpappliance.hosts import Host
-from snpappliance.log import console
-from snpappliance.manifest import MANIFEST_FILE, Manifest
-from snpappliance.release_layout import DEFAULT_PREFIX, GUEST_COMPONENT
+from snpappliance.formats.manifest import MANIFEST_FILE, Manifest
+from snpappliance.formats.release import DEFAULT_PREFIX, GUEST_COMPONENT
+from snpappliance.hosts import LOCAL, Host
 
 KERNEL_FILE = "vmlinuz"
 INITRD_FILE = "initramfs.cpio.gz"
@@ -70,27 +70,20 @@ def _deploy_hint(spec: CampaignSpec, host: Host, override: str) -> str:
     )
 
 
-def _build_local_guest_on_demand(
-    spec: CampaignSpec, host: Host, artifacts_root: Path, directory: str
-) -> None:
-    """Build the minimal guest when a local campaign needs it at its default place.
+def guest_to_build(spec: CampaignSpec, host_names: Sequence[str], artifacts_root: Path) -> bool:
+    """Whether a new local campaign needs the minimal guest built at its default place.
 
-    ``snpapp campaign`` on a fresh install then works as written: the guest is
-    built exactly as `snpapp build guest --stack <stack>` would (in its container,
-    published with its manifest). A guest named explicitly (``[guest] artifacts``),
-    a release on a host or a remote host is never built behind the user's back.
+    ``snpapp campaign`` on a fresh install then works as written: the CLI builds
+    the guest exactly as `snpapp build guest --stack <stack>` would (in its
+    container, published with its manifest). A guest named explicitly
+    (``[guest] artifacts``), a release on a host, a cloud guest or a remote host is
+    never built behind the user's back.
     """
-    if not host.is_local or spec.guest.artifacts or spec.release_prefix:
-        return
-    if (Path(directory) / MANIFEST_FILE).is_file():
-        return
-    from snpappliance.build import build_components  # the Docker SDK only when needed
-
-    console.print(
-        f"the benchmark guest of stack {spec.stack} is not built yet: building it now "
-        f"(as `snpapp build guest --stack {spec.stack}` would)"
-    )
-    build_components(spec.stack, [GUEST_COMPONENT], artifacts_root=artifacts_root, mirror=None)
+    if list(host_names) != [LOCAL] or spec.guest.kind is not GuestKind.MINIMAL:
+        return False
+    if spec.guest.artifacts or spec.release_prefix:
+        return False
+    return not (Path(guest_dir(spec, artifacts_root)) / MANIFEST_FILE).is_file()
 
 
 def _guest_manifest(spec: CampaignSpec, host: Host, directory: str) -> Manifest:
@@ -184,7 +177,6 @@ def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
             cloud=cloud,
         )
     directory = guest_dir(spec, artifacts_root)
-    _build_local_guest_on_demand(spec, host, artifacts_root, directory)
     return Prepared(
         kernel=f"{directory}/{KERNEL_FILE}",
         initrd=f"{directory}/{INITRD_FILE}",

@@ -20,8 +20,8 @@ from rich.table import Table
 
 from snpappliance.campaign.attempt import RunOutcome
 from snpappliance.campaign.plan import PlannedRun
+from snpappliance.formats.results import load_results
 from snpappliance.log import console
-from snpappliance.results import load_results
 
 
 @dataclass(frozen=True)

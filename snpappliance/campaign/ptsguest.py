@@ -11,7 +11,7 @@ The script (pure text, run by the guest over SSH inside the usual SNP markers):
    ``TEST_RESULTS_NAME``, ``TEST_RESULTS_IDENTIFIER`` and ``FORCE_TIMES_TO_RUN`` (the
    spec's iterations) in the environment;
 4. prints :data:`COMPOSITE_MARKER` and the saved ``composite.xml`` (the host parses
-   it with :mod:`snpappliance.pts`).
+   it with :mod:`snpappliance.workloads.pts`).
 
 The tests are downloaded and built in every fresh guest (each run boots a
 fresh overlay), so the guest needs network access to openbenchmarking.org and

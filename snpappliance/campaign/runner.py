@@ -42,10 +42,10 @@ from snpappliance.campaign.spec import CampaignSpec, load_spec
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.campaign.workers import HostJob, Shared, run_host, run_parallel
 from snpappliance.errors import CampaignError, InterruptedByUser, TransportError
+from snpappliance.formats.results import CampaignInfo
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
 from snpappliance.hosts import Host, SshHost
 from snpappliance.log import console
-from snpappliance.results import CampaignInfo
 
 #: The ``campaign.json`` key of the ssh client config (``--ssh-config``) the campaign uses.
 SSH_CONFIG_KEY = "ssh_config"

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from snpappliance.campaign.tomlread import Table, fail
-from snpappliance.release_layout import ReleasePaths, current_release
+from snpappliance.formats.release import ReleasePaths, current_release
+from snpappliance.toml import Table, fail
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

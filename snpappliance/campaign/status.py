@@ -10,7 +10,7 @@ from snpappliance.campaign import store
 from snpappliance.campaign.plan import plan_from_json
 from snpappliance.campaign.runner import runner_pid
 from snpappliance.errors import CampaignError
-from snpappliance.results import CAMPAIGNS_DIR, CampaignInfo
+from snpappliance.formats.results import CAMPAIGNS_DIR, CampaignInfo
 
 
 @dataclass(frozen=True)

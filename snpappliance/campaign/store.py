@@ -36,9 +36,9 @@ from typing import Any
 
 from snpappliance.campaign.plan import PlannedRun
 from snpappliance.errors import CampaignError
+from snpappliance.formats.results import CAMPAIGN_INFO_FILE, RESULTS_FILE, repair_tail
+from snpappliance.formats.smoke import SMOKE_FILE
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
-from snpappliance.results import CAMPAIGN_INFO_FILE, RESULTS_FILE, repair_tail
-from snpappliance.smoke import SMOKE_FILE
 
 SPEC_FILE = "campaign.toml"
 ENVIRONMENT_FILE = "environment.json"

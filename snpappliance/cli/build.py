@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from snpappliance.build import (
+from snpappliance.build.commands import (
     BuildOptions,
     build_base,
     build_components,
@@ -20,7 +20,7 @@ from snpappliance.build.plan import ALL, default_cache_root
 from snpappliance.cli.app import app
 from snpappliance.cli.options import MirrorOption
 from snpappliance.errors import UsageError
-from snpappliance.stacks import DEFAULT_STACK, load_stack
+from snpappliance.formats.stack import DEFAULT_STACK, load_stack
 
 HELP = """\
 Build the SEV-SNP host stack from pinned inputs, each component in its own container.

@@ -7,20 +7,22 @@ from typing import Annotated
 
 import typer
 
-from snpappliance.campaign import (
+from snpappliance.campaign.commands import (
     resolve_spec,
     resume_campaign,
     run_campaign,
     write_spec_template,
 )
+from snpappliance.campaign.prepare import guest_to_build
+from snpappliance.campaign.profiles import DEFAULT_PROFILE, profile_names
 from snpappliance.campaign.spec import load_spec
 from snpappliance.campaign.status import campaign_status, latest_campaign_dir, render_status
 from snpappliance.cli.app import app
 from snpappliance.cli.options import SshConfigOption
 from snpappliance.errors import UsageError
+from snpappliance.formats.release import GUEST_COMPONENT
+from snpappliance.formats.results import CAMPAIGNS_DIR
 from snpappliance.log import console
-from snpappliance.profiles import DEFAULT_PROFILE, profile_names
-from snpappliance.results import CAMPAIGNS_DIR
 
 HELP = """\
 Run a benchmark campaign: a fresh guest per run, every scenario against its baseline.
@@ -179,6 +181,9 @@ def campaign_command(
             seed=seed,
             max_failures=max_failures,
         )
+        names = list(host or ()) or [resolved.host]
+        if guest_to_build(resolved, names, artifacts):
+            _build_guest(resolved.stack, artifacts)
         path = run_campaign(
             spec=resolved,
             root=campaigns,
@@ -187,6 +192,16 @@ def campaign_command(
             hosts=host or (),
         )
     typer.echo(str(path))
+
+
+def _build_guest(stack: str, artifacts: Path) -> None:
+    from snpappliance.build.commands import build_components  # the Docker SDK only when needed
+
+    console.print(
+        f"the benchmark guest of stack {stack} is not built yet: building it now "
+        f"(as `snpapp build guest --stack {stack}` would)"
+    )
+    build_components(stack, [GUEST_COMPONENT], artifacts_root=artifacts, mirror=None)
 
 
 @campaign_app.command("status")

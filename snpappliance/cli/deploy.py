@@ -9,9 +9,9 @@ import typer
 
 from snpappliance.cli.app import app
 from snpappliance.cli.options import PrefixOption, SshConfigOption
-from snpappliance.deploy import SystemMode, deploy, rollback
-from snpappliance.release_layout import DEFAULT_PREFIX
-from snpappliance.stacks import DEFAULT_STACK
+from snpappliance.deploy.commands import SystemMode, deploy, rollback
+from snpappliance.formats.release import DEFAULT_PREFIX
+from snpappliance.formats.stack import DEFAULT_STACK
 
 HELP = f"""\
 Install the built artefacts of a stack on a host, atomically and verified.

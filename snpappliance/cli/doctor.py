@@ -9,7 +9,7 @@ import typer
 from snpappliance.cli.app import app
 from snpappliance.cli.options import PrefixOption, SshConfigOption
 from snpappliance.doctor.command import doctor
-from snpappliance.release_layout import DEFAULT_PREFIX
+from snpappliance.formats.release import DEFAULT_PREFIX
 
 HELP = f"""\
 Check that a host can run SEV-SNP guests with the deployed snpapp release.

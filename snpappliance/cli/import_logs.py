@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from snpappliance.cli.app import app
-from snpappliance.importer import import_logs
+from snpappliance.importer.logs import import_logs
 
 HELP = """\
 Import raw benchmark logs (runs made by hand or by other scripts) into a results file.

@@ -9,7 +9,7 @@ import typer
 
 from snpappliance.cli.app import app
 
-#: The values of :class:`snpappliance.stats.CiMethod`, spelt out so that every other
+#: The values of :class:`snpappliance.report.stats.analysis.CiMethod`, spelt out so that every other
 #: command starts without importing scipy and matplotlib (a unit test keeps them equal).
 CiChoice = Literal["t", "normal"]
 
@@ -87,8 +87,8 @@ def report_command(
     ] = "t",
 ) -> None:
     # Imported here: matplotlib, seaborn and scipy are only needed when a report is made.
-    from snpappliance.report import render_report
-    from snpappliance.stats import CiMethod, StatsOptions
+    from snpappliance.report.publish import render_report
+    from snpappliance.report.stats.analysis import CiMethod, StatsOptions
 
     options = StatsOptions(outlier_filter=not no_outlier_filter, ci=CiMethod(ci))
     pdf = render_report(results, out=out, baseline=baseline, options=options)

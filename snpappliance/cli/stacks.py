@@ -7,14 +7,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from snpappliance.build import resolve_mirror
 from snpappliance.build.base import MIRROR_ENV
+from snpappliance.build.commands import resolve_mirror
 from snpappliance.build.pincheck import PinCheck, PinStatus, check_stack
 from snpappliance.cli.app import app
 from snpappliance.cli.options import MirrorOption
 from snpappliance.errors import SourceError
-from snpappliance.log import console
-from snpappliance.stacks import (
+from snpappliance.formats.stack import (
     DEFAULT_STACK,
     DebianSource,
     GitSource,
@@ -22,6 +21,7 @@ from snpappliance.stacks import (
     all_stacks,
     load_stack,
 )
+from snpappliance.log import console
 
 _STYLE = {
     PinStatus.OK: "green",

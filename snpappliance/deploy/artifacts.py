@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from snpappliance.errors import DeployError, InputError
-from snpappliance.manifest import MANIFEST_FILE, Manifest, verify
+from snpappliance.formats.manifest import MANIFEST_FILE, Manifest, verify
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from snpappliance.deploy.system import (
     SystemStep,
     host_fit_problems,
 )
-from snpappliance.doctor.facts import parse_key_values
 from snpappliance.errors import DeployError
+from snpappliance.formats.release import CURRENT_LINK, SUMS_FILE
 from snpappliance.hosts.base import Host
+from snpappliance.hosts.keyvalues import parse_key_values
 from snpappliance.log import step
-from snpappliance.release_layout import CURRENT_LINK, SUMS_FILE
 
 Say = Callable[[str], None]
 

@@ -28,9 +28,8 @@ from snpappliance.deploy.system import (
     system_steps,
 )
 from snpappliance.errors import ConfigError, UsageError
-from snpappliance.fsutil import sha256_file
-from snpappliance.manifest import MANIFEST_FILE
-from snpappliance.release_layout import (
+from snpappliance.formats.manifest import MANIFEST_FILE
+from snpappliance.formats.release import (
     CURRENT_LINK,
     GUEST_COMPONENT,
     OVMF_FILE,
@@ -46,6 +45,7 @@ from snpappliance.release_layout import (
     releases_dir,
     unpacked_qemu,
 )
+from snpappliance.fsutil import sha256_file
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _KERNEL_DEB = re.compile(r"linux-image-(?P<krel>[^_/]+)_[^_/]+_[^_/]+\.deb")

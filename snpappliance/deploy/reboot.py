@@ -14,7 +14,7 @@ import time
 from snpappliance.deploy.execute import Say
 from snpappliance.deploy.plan import DeployPlan
 from snpappliance.deploy.system import SystemMode, SystemStep, make_default_step, reboot_step
-from snpappliance.doctor import run_doctor
+from snpappliance.doctor.run import run_doctor
 from snpappliance.errors import AuthenticationError, CommandTimeoutError, DeployError, HostError
 from snpappliance.hosts.base import Host
 

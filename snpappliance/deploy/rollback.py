@@ -14,8 +14,8 @@ from snpappliance.deploy.plan import RollbackPlan, plan_rollback
 from snpappliance.deploy.reboot import reboot_into
 from snpappliance.deploy.system import SystemMode, reboot_step
 from snpappliance.errors import DeployError, InputError
+from snpappliance.formats.release import PREVIOUS_LINK, RELEASE_JSON, ReleaseInfo
 from snpappliance.hosts.base import Host
-from snpappliance.release_layout import PREVIOUS_LINK, RELEASE_JSON, ReleaseInfo
 
 #: $1 prefix. Prints where current and previous point, then previous's release.json.
 READ = (

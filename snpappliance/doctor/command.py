@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from snpappliance.doctor import run_doctor
 from snpappliance.doctor.report import DoctorReport, summary, table
+from snpappliance.doctor.run import run_doctor
 from snpappliance.hosts import SshHost, connect
 from snpappliance.log import console
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from snpappliance.errors import InputError
+from snpappliance.formats.release import CURRENT_LINK, RELEASE_JSON, SUMS_FILE, ReleaseInfo
 from snpappliance.hosts.base import Host
-from snpappliance.release_layout import CURRENT_LINK, RELEASE_JSON, SUMS_FILE, ReleaseInfo
+from snpappliance.hosts.keyvalues import parse_key_values
 
 MARK = "@@snpapp "
 KVM_PARAMS = ("sev", "sev_es", "sev_snp")
@@ -155,15 +156,6 @@ def parse_cpuinfo(text: str) -> CpuInfo | None:
 
 def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
-
-
-def parse_key_values(text: str, sep: str = "=") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        key, found, value = line.partition(sep)
-        if found:
-            out[key.strip()] = value.strip().strip('"')
-    return out
 
 
 def parse_devices(text: str) -> dict[str, Device]:

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from snpappliance import proc
-from snpappliance.build import build_base, build_components
-from snpappliance.docker_engine import Engine
+from snpappliance.build.commands import build_base, build_components
+from snpappliance.build.docker_engine import Engine
 from snpappliance.errors import DockerError
 from tests.conftest import IN_CI, require_program
 

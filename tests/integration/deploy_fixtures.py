@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from snpappliance import proc
-from snpappliance.manifest import Manifest, describe_files
+from snpappliance.formats.manifest import Manifest, describe_files
 
 STACK = "genoa-test"
 KERNEL_RELEASE = "6.12.0-snp-host-0123abcd"

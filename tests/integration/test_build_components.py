@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from snpappliance.build import Status, artifacts_dir, build_components
-from snpappliance.docker_engine import CONTAINER_LABEL, Engine
+from snpappliance.build.commands import Status, artifacts_dir, build_components
+from snpappliance.build.docker_engine import CONTAINER_LABEL, Engine
 from snpappliance.errors import BuildError, PatchError
+from snpappliance.formats.manifest import Manifest, verify
 from snpappliance.fsutil import sha256_file
-from snpappliance.manifest import Manifest, verify
 from tests.integration.build_fixtures import FixtureStack, greeting_patch, make_fixture_stack
 from tests.integration.conftest import TEST_MIRROR
 

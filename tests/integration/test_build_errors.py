@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from snpappliance.build.base import check_mirror
+from snpappliance.build.docker_engine import Engine
 from snpappliance.build.sources import fetch_git
-from snpappliance.docker_engine import Engine
 from snpappliance.errors import DockerError, SourceError
-from snpappliance.stacks import GitSource
+from snpappliance.formats.stack import GitSource
 from tests.conftest import require_program
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from snpappliance import proc
-from snpappliance.docker_engine import CONTAINER_LABEL, Engine
+from snpappliance.build.docker_engine import CONTAINER_LABEL, Engine
 from tests.integration.build_fixtures import make_fixture_stack
 from tests.integration.conftest import TEST_MIRROR
 

@@ -15,7 +15,7 @@ import pytest
 from snpappliance import proc
 from snpappliance.build.sources import fetch_debian, fetch_git, local_tree_digest
 from snpappliance.errors import SourceError
-from snpappliance.stacks import DebianSource, GitSource
+from snpappliance.formats.stack import DebianSource, GitSource
 from tests.conftest import require_program
 from tests.integration.build_fixtures import GIT_ENV
 

@@ -17,7 +17,7 @@ import pytest
 
 from snpappliance import proc
 from snpappliance.campaign import store
-from snpappliance.results import load_results
+from snpappliance.formats.results import load_results
 from tests.conftest import SnpappRunner
 from tests.integration import sshd
 from tests.integration.sshd import SshServer

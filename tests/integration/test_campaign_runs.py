@@ -22,7 +22,7 @@ import pytest
 from snpappliance import proc
 from snpappliance.campaign import store
 from snpappliance.campaign.plan import plan_from_json
-from snpappliance.results import load_results
+from snpappliance.formats.results import load_results
 from tests.conftest import SnpappRunner, require_program
 from tests.integration.conftest import TEST_MIRROR
 

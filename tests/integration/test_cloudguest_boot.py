@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from snpappliance.campaign.boot import BootLimits, Outcome
+from snpappliance.campaign.guests.cloud.assets import CloudGuest, stage_campaign
+from snpappliance.campaign.guests.cloud.run import CloudRun, cloud_boot
 from snpappliance.campaign.qemu import BootConfig
 from snpappliance.campaign.spec import Accel, ScenarioKind, SysbenchCpu
-from snpappliance.cloudguest.assets import CloudGuest, stage_campaign
-from snpappliance.cloudguest.run import CloudRun, cloud_boot
 from snpappliance.hosts import LocalHost
 from tests.conftest import require_program
 

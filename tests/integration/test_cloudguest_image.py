@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from snpappliance.campaign.guests.cloud.assets import prepare_cloud
+from snpappliance.campaign.guests.cloud.image import create_overlay, fetch_image, local_image
 from snpappliance.campaign.spec import parse_spec
-from snpappliance.cloudguest.assets import prepare_cloud
-from snpappliance.cloudguest.image import create_overlay, fetch_image, local_image
 from snpappliance.errors import CampaignError
 from snpappliance.hosts import LocalHost
 from tests.conftest import require_program

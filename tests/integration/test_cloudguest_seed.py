@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from snpappliance.cloudguest.seed import CloudSeed, build_seed, render_seed
-from snpappliance.cloudguest.sshkey import HOST_KEY, ensure_guest_key
+from snpappliance.campaign.guests.cloud.seed import CloudSeed, build_seed, render_seed
+from snpappliance.campaign.guests.cloud.sshkey import HOST_KEY, ensure_guest_key
 from tests.conftest import require_program
 
 pytestmark = pytest.mark.integration

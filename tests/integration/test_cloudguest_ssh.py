@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 
 from snpappliance.campaign.boot import BootLimits, boot_guest
-from snpappliance.campaign.judge import STATUS_OK, judge_boot
-from snpappliance.campaign.spec import SysbenchCpu
-from snpappliance.cloudguest.guestssh import (
+from snpappliance.campaign.guests.cloud.guestssh import (
     GUEST_SSH_FAILURE,
     GuestLogin,
     guest_script,
@@ -24,8 +22,10 @@ from snpappliance.cloudguest.guestssh import (
     ready_command,
     run_command,
 )
+from snpappliance.campaign.judge import STATUS_OK, judge_boot
+from snpappliance.campaign.spec import SysbenchCpu
 from snpappliance.hosts import LocalHost
-from snpappliance.parsers import METRIC_CPU, wall_metric
+from snpappliance.workloads.parsers import METRIC_CPU, wall_metric
 from tests.conftest import require_program
 from tests.integration import sshd
 from tests.integration.sshd import SshServer, free_port

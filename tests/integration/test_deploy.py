@@ -20,9 +20,9 @@ import pytest
 from snpappliance import proc
 from snpappliance.deploy.artifacts import load_components
 from snpappliance.deploy.plan import plan_deploy
-from snpappliance.doctor import Status, run_doctor
+from snpappliance.doctor.run import Status, run_doctor
+from snpappliance.formats.release import current_release
 from snpappliance.fsutil import sha256_file
-from snpappliance.release_layout import current_release
 from tests.conftest import SnpappRunner, require_program
 from tests.integration import sshd
 from tests.integration.deploy_fixtures import (

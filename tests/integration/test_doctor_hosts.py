@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from snpappliance.doctor import Status, run_doctor
+from snpappliance.doctor.run import Status, run_doctor
 from snpappliance.hosts import LocalHost
 from tests.conftest import SnpappRunner
 from tests.integration import sshd

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from snpappliance.cli import run_cli
-from snpappliance.report_text import fmt_num, fmt_pct
-from snpappliance.results import COLUMNS
+from snpappliance.formats.results import COLUMNS
+from snpappliance.report.text import fmt_num, fmt_pct
 from tests.integration.test_report_pdf import pdf_text, read_csv, squash
 
 pytestmark = pytest.mark.integration

@@ -22,8 +22,8 @@ from PIL import Image
 
 from snpappliance import proc
 from snpappliance.cli import run_cli
-from snpappliance.report_text import fmt_delta, fmt_num, fmt_p, fmt_pct, fmt_spread
-from snpappliance.results import COLUMNS
+from snpappliance.formats.results import COLUMNS
+from snpappliance.report.text import fmt_delta, fmt_num, fmt_p, fmt_pct, fmt_spread
 from tests.conftest import SnpappRunner, require_program
 
 pytestmark = pytest.mark.integration

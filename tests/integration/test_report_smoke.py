@@ -11,10 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from snpappliance.pts import SmokeResult, SmokeStatus
-from snpappliance.report_text import fmt_pct
-from snpappliance.results import Direction
-from snpappliance.smoke import SMOKE_FILE, append_smoke, failed_smoke_rows, smoke_rows
+from snpappliance.formats.results import Direction
+from snpappliance.formats.smoke import (
+    SMOKE_FILE,
+    SmokeResult,
+    SmokeStatus,
+    append_smoke,
+    failed_smoke_rows,
+    smoke_rows,
+)
+from snpappliance.report.text import fmt_pct
 from tests.conftest import SnpappRunner
 from tests.integration.test_report_pdf import pdf_text, read_csv, squash, write_results
 

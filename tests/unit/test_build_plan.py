@@ -13,7 +13,7 @@ from snpappliance.build.plan import BuildOptions, describe_plan, plan_build
 from snpappliance.build.sources import dsc_files
 from snpappliance.cli.build import parse_sources
 from snpappliance.errors import SourceError, UsageError
-from snpappliance.stacks import load_stack
+from snpappliance.formats.stack import load_stack
 from tests.conftest import SnpappRunner
 
 DEB = "http://deb.debian.org/debian"

@@ -20,13 +20,13 @@ from snpappliance.campaign.plan import (
     plan_runs,
     plan_to_json,
 )
+from snpappliance.campaign.profiles import profile_path
 from snpappliance.campaign.runner import campaign_hosts, campaign_info, recorded_digest
 from snpappliance.campaign.spec import Order, load_spec
 from snpappliance.campaign.status import campaign_status, render_status
 from snpappliance.campaign.workers import Shared
 from snpappliance.errors import CampaignError
-from snpappliance.profiles import profile_path
-from snpappliance.results import append_rows, load_results
+from snpappliance.formats.results import append_rows, load_results
 
 SPEC = replace(load_spec(profile_path("local")), repetitions=3)
 HOSTS = ("genoa01", "user@genoa02")

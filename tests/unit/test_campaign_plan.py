@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import replace
 
 from snpappliance.campaign.plan import plan_from_json, plan_runs, plan_to_json
+from snpappliance.campaign.profiles import profile_path
 from snpappliance.campaign.spec import Order, load_spec
-from snpappliance.profiles import profile_path
 
 SPEC = replace(load_spec(profile_path("local")), repetitions=6)
 

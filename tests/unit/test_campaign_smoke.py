@@ -11,6 +11,8 @@ import pytest
 from snpappliance.campaign import store
 from snpappliance.campaign.attempt import run_limits
 from snpappliance.campaign.boot import BootRecord, Outcome
+from snpappliance.campaign.guests.cloud.guestssh import guest_script
+from snpappliance.campaign.guests.cloud.seed import DEFAULT_PACKAGES, CloudSeed, render_seed
 from snpappliance.campaign.judge import judge_boot
 from snpappliance.campaign.plan import PlannedRun, plan_runs, with_smoke
 from snpappliance.campaign.ptsguest import (
@@ -24,11 +26,9 @@ from snpappliance.campaign.ptsguest import (
 from snpappliance.campaign.qemu import workload_script
 from snpappliance.campaign.spec import Order, PtsSmoke, parse_spec
 from snpappliance.campaign.specdump import dump_spec
-from snpappliance.cloudguest.guestssh import guest_script
-from snpappliance.cloudguest.seed import DEFAULT_PACKAGES, CloudSeed, render_seed
 from snpappliance.errors import ConfigError, ParseError
-from snpappliance.pts import SmokeStatus, parse_composite_file
-from snpappliance.smoke import append_smoke, load_smoke, smoke_rows
+from snpappliance.formats.smoke import SmokeStatus, append_smoke, load_smoke, smoke_rows
+from snpappliance.workloads.pts import parse_composite_file
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pts"
 SPEC = """

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from snpappliance.campaign import resolve_spec
+from snpappliance.campaign.commands import resolve_spec
+from snpappliance.campaign.profiles import profile_names, profile_path
 from snpappliance.campaign.spec import (
     EMULATED_LABEL,
     Accel,
@@ -19,7 +20,6 @@ from snpappliance.campaign.spec import (
 )
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.errors import ConfigError
-from snpappliance.profiles import profile_names, profile_path
 
 MINIMAL = """
 [campaign]

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from snpappliance import campaign
+from snpappliance.campaign import commands as campaign
 from snpappliance.campaign import store
 from snpappliance.campaign.plan import plan_runs, plan_to_json
+from snpappliance.campaign.profiles import profile_path
 from snpappliance.campaign.runner import (
     campaign_info,
     recorded_ssh_config,
@@ -22,7 +23,6 @@ from snpappliance.campaign.specdump import dump_spec
 from snpappliance.errors import CampaignError
 from snpappliance.hosts import Host, LocalHost, SshHost
 from snpappliance.hosts.sshcmd import SshSettings
-from snpappliance.profiles import profile_path
 from tests.conftest import SnpappRunner
 
 SPEC = replace(load_spec(profile_path("local")), repetitions=1, host="genoa01")

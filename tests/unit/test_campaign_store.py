@@ -7,7 +7,7 @@ from pathlib import Path
 
 from snpappliance.campaign import store
 from snpappliance.campaign.plan import PlannedRun
-from snpappliance.results import COLUMNS, append_rows, load_results
+from snpappliance.formats.results import COLUMNS, append_rows, load_results
 
 PLAN = tuple(
     PlannedRun(i, s, "sysbench-cpu", rep)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from snpappliance.cloudguest.seed import CloudSeed, genisoimage_argv, render_seed
+from snpappliance.campaign.guests.cloud.seed import CloudSeed, genisoimage_argv, render_seed
 from snpappliance.errors import ConfigError
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB5k snpapp-genoa"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from snpappliance.campaign.guests.cloud.image import cached_path, overlay_argv, qemu_img_for
+from snpappliance.campaign.guests.cloud.qemuargs import CloudDrives, cloud_qemu_argv
 from snpappliance.campaign.qemu import BootConfig, qemu_argv
 from snpappliance.campaign.spec import UBUNTU_NOBLE_URL, Accel, GuestKind, ScenarioKind, parse_spec
 from snpappliance.campaign.specdump import dump_spec
-from snpappliance.cloudguest.image import cached_path, overlay_argv, qemu_img_for
-from snpappliance.cloudguest.qemuargs import CloudDrives, cloud_qemu_argv
 from snpappliance.errors import ConfigError
 
 SHA = "ab" * 32

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from snpappliance.campaign.spec import SysbenchCpu
-from snpappliance.cloudguest.guestssh import (
+from snpappliance.campaign.guests.cloud.guestssh import (
     HOST_KEY_ALIAS,
     GuestLogin,
     guest_script,
@@ -15,6 +14,7 @@ from snpappliance.cloudguest.guestssh import (
     run_command,
     ssh_argv,
 )
+from snpappliance.campaign.spec import SysbenchCpu
 
 LOGIN = GuestLogin(user="snpapp", key="/w/cloud/client_ed25519", known_hosts="/w/kh", port=40022)
 

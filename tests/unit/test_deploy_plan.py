@@ -26,8 +26,8 @@ from snpappliance.deploy.system import (
     system_steps,
 )
 from snpappliance.errors import ConfigError, DeployError, UsageError
-from snpappliance.manifest import Manifest, describe_files
-from snpappliance.release_layout import ReleaseInfo
+from snpappliance.formats.manifest import Manifest, describe_files
+from snpappliance.formats.release import ReleaseInfo
 
 DEB = "linux-image-6.12.0-snp-host-0a1b2c3d_6.12.0-1_amd64.deb"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from snpappliance.doctor import Status, evaluate, facts_from_tree
 from snpappliance.doctor.checks import check_cpu, check_firmware, snp_api_version
 from snpappliance.doctor.facts import DeployedRelease, HostFacts, parse_cpuinfo, parse_sections
+from snpappliance.doctor.run import Status, evaluate, facts_from_tree
 from snpappliance.errors import InputError, PreflightError
-from snpappliance.release_layout import ReleaseInfo
+from snpappliance.formats.release import ReleaseInfo
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "snp-host"
 SNP_CHECKS = (

@@ -1,4 +1,4 @@
-"""`snpapp import` and snpappliance.importer: raw logs appended to the long results format."""
+"""`snpapp import` and snpappliance.importer.logs: raw logs appended to the long results format."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from snpappliance.errors import InputError, ParseError, UsageError
-from snpappliance.importer import expand_inputs, import_logs
-from snpappliance.results import COLUMNS, load_results
+from snpappliance.formats.results import COLUMNS, load_results
+from snpappliance.importer.logs import expand_inputs, import_logs
 
 if TYPE_CHECKING:
     from tests.conftest import SnpappRunner

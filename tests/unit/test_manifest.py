@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from snpappliance.errors import InputError
-from snpappliance.manifest import Manifest, describe_files, verify
+from snpappliance.formats.manifest import Manifest, describe_files, verify
 
 
 def test_round_trip_and_verify(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from snpappliance.errors import ParseError
-from snpappliance.parsers import (
+from snpappliance.workloads.parsers import (
     Measurement,
     SysbenchOutput,
     parse_gnu_time,
@@ -202,7 +202,7 @@ def test_sysbench_parser_rejects_other_text() -> None:
 
 def test_wall_time_is_named_for_what_it_timed() -> None:
     # One metric per arm: a cpu run's seconds must never pool with a memory run's.
-    from snpappliance.parsers import wall_metric
+    from snpappliance.workloads.parsers import wall_metric
 
     assert wall_metric("sysbench-cpu") == "cpu_wall_s"
     assert wall_metric("sysbench-memory") == "ram_wall_s"

@@ -14,7 +14,7 @@ from snpappliance.build.pincheck import (
     check_git,
     parse_packages,
 )
-from snpappliance.stacks import DebianSource, GitSource
+from snpappliance.formats.stack import DebianSource, GitSource
 
 PIN = "d7b8f8e20813f0179d8ef519541a3527e7661d3a"
 TAG_OBJECT = "1" * 40

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from snpappliance.errors import ParseError
-from snpappliance.pts import SmokeStatus, parse_composite, parse_composite_file
-from snpappliance.results import Direction
+from snpappliance.formats.results import Direction
+from snpappliance.formats.smoke import SmokeStatus
+from snpappliance.workloads.pts import parse_composite, parse_composite_file
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pts"
 

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from snpappliance.campaign.profiles import profile_path
 from snpappliance.campaign.spec import load_spec, parse_spec
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.deploy.artifacts import LocalComponent
 from snpappliance.deploy.plan import describe_release, plan_deploy
 from snpappliance.errors import ConfigError
-from snpappliance.manifest import Manifest, describe_files
-from snpappliance.profiles import profile_path
-from snpappliance.release_layout import DEFAULT_PREFIX, ReleasePaths, current_release
+from snpappliance.formats.manifest import Manifest, describe_files
+from snpappliance.formats.release import DEFAULT_PREFIX, ReleasePaths, current_release
 
 
 def _component(root: Path, name: str, files: dict[str, bytes]) -> LocalComponent:

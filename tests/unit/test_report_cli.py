@@ -8,9 +8,15 @@ from typing import get_args
 import pytest
 
 from snpappliance.cli.report import CiChoice
-from snpappliance.report import REPORT_ENTRIES, baseline_reason, check_out, default_out, title_of
-from snpappliance.results import CampaignInfo, ResultSet, load_results
-from snpappliance.stats import CiMethod
+from snpappliance.formats.results import CampaignInfo, ResultSet, load_results
+from snpappliance.report.publish import (
+    REPORT_ENTRIES,
+    baseline_reason,
+    check_out,
+    default_out,
+    title_of,
+)
+from snpappliance.report.stats.analysis import CiMethod
 from tests.conftest import SnpappRunner
 
 GOOD = "scenario,metric,value\nsev_off,cpu_perf,1.0\nsev_on,cpu_perf,2.0\n"

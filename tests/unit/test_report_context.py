@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from snpappliance import report_context as rc
-from snpappliance.results import load_results
-from snpappliance.stats import StatsOptions, analyse
+from snpappliance.formats.results import load_results
+from snpappliance.report import context as rc
+from snpappliance.report.stats.analysis import StatsOptions, analyse
 
 HEADER = "scenario,metric,value,rep,attempt,status\n"
 

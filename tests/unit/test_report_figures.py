@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from snpappliance import figure_style as style
-from snpappliance import figures
-from snpappliance.figure_style import Drawn, Palette, make_palette
+from snpappliance.report.figures import plots as figures
+from snpappliance.report.figures import style
+from snpappliance.report.figures.style import Drawn, Palette, make_palette
 
 
 def frame(rows: list[tuple[str, str, float]], **extra: list[str]) -> pd.DataFrame:

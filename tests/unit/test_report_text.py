@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from snpappliance import report_text as rt
-from snpappliance.figures import Drift
-from snpappliance.report_context import comparison_rows, descriptive_rows, synthesis
-from snpappliance.results import load_results, metric_info
-from snpappliance.stats import analyse
+from snpappliance.formats.results import load_results, metric_info
+from snpappliance.report import text as rt
+from snpappliance.report.context import comparison_rows, descriptive_rows, synthesis
+from snpappliance.report.figures.plots import Drift
+from snpappliance.report.stats.analysis import analyse
 
 CPU = metric_info("cpu_perf")
 WALL = metric_info("wall_s")

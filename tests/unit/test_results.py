@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from snpappliance.errors import InputError
-from snpappliance.results import (
+from snpappliance.formats.results import (
     COLUMNS,
     CampaignInfo,
     Direction,

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from snpappliance.errors import InputError
-from snpappliance.pts import SmokeResult, SmokeStatus
-from snpappliance.results import Direction
-from snpappliance.smoke import (
+from snpappliance.formats.results import Direction
+from snpappliance.formats.smoke import (
     SMOKE_COLUMNS,
+    SmokeResult,
+    SmokeStatus,
     append_smoke,
     load_smoke,
     relative_to_baseline,

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from snpappliance.errors import ConfigError
-from snpappliance.fsutil import sha256_file
-from snpappliance.stacks import (
+from snpappliance.formats.stack import (
     DEFAULT_STACK,
     SHA1_RE,
     SHA256_RE,
@@ -22,6 +21,7 @@ from snpappliance.stacks import (
     parse_stack,
     stack_files,
 )
+from snpappliance.fsutil import sha256_file
 
 SHIPPED = ["debian-bookworm", "genoa-2025", "upstream-2025"]
 

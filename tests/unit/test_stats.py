@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from snpappliance.errors import ConfigError, InputError
-from snpappliance.results import CampaignInfo, ResultSet, rows_to_frame, validate_frame
-from snpappliance.stats import (
+from snpappliance.formats.results import CampaignInfo, ResultSet, rows_to_frame, validate_frame
+from snpappliance.report.stats.analysis import (
     COMPARISON_COLUMNS,
     DESCRIPTIVE_COLUMNS,
     OUTLIER_COLUMNS,

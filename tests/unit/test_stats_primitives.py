@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import snpappliance
-from snpappliance.effect import (
+from snpappliance.proc import run
+from snpappliance.report.stats.effect import (
     BLOCK,
     Magnitude,
     bootstrap_delta_ci,
@@ -24,8 +25,7 @@ from snpappliance.effect import (
     comparison_rng,
     magnitude,
 )
-from snpappliance.proc import run
-from snpappliance.stats_tests import MwuMethod, holm, mann_whitney, mwu_method, welch
+from snpappliance.report.stats.hypothesis import MwuMethod, holm, mann_whitney, mwu_method, welch
 
 
 def arr(*values: float) -> np.ndarray:
@@ -256,7 +256,7 @@ def test_bootstrap_of_empty_arm_is_nan() -> None:
 
 def test_comparison_seed_does_not_depend_on_python_hash_salt() -> None:
     code = (
-        "from snpappliance.effect import comparison_rng;"
+        "from snpappliance.report.stats.effect import comparison_rng;"
         "print(comparison_rng(7, 'wall_s', 'off', 'on').integers(0, 2**62))"
     )
     env = {"PYTHONHASHSEED": "12345", "PYTHONPATH": str(Path(snpappliance.__file__).parents[1])}

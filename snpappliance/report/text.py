@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from snpappliance.results import Direction, Metric
+from snpappliance.formats.results import Direction, Metric
 
 MINUS = "\N{MINUS SIGN}"
 DASH = "\N{EN DASH}"

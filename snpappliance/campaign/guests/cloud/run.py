@@ -20,10 +20,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from snpappliance.campaign.boot import SHUTDOWN_S, BootLimits, BootRecord, Outcome, boot_guest
-from snpappliance.campaign.qemu import BootConfig
-from snpappliance.campaign.spec import Workload
-from snpappliance.cloudguest.assets import CampaignFiles, CloudGuest
-from snpappliance.cloudguest.guestssh import (
+from snpappliance.campaign.guests.cloud.assets import CampaignFiles, CloudGuest
+from snpappliance.campaign.guests.cloud.guestssh import (
     POWEROFF_COMMAND,
     GuestLogin,
     guest_script,
@@ -31,8 +29,10 @@ from snpappliance.cloudguest.guestssh import (
     ready_command,
     run_command,
 )
-from snpappliance.cloudguest.image import create_overlay
-from snpappliance.cloudguest.qemuargs import CloudDrives, cloud_qemu_argv
+from snpappliance.campaign.guests.cloud.image import create_overlay
+from snpappliance.campaign.guests.cloud.qemuargs import CloudDrives, cloud_qemu_argv
+from snpappliance.campaign.qemu import BootConfig
+from snpappliance.campaign.spec import Workload
 from snpappliance.hosts import Host
 
 #: Seconds between SSH readiness probes.

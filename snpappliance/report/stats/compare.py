@@ -14,10 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from snpappliance.effect import bootstrap_delta_ci, cliffs_delta, comparison_rng, magnitude
-from snpappliance.stats_describe import ALL_STATISTICS, CI_LEVEL, EMPTY_ARM, Arm, arm_mean
-from snpappliance.stats_frames import typed_frame
-from snpappliance.stats_tests import FloatArray, holm, mann_whitney, welch
+from snpappliance.report.stats.describe import ALL_STATISTICS, CI_LEVEL, EMPTY_ARM, Arm, arm_mean
+from snpappliance.report.stats.effect import (
+    bootstrap_delta_ci,
+    cliffs_delta,
+    comparison_rng,
+    magnitude,
+)
+from snpappliance.report.stats.frames import typed_frame
+from snpappliance.report.stats.hypothesis import FloatArray, holm, mann_whitney, welch
 
 COMPARISON_COLUMNS = ("metric", "baseline", "scenario", "n_baseline", "n_scenario",
                       "median_baseline", "median_scenario", "change_median_pct", "mean_baseline",

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import matplotlib
 import pandas as pd
 
-from snpappliance.figure_style import (
+from snpappliance.report.figures.plots import run_order_panel
+from snpappliance.report.figures.style import (
     RC,
     Drawn,
     Palette,
@@ -16,7 +17,6 @@ from snpappliance.figure_style import (
     metric_of,
     new_figure,
 )
-from snpappliance.figures import run_order_panel
 
 
 def run_order_by_host(data: pd.DataFrame, palette: Palette, hosts: Sequence[str]) -> Drawn:

@@ -52,10 +52,10 @@ import pandas as pd
 
 from snpappliance import __version__
 from snpappliance.errors import ConfigError, InputError
+from snpappliance.formats.results import ResultSet
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
-from snpappliance.results import ResultSet
-from snpappliance.stats_compare import COMPARISON_COLUMNS, Finding, comparison_table
-from snpappliance.stats_describe import (
+from snpappliance.report.stats.compare import COMPARISON_COLUMNS, Finding, comparison_table
+from snpappliance.report.stats.describe import (
     CI_LEVEL,
     DESCRIPTIVE_COLUMNS,
     OUTLIER_COLUMNS,
@@ -66,7 +66,7 @@ from snpappliance.stats_describe import (
     describe,
     filter_arm,
 )
-from snpappliance.stats_frames import csv_text, records, typed_frame
+from snpappliance.report.stats.frames import csv_text, records, typed_frame
 
 __all__ = [
     "COMPARISON_COLUMNS",

@@ -13,12 +13,12 @@ import io
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from snpappliance.errors import InputError
+from snpappliance.formats.results import Direction
 from snpappliance.fsutil import ensure_writable_dir
-from snpappliance.pts import SmokeResult, SmokeStatus
-from snpappliance.results import Direction
 
 SMOKE_FILE = "smoke.csv"
 SMOKE_COLUMNS = (
@@ -34,6 +34,34 @@ SMOKE_COLUMNS = (
     "run_id",
 )
 _HINT = "smoke.csv is written by `snpapp campaign`; restore it or delete it to omit the section"
+
+
+class SmokeStatus(StrEnum):
+    OK = "ok"
+    #: The test (empty Value) or the whole smoke run failed.
+    FAILED = "failed"
+    #: The guest's encryption evidence contradicted its scenario.
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    """One PTS result of one system: the mean, the per-iteration values, its direction."""
+
+    test: str
+    title: str
+    unit: str
+    direction: Direction
+    system: str
+    #: The mean PTS reports; None when the test failed (empty Value).
+    value: float | None
+    raw: tuple[float, ...]
+    #: The result's Arguments description ("" when absent), e.g. "Test: Compression Rating".
+    arguments: str = ""
+
+    @property
+    def status(self) -> SmokeStatus:
+        return SmokeStatus.FAILED if self.value is None else SmokeStatus.OK
 
 
 @dataclass(frozen=True)

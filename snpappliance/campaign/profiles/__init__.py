@@ -16,7 +16,7 @@ DEFAULT_PROFILE = "local"
 
 def profile_names() -> list[str]:
     """Names of the built-in profiles."""
-    return sorted(p.stem for p in package_file("profiles").glob("*.toml"))
+    return sorted(p.stem for p in package_file("campaign", "profiles").glob("*.toml"))
 
 
 def profile_path(name: str) -> Path:
@@ -26,4 +26,4 @@ def profile_path(name: str) -> Path:
             f"there is no built-in profile {name!r}",
             hint=f"choose one of {', '.join(profile_names())}, or pass your own with --spec FILE",
         )
-    return package_file("profiles", f"{name}.toml")
+    return package_file("campaign", "profiles", f"{name}.toml")

@@ -4,9 +4,9 @@ Every function takes the measurements in the long format (``scenario``,
 ``metric``, ``value`` and optionally ``unit``, ``rep``, ``started_at``) and a
 :class:`Palette`, and returns a :class:`Drawn`: the figure plus notes on what
 could not be drawn and why (a KDE of one value, a Q–Q line through a constant
-sample …). Nothing here writes files: :func:`snpappliance.figure_style.save` does.
+sample …). Nothing here writes files: :func:`snpappliance.report.figures.style.save` does.
 
-Shared size, fonts, palette and saving live in :mod:`snpappliance.figure_style`.
+Shared size, fonts, palette and saving live in :mod:`snpappliance.report.figures.style`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from scipy import stats
 
-from snpappliance.figure_style import (
+from snpappliance.report.figures.style import (
     RASTERISE_ABOVE,
     RC,
     Drawn,

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from snpappliance.campaign.plan import host_slug
+from snpappliance.formats.names import host_slug
+from snpappliance.formats.results import ResultSet
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
-from snpappliance.report_context import Row, comparison_rows, descriptive_rows, records
-from snpappliance.report_text import DASH, fmt_int, fmt_num, fmt_p, fmt_pct
-from snpappliance.results import ResultSet
-from snpappliance.stats import Analysis, StatsOptions, analyse
-from snpappliance.stats_compare import COMPARISON_COLUMNS
-from snpappliance.stats_describe import DESCRIPTIVE_COLUMNS
-from snpappliance.stats_frames import csv_text
+from snpappliance.report.context import Row, comparison_rows, descriptive_rows, records
+from snpappliance.report.stats.analysis import Analysis, StatsOptions, analyse
+from snpappliance.report.stats.compare import COMPARISON_COLUMNS
+from snpappliance.report.stats.describe import DESCRIPTIVE_COLUMNS
+from snpappliance.report.stats.frames import csv_text
+from snpappliance.report.text import DASH, fmt_int, fmt_num, fmt_p, fmt_pct
 
 PER_HOST_DIR = "per_host"
 POOLED = "all hosts (pooled)"

@@ -10,10 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from snpappliance import figures, figures_hosts
-from snpappliance.figure_style import Drawn, Palette, metric_of, save, unique_slugs
-from snpappliance.report_context import records
-from snpappliance.report_text import (
+from snpappliance.formats.results import Metric
+from snpappliance.report.context import records
+from snpappliance.report.figures import hosts as figures_hosts
+from snpappliance.report.figures import plots as figures
+from snpappliance.report.figures.style import Drawn, Palette, metric_of, save, unique_slugs
+from snpappliance.report.stats.analysis import EMULATED_LABEL, Analysis
+from snpappliance.report.text import (
     fmt_delta,
     histogram_caption,
     p_clause,
@@ -22,8 +25,6 @@ from snpappliance.report_text import (
     run_order_caption,
     violin_caption,
 )
-from snpappliance.results import Metric
-from snpappliance.stats import EMULATED_LABEL, Analysis
 
 FIGURES_DIR = "figures"
 

@@ -25,7 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from snpappliance.results import Metric, metric_info
+from snpappliance.formats.results import Metric, metric_info
 
 #: A4 text width is about 17 cm; figures are drawn at that size so 8 pt stays 8 pt.
 WIDTH_IN = 17 / 2.54

@@ -16,7 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from snpappliance.report_text import (
+from snpappliance.formats.results import ResultSet, metric_info
+from snpappliance.formats.smoke import SMOKE_FILE, load_smoke, relative_to_baseline
+from snpappliance.report.stats.analysis import Analysis, NoteTable
+from snpappliance.report.text import (
     DASH,
     fmt_ci,
     fmt_delta,
@@ -30,9 +33,6 @@ from snpappliance.report_text import (
     notes_for,
     synthesis_sentence,
 )
-from snpappliance.results import ResultSet, metric_info
-from snpappliance.smoke import SMOKE_FILE, load_smoke, relative_to_baseline
-from snpappliance.stats import Analysis, NoteTable
 
 #: Campaign files whose facts the provenance section shows, when present.
 CAMPAIGN_FACT_FILES = ("campaign.toml", "environment.json")

@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from snpappliance.campaign.guests.cloud import guestssh
+from snpappliance.campaign.guests.cloud.image import fetch_image, local_image, qemu_img_for
+from snpappliance.campaign.guests.cloud.seed import DEFAULT_PACKAGES, CloudSeed, build_seed
+from snpappliance.campaign.guests.cloud.sshkey import HOST_KEY, ensure_guest_key
 from snpappliance.campaign.spec import CampaignSpec
-from snpappliance.cloudguest import guestssh
-from snpappliance.cloudguest.image import fetch_image, local_image, qemu_img_for
-from snpappliance.cloudguest.seed import DEFAULT_PACKAGES, CloudSeed, build_seed
-from snpappliance.cloudguest.sshkey import HOST_KEY, ensure_guest_key
 from snpappliance.errors import CampaignError
+from snpappliance.formats.manifest import FileEntry, Manifest
 from snpappliance.fsutil import atomic_write_text, sha256_file
 from snpappliance.hosts import Host
-from snpappliance.manifest import FileEntry, Manifest
 
 #: Where base images are kept on a remote host, named by their SHA-256.
 HOST_IMAGE_DIR = "/var/tmp/snpapp/images"

@@ -17,10 +17,10 @@ import jinja2
 
 from snpappliance import __version__
 from snpappliance.errors import InputError, OutputError, ReportError
-from snpappliance.figure_style import make_palette
+from snpappliance.formats.results import ResultSet, latest_campaign, load_results
 from snpappliance.fsutil import sha256_file, staged_dir
 from snpappliance.log import step
-from snpappliance.report_context import (
+from snpappliance.report.context import (
     campaign_facts,
     comparison_rows,
     counts_line,
@@ -34,17 +34,16 @@ from snpappliance.report_context import (
     smoke_table,
     synthesis,
 )
-from snpappliance.report_figures import FIGURES_DIR, FigureEntry, FigureWriter
-from snpappliance.report_hosts import (
+from snpappliance.report.figures.render import FIGURES_DIR, FigureEntry, FigureWriter
+from snpappliance.report.figures.style import make_palette
+from snpappliance.report.hosts import (
     HostView,
     host_context,
     host_sentence,
     host_views,
     write_host_stats,
 )
-from snpappliance.resources import data_dir
-from snpappliance.results import ResultSet, latest_campaign, load_results
-from snpappliance.stats import (
+from snpappliance.report.stats.analysis import (
     EMULATED_LABEL,
     STATS_VERSION,
     Analysis,
@@ -53,6 +52,7 @@ from snpappliance.stats import (
     analyse,
     write_stats,
 )
+from snpappliance.resources import data_dir
 
 TEMPLATE = "report.html.j2"
 PDF_NAME = "report.pdf"

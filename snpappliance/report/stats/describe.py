@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from snpappliance.results import ResultSet
-from snpappliance.stats_tests import FloatArray
+from snpappliance.formats.results import ResultSet
+from snpappliance.report.stats.hypothesis import FloatArray
 
 DESCRIPTIVE_COLUMNS = ("scenario", "metric", "n", "n_removed", "mean", "median", "std", "min",
                        "max", "q1", "q3", "iqr", "sem", "ci95_low", "ci95_high")  # fmt: skip

@@ -2,7 +2,7 @@
 
 All files are read and parsed before anything is written; one bad file raises and
 nothing is appended. Rows are appended to the results file with
-:func:`snpappliance.results.append_rows` (header check, one write, fsync).
+:func:`snpappliance.formats.results.append_rows` (header check, one write, fsync).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from snpappliance.errors import InputError, UsageError
+from snpappliance.formats.results import COLUMNS, STATUS_OK, append_rows
 from snpappliance.log import console
-from snpappliance.parsers import Measurement, parse_log
-from snpappliance.results import COLUMNS, STATUS_OK, append_rows
+from snpappliance.workloads.parsers import Measurement, parse_log
 
 #: Files taken from a directory argument.
 LOG_SUFFIXES = (".log", ".txt")

@@ -9,18 +9,17 @@ The file's structure (schema ``result-file.xsd``, writer ``pts_result_file.php``
 
 An Entry whose Value is empty is a test that failed: it is kept, flagged
 ``failed``, never read as zero. Smoke results are reported apart from the
-statistics (see :mod:`snpappliance.smoke`).
+statistics (see :mod:`snpappliance.formats.smoke`).
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from snpappliance.errors import ParseError
-from snpappliance.results import Direction
+from snpappliance.formats.results import Direction
+from snpappliance.formats.smoke import SmokeResult
 
 PARSE_HINT = (
     "the file is not a Phoronix Test Suite result file; check the run's raw log "
@@ -28,35 +27,7 @@ PARSE_HINT = (
 )
 
 
-class SmokeStatus(StrEnum):
-    OK = "ok"
-    #: The test (empty Value) or the whole smoke run failed.
-    FAILED = "failed"
-    #: The guest's encryption evidence contradicted its scenario.
-    INVALID = "invalid"
-
-
 _PROPORTIONS = {"HIB": Direction.HIGHER, "LIB": Direction.LOWER}
-
-
-@dataclass(frozen=True)
-class SmokeResult:
-    """One PTS result of one system: the mean, the per-iteration values, its direction."""
-
-    test: str
-    title: str
-    unit: str
-    direction: Direction
-    system: str
-    #: The mean PTS reports; None when the test failed (empty Value).
-    value: float | None
-    raw: tuple[float, ...]
-    #: The result's Arguments description ("" when absent), e.g. "Test: Compression Rating".
-    arguments: str = ""
-
-    @property
-    def status(self) -> SmokeStatus:
-        return SmokeStatus.FAILED if self.value is None else SmokeStatus.OK
 
 
 def parse_composite_file(path: Path) -> list[SmokeResult]:

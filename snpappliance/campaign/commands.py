@@ -1,0 +1,165 @@
+"""``snpapp campaign``: fresh guest per run, scenarios compared, nothing lost.
+
+The plain functions the CLI calls live here; the pieces are :mod:`.spec`
+(TOML → frozen spec), :mod:`.plan` (run order, pure), :mod:`.qemu` (command
+lines, pure), :mod:`.boot` (one guest boot), :mod:`.judge` (its verdict),
+:mod:`.attempt` (retries and commit), :mod:`.runner` (the loop) and
+:mod:`.store` (the campaign directory and its bookkeeping).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from snpappliance.campaign import store
+from snpappliance.campaign.plan import check_hosts
+from snpappliance.campaign.profiles import DEFAULT_PROFILE, profile_path
+from snpappliance.campaign.runner import (
+    campaign_hosts,
+    create_campaign_on,
+    execute_on,
+    load_campaign,
+    prepare_targets,
+    recorded_digest,
+    recorded_ssh_config,
+    remember_ssh_config,
+)
+from snpappliance.campaign.spec import CampaignSpec, load_spec
+from snpappliance.errors import CampaignError, OutputError
+from snpappliance.hosts import Host, SshHost, connect
+
+
+def make_host(name: str, *, ssh_config: Path | None = None) -> Host:
+    """``local`` is this machine; any other name is an SSH destination.
+
+    ``ssh_config`` (or ``$SNPAPP_SSH_CONFIG``) selects another ssh client config.
+    """
+    return connect(name, ssh_config=ssh_config)
+
+
+def _close(host: Host) -> None:
+    if isinstance(host, SshHost):
+        host.close()
+
+
+def resolve_spec(
+    *,
+    profile: str | None = None,
+    spec_file: Path | None = None,
+    reps: int | None = None,
+    host: str | None = None,
+    seed: int | None = None,
+    max_failures: int | None = None,
+) -> CampaignSpec:
+    """The spec of a built-in profile or a file, with command-line overrides applied."""
+    if profile and spec_file:
+        raise CampaignError(
+            "choose either --profile or --spec, not both",
+            hint="--spec FILE runs your own spec; --profile NAME a built-in one",
+        )
+    spec = load_spec(spec_file or profile_path(profile or DEFAULT_PROFILE))
+    if reps is not None:
+        spec = replace(spec, repetitions=reps)
+    if host is not None:
+        spec = replace(spec, host=host)
+    if seed is not None:
+        spec = replace(spec, seed=seed)
+    if max_failures is not None:
+        spec = replace(spec, max_failures=max_failures)
+    return spec
+
+
+def run_campaign(
+    *,
+    spec: CampaignSpec,
+    root: Path,
+    artifacts_root: Path,
+    ssh_config: Path | None = None,
+    hosts: Sequence[str] = (),
+) -> Path:
+    """Start a new campaign of ``spec`` under ``root``; return its directory.
+
+    ``hosts`` (default: the spec's host) run the same plan, one worker per host.
+    """
+    names = list(hosts) or [spec.host]
+    check_hosts(names)
+    connected: list[Host] = []
+    try:
+        for name in names:
+            connected.append(make_host(name, ssh_config=ssh_config))
+        cdir, targets = create_campaign_on(
+            spec, connected, root=root, artifacts_root=artifacts_root
+        )
+        execute_on(cdir, spec, targets)
+    finally:
+        for host in connected:
+            _close(host)
+    return cdir.path
+
+
+def resume_campaign(
+    *,
+    directory: Path,
+    artifacts_root: Path,
+    max_failures: int | None = None,
+    ssh_config: Path | None = None,
+) -> Path:
+    """Run the missing runs of the campaign in ``directory``, in planned order, on its hosts.
+
+    The hosts are reached with the ssh client config the campaign recorded,
+    unless ``ssh_config`` names another one (which is then recorded instead).
+    """
+    cdir, spec = load_campaign(directory)
+    config = ssh_config or recorded_ssh_config(cdir)
+    connected: list[Host] = []
+    try:
+        for name in campaign_hosts(cdir, spec):
+            connected.append(make_host(name, ssh_config=config))
+        remember_ssh_config(cdir, connected)
+        _resume(cdir, spec, connected, artifacts_root, max_failures)
+    finally:
+        for host in connected:
+            _close(host)
+    return cdir.path
+
+
+def _resume(
+    cdir: store.CampaignDir,
+    spec: CampaignSpec,
+    hosts: Sequence[Host],
+    artifacts_root: Path,
+    max_failures: int | None,
+) -> None:
+    targets = prepare_targets(spec, hosts, artifacts_root)
+    recorded = json.loads(cdir.environment.read_text(encoding="utf-8"))
+    for target in targets:
+        digest = target.prepared.manifest.digest
+        was = recorded_digest(recorded, target.host.name)
+        if was != digest:
+            raise CampaignError(
+                f"the guest artefacts on host {target.host.name} changed since campaign "
+                f"{cdir.campaign_id} started (manifest digest {digest[:12]}, "
+                f"recorded {was[:12]})",
+                hint="resume with the same build, or start a new campaign",
+            )
+    execute_on(cdir, spec, targets, max_failures=max_failures)
+
+
+def write_spec_template(*, target: Path | None, profile: str, force: bool) -> str:
+    """A commented spec (a built-in profile's file): written to ``target``, or returned."""
+    text = profile_path(profile).read_text(encoding="utf-8")
+    if target is None:
+        return text
+    if target.exists() and not force:
+        raise OutputError(
+            f"{target} already exists",
+            hint="choose another file name, or pass --force to overwrite it",
+        )
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror}") from exc
+    return text

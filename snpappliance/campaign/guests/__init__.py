@@ -1,0 +1,1 @@
+"""The guests a campaign boots: the minimal guest and the cloud guest."""

@@ -1,0 +1,1 @@
+"""``snpapp import``: raw benchmark logs brought into the long results format."""

@@ -1,0 +1,1 @@
+"""The report's figures: pure plots, their shared style, and their rendering."""

@@ -1,0 +1,1 @@
+"""The statistics of ``snpapp report``, defined so that R reproduces them."""
