@@ -25,9 +25,8 @@ from typing import Any
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from snpappliance.campaign import store
-from snpappliance.campaign.boot import BootLimits, BootRecord, boot_guest
-from snpappliance.campaign.guests.cloud.assets import stage_campaign
-from snpappliance.campaign.guests.cloud.run import CloudRun, cloud_boot
+from snpappliance.campaign.boot import BootLimits, BootRecord
+from snpappliance.campaign.guests.base import BootRequest, BootSite
 from snpappliance.campaign.judge import (
     STATUS_FAILED,
     STATUS_OK,
@@ -37,8 +36,7 @@ from snpappliance.campaign.judge import (
 )
 from snpappliance.campaign.plan import PlannedRun
 from snpappliance.campaign.prepare import Prepared
-from snpappliance.campaign.ptsguest import guest_packages
-from snpappliance.campaign.qemu import BootConfig, qemu_argv, workload_script
+from snpappliance.campaign.qemu import BootConfig, workload_script
 from snpappliance.campaign.spec import CampaignSpec, PtsSmoke, WorkloadKind
 from snpappliance.errors import GuestError, ParseError, TransportError
 from snpappliance.formats.results import append_rows
@@ -113,8 +111,8 @@ def boot_config(ctx: RunContext, run: PlannedRun, script: str) -> BootConfig:
         kind=spec.scenario(run.scenario).kind,
         vcpus=spec.guest.vcpus,
         memory_mib=spec.guest.memory_mib,
-        kernel=prepared.kernel,
-        initrd=prepared.initrd,
+        kernel="",
+        initrd="",
         workload_file=script,
         run_id=run.run_id,
         watchdog_s=_watchdog_s(spec, run),
@@ -142,24 +140,19 @@ def _note_guest(cdir: store.CampaignDir, pid: int) -> None:
     cdir.guest_pid_file.write_text(f"{pid}\n", encoding="utf-8")
 
 
+def _site(ctx: RunContext) -> BootSite:
+    on_spawn = partial(_note_guest, ctx.cdir) if ctx.host.is_local else None
+    return BootSite(ctx.host, ctx.cdir.campaign_id, ctx.cdir.work, ctx.host_work, on_spawn)
+
+
 def _boot(
     ctx: RunContext, run: PlannedRun, script: str, log: Path, limits: BootLimits
 ) -> BootRecord:
-    """Boot the spec's guest once: the minimal guest, or a cloud guest reached over SSH."""
-    cfg = boot_config(ctx, run, script)
-    cloud = ctx.prepared.cloud
-    if cloud is not None:
-        files = stage_campaign(
-            ctx.host,
-            ctx.cdir.work / "cloud",
-            f"{ctx.host_work}/cloud",
-            ctx.cdir.campaign_id,
-            guest_packages(ctx.spec),
-        )
-        shared = CloudRun(cloud, files, ctx.host_work, ctx.spec.guest.disk_gib)
-        return cloud_boot(ctx.host, cfg, shared, ctx.spec.workload(run.workload), log, limits)
-    on_spawn = partial(_note_guest, ctx.cdir) if ctx.host.is_local else None
-    return boot_guest(ctx.host, qemu_argv(cfg), log, limits, on_spawn=on_spawn)
+    """Boot the spec's guest once (whatever its kind) and run the run's workload in it."""
+    request = BootRequest(
+        boot_config(ctx, run, script), ctx.spec.workload(run.workload), log, limits
+    )
+    return ctx.prepared.guest.boot(_site(ctx), request)
 
 
 def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verdict:

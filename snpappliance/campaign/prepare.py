@@ -8,9 +8,7 @@ a message saying what to do.
 
 from __future__ import annotations
 
-import json
 import platform
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,41 +17,31 @@ from typing import Any
 
 from snpappliance import __version__
 from snpappliance.campaign import hostinfo
+from snpappliance.campaign.guests.base import Guest
 from snpappliance.campaign.guests.cloud import assets as cloud_assets
+from snpappliance.campaign.guests.cloud.guest import CloudImageGuest
+from snpappliance.campaign.guests.minimal import guest_dir, host_sha256, prepare_minimal
+from snpappliance.campaign.ptsguest import guest_packages
 from snpappliance.campaign.spec import Accel, CampaignSpec, GuestKind, ScenarioKind
 from snpappliance.doctor.facts import DeployedRelease
 from snpappliance.doctor.run import DoctorReport, run_doctor
 from snpappliance.errors import CampaignError
 from snpappliance.formats.manifest import MANIFEST_FILE, Manifest
-from snpappliance.formats.release import DEFAULT_PREFIX, GUEST_COMPONENT
+from snpappliance.formats.release import DEFAULT_PREFIX
 from snpappliance.hosts import LOCAL, Host
-
-KERNEL_FILE = "vmlinuz"
-INITRD_FILE = "initramfs.cpio.gz"
 
 
 @dataclass(frozen=True)
 class Prepared:
     """Host paths and facts every boot of the campaign uses."""
 
-    kernel: str
-    initrd: str
+    #: The guest every run boots (minimal or cloud), prepared on the host.
+    guest: Guest
     firmware: str | None
     cbitpos: int | None
-    guest_dir: str
-    manifest: Manifest
     qemu_version: str
     #: ``snpapp doctor``'s verdict on the host (recorded as the host's SNP state).
     doctor: DoctorReport
-    #: The cloud guest's base image (guest.kind = 'cloud'); None for the minimal guest.
-    cloud: cloud_assets.CloudGuest | None = None
-
-
-def guest_dir(spec: CampaignSpec, artifacts_root: Path) -> str:
-    """Where the guest artefacts are on the host."""
-    if spec.guest.artifacts:
-        return spec.guest.artifacts
-    return str((artifacts_root / spec.stack / GUEST_COMPONENT).resolve())
 
 
 def _require(host: Host, test: str, path: str, what: str, hint: str) -> None:
@@ -86,19 +74,18 @@ def guest_to_build(spec: CampaignSpec, host_names: Sequence[str], artifacts_root
     return not (Path(guest_dir(spec, artifacts_root)) / MANIFEST_FILE).is_file()
 
 
-def _guest_manifest(spec: CampaignSpec, host: Host, directory: str) -> Manifest:
+def _prepare_guest(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Guest:
+    """The spec's guest on ``host``: a cloud image, or the minimal guest's build."""
+    if spec.guest.kind is GuestKind.CLOUD:
+        image, manifest = cloud_assets.prepare_cloud(spec, host, artifacts_root)
+        return CloudImageGuest(image, manifest, spec.guest.disk_gib, guest_packages(spec))
     build_hint = (
         _deploy_hint(spec, host, "guest.artifacts")
         if spec.release_prefix
         else f"build the guest with `snpapp build guest --stack {spec.stack}` "
         "(or set guest.artifacts)"
     )
-    _require(host, "-r", f"{directory}/{MANIFEST_FILE}", "guest manifest", build_hint)
-    for name in (KERNEL_FILE, INITRD_FILE):
-        _require(host, "-r", f"{directory}/{name}", "guest artefact", build_hint)
-    with tempfile.TemporaryDirectory(prefix="snpapp-manifest-") as tmp:
-        host.get(f"{directory}/{MANIFEST_FILE}", Path(tmp) / MANIFEST_FILE)
-        return Manifest.load(Path(tmp))
+    return prepare_minimal(host, guest_dir(spec, artifacts_root), build_hint)
 
 
 def _qemu_version(spec: CampaignSpec, host: Host) -> str:
@@ -163,27 +150,10 @@ def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
     cbitpos = None
     if ScenarioKind.SNP in kinds:
         cbitpos = spec.snp.cbitpos or hostinfo.cbitpos_from_cpuid(host)
-    if spec.guest.kind is GuestKind.CLOUD:
-        cloud, manifest = cloud_assets.prepare_cloud(spec, host, artifacts_root)
-        return Prepared(
-            kernel="",
-            initrd="",
-            firmware=firmware,
-            cbitpos=cbitpos,
-            guest_dir=cloud.base_image,
-            manifest=manifest,
-            qemu_version=qemu_version,
-            doctor=report,
-            cloud=cloud,
-        )
-    directory = guest_dir(spec, artifacts_root)
     return Prepared(
-        kernel=f"{directory}/{KERNEL_FILE}",
-        initrd=f"{directory}/{INITRD_FILE}",
+        guest=_prepare_guest(spec, host, artifacts_root),
         firmware=firmware,
         cbitpos=cbitpos,
-        guest_dir=directory,
-        manifest=_guest_manifest(spec, host, directory),
         qemu_version=qemu_version,
         doctor=report,
     )
@@ -199,18 +169,6 @@ def _debian_package(host: Host, path: str) -> str | None:
         ["dpkg-query", "-W", "-f", "${Version}", package], check=False, idempotent=True
     )
     return f"{package} {version.stdout.strip()}" if version.ok else package
-
-
-def _build_info(host: Host, directory: str) -> dict[str, str]:
-    """The guest build's own record (guest-manifest.txt: kernel, busybox, sysbench, time)."""
-    text = hostinfo.read_text(host, f"{directory}/guest-manifest.txt") or ""
-    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
-    return {key: value for key, value in pairs if key != "file"}
-
-
-def _sha256(host: Host, path: str) -> str | None:
-    result = host.run(["sha256sum", path], check=False, idempotent=True)
-    return result.stdout.split()[0] if result.ok and result.stdout else None
 
 
 def stack_manifests(artifacts_root: Path, stack: str) -> dict[str, str]:
@@ -235,29 +193,6 @@ def _release_record(release: DeployedRelease | None) -> dict[str, Any] | None:
         "stack": release.info.stack,
         "components": release.info.components,
         "verified": release.sums_exit == 0,
-    }
-
-
-def _guest_record(host: Host, prepared: Prepared) -> dict[str, Any]:
-    manifest = {
-        "manifest_digest": prepared.manifest.digest,
-        "manifest": json.loads(prepared.manifest.to_json()),
-    }
-    if prepared.cloud is not None:
-        return {
-            "kind": "cloud",
-            "image": prepared.cloud.source,
-            "image_sha256": prepared.cloud.sha256,
-            "base_image": prepared.cloud.base_image,
-            **manifest,
-        }
-    return {
-        "kind": "minimal",
-        "directory": prepared.guest_dir,
-        **manifest,
-        "build_info": _build_info(host, prepared.guest_dir),
-        "kernel_sha256": _sha256(host, prepared.kernel),
-        "initrd_sha256": _sha256(host, prepared.initrd),
     }
 
 
@@ -286,10 +221,10 @@ def environment(
         if prepared.firmware is None
         else {
             "path": prepared.firmware,
-            "sha256": _sha256(host, prepared.firmware),
+            "sha256": host_sha256(host, prepared.firmware),
             "debian_package": _debian_package(host, prepared.firmware),
         },
-        "guest": _guest_record(host, prepared),
+        "guest": prepared.guest.record(host),
         "stack": {"name": spec.stack, "manifests": stack_manifests(artifacts_root, spec.stack)},
         "snp": {
             "usable": prepared.doctor.ok,
