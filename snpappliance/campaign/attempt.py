@@ -39,6 +39,7 @@ from snpappliance.campaign.prepare import Prepared
 from snpappliance.campaign.qemu import BootConfig, workload_script
 from snpappliance.campaign.spec import CampaignSpec, PtsSmoke, WorkloadKind
 from snpappliance.errors import GuestError, ParseError, TransportError
+from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.results import append_rows
 from snpappliance.formats.smoke import (
     SmokeRow,
@@ -48,6 +49,9 @@ from snpappliance.formats.smoke import (
     smoke_rows,
 )
 from snpappliance.hosts import Host
+
+#: The status of an attempt cut short by Ctrl-C or a signal (recorded, never committed).
+STATUS_INTERRUPTED = "interrupted"
 
 #: Failures a fresh boot may not repeat: these are retried.
 TRANSIENT = (GuestError, ParseError, TransportError)
@@ -59,7 +63,7 @@ class RunContext:
 
     spec: CampaignSpec
     host: Host
-    cdir: store.CampaignDir
+    cdir: CampaignDir
     prepared: Prepared
     #: Where workload scripts go on the host (the campaign's work dir for a local host).
     host_work: str
@@ -135,7 +139,7 @@ def _timing(boot: BootRecord) -> dict[str, Any]:
     }
 
 
-def _note_guest(cdir: store.CampaignDir, pid: int) -> None:
+def _note_guest(cdir: CampaignDir, pid: int) -> None:
     """Remember the running QEMU so that a resume after kill -9 can stop an orphan."""
     cdir.guest_pid_file.write_text(f"{pid}\n", encoding="utf-8")
 
@@ -170,6 +174,12 @@ def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verd
         boot = _boot(ctx, run, script, log, limits)
     except TransportError as exc:  # the host did not answer: no guest was started
         store.append_record(ctx.cdir.attempts, {**record, "status": "error", "reason": exc.message})
+        raise
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: the guest was killed
+        store.append_record(
+            ctx.cdir.attempts,
+            {**record, "status": STATUS_INTERRUPTED, "reason": "interrupted: the guest was killed"},
+        )
         raise
     if ctx.host.is_local:
         ctx.cdir.guest_pid_file.unlink(missing_ok=True)

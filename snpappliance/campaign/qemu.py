@@ -55,6 +55,15 @@ class BootConfig:
     reduced_phys_bits: int = 1
 
 
+def option_value(value: str) -> str:
+    """``value`` inside a QEMU ``key=value,...`` option list: a comma is doubled.
+
+    Every path that enters ``-drive``, ``-fw_cfg``, ``-object`` or ``-chardev`` goes
+    through here, so a directory named ``a,b`` cannot split the option.
+    """
+    return value.replace(",", ",,")
+
+
 def kernel_cmdline(run_id: str, watchdog_s: int) -> str:
     """The guest kernel command line: serial console, quiet, no reboot on panic, watchdog."""
     return f"console=ttyS0 quiet panic=-1 snp.id={run_id} snp.timeout={watchdog_s}"
@@ -120,7 +129,7 @@ def qemu_argv(cfg: BootConfig) -> tuple[str, ...]:
         "-append",
         kernel_cmdline(cfg.run_id, cfg.watchdog_s),
         "-fw_cfg",
-        f"name={FW_CFG_NAME},file={cfg.workload_file}",
+        f"name={FW_CFG_NAME},file={option_value(cfg.workload_file)}",
     ]
     return tuple(argv)
 

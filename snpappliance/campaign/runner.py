@@ -20,6 +20,8 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +30,7 @@ from typing import Any
 
 from snpappliance.campaign import store
 from snpappliance.campaign.attempt import RunContext, RunOutcome
+from snpappliance.campaign.lock import runner_lock
 from snpappliance.campaign.plan import (
     PlannedRun,
     check_hosts,
@@ -42,8 +45,9 @@ from snpappliance.campaign.spec import CampaignSpec, load_spec
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.campaign.workers import HostJob, Shared, run_host, run_parallel
 from snpappliance.errors import CampaignError, InterruptedByUser, TransportError
+from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.results import CampaignInfo
-from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
+from snpappliance.fsutil import atomic_write_text, ensure_writable_dir, fsync_dir
 from snpappliance.hosts import Host, SshHost
 from snpappliance.log import console
 
@@ -51,14 +55,44 @@ from snpappliance.log import console
 SSH_CONFIG_KEY = "ssh_config"
 
 
-def _new_id(root: Path, name: str) -> Path:
+def _reserve_id(root: Path, name: str) -> Path:
+    """A new, empty campaign directory ``<stamp>-<name>[-n]``, created exclusively."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = root / f"{stamp}-{name}"
-    n = 2
-    while candidate.exists():
-        candidate = root / f"{stamp}-{name}-{n}"
-        n += 1
-    return candidate
+    for n in range(1, 1000):
+        candidate = root / (f"{stamp}-{name}" if n == 1 else f"{stamp}-{name}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise CampaignError(f"too many campaigns named {name} under {root} in one second")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def _publish(root: Path, name: str) -> Iterator[tuple[Path, Path]]:
+    """Reserve a campaign directory, yield it with a staging directory to fill, publish.
+
+    The staging directory replaces the empty reservation in one rename; on any
+    error both are removed, so a campaign directory is complete or absent.
+    """
+    final = _reserve_id(ensure_writable_dir(root), name)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=root))
+    try:
+        yield final, staging
+        staging.chmod(0o777 & ~_umask())
+        staging.replace(final)
+        fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            final.rmdir()
+        raise
 
 
 def campaign_info(
@@ -99,7 +133,7 @@ def ssh_config_of(hosts: Sequence[Host]) -> Path | None:
     return None
 
 
-def recorded_ssh_config(cdir: store.CampaignDir) -> Path | None:
+def recorded_ssh_config(cdir: CampaignDir) -> Path | None:
     """The ssh client config ``campaign.json`` recorded, or None (ssh's default).
 
     Raises :class:`CampaignError` when the recorded file no longer exists: the
@@ -120,7 +154,7 @@ def recorded_ssh_config(cdir: store.CampaignDir) -> Path | None:
     return path
 
 
-def remember_ssh_config(cdir: store.CampaignDir, hosts: Sequence[Host]) -> None:
+def remember_ssh_config(cdir: CampaignDir, hosts: Sequence[Host]) -> None:
     """Record in ``campaign.json`` the ssh client config the campaign now runs with."""
     info = CampaignInfo.load(cdir.path)
     config = ssh_config_of(hosts)
@@ -148,7 +182,7 @@ def prepare_targets(
 
 def create_campaign(
     spec: CampaignSpec, host: Host, *, root: Path, artifacts_root: Path
-) -> tuple[store.CampaignDir, Prepared]:
+) -> tuple[CampaignDir, Prepared]:
     """Check the preconditions and write a new campaign directory (nothing runs yet)."""
     cdir, targets = create_campaign_on(spec, [host], root=root, artifacts_root=artifacts_root)
     return cdir, targets[0].prepared
@@ -156,25 +190,28 @@ def create_campaign(
 
 def create_campaign_on(
     spec: CampaignSpec, hosts: Sequence[Host], *, root: Path, artifacts_root: Path
-) -> tuple[store.CampaignDir, list[Target]]:
+) -> tuple[CampaignDir, list[Target]]:
     """:func:`create_campaign` for one or more hosts (the same plan runs on each)."""
     targets = prepare_targets(spec, hosts, artifacts_root)
     names = [t.host.name for t in targets]
     seed = spec.seed if spec.seed is not None else secrets.randbelow(2**31)
     frozen = replace(spec, seed=seed, host=names[0])
-    cdir = store.CampaignDir(_new_id(ensure_writable_dir(root), spec.name))
-    ensure_writable_dir(cdir.path)
-    atomic_write_text(cdir.spec, dump_spec(frozen))
-    info = campaign_info(frozen, cdir.campaign_id, seed, names, ssh_config_of(hosts))
-    atomic_write_text(cdir.info, info.to_json())
+    # Everything is planned and gathered before the directory exists: a campaign
+    # directory is either complete or absent.
+    plan = plan_to_json(plan_runs(frozen, seed, names), seed, frozen.order)
     envs = {t.host.name: environment(frozen, t.host, t.prepared, artifacts_root) for t in targets}
     env = envs[names[0]] if len(targets) == 1 else {"hosts": envs}
-    atomic_write_text(cdir.environment, json.dumps(env, indent=2, sort_keys=True) + "\n")
-    atomic_write_text(cdir.plan, plan_to_json(plan_runs(frozen, seed, names), seed, frozen.order))
-    return cdir, targets
+    with _publish(root, spec.name) as (final, staging):
+        info = campaign_info(frozen, final.name, seed, names, ssh_config_of(hosts))
+        draft = CampaignDir(staging)
+        atomic_write_text(draft.spec, dump_spec(frozen))
+        atomic_write_text(draft.info, info.to_json())
+        atomic_write_text(draft.environment, json.dumps(env, indent=2, sort_keys=True) + "\n")
+        atomic_write_text(draft.plan, plan)
+    return CampaignDir(final), targets
 
 
-def campaign_hosts(cdir: store.CampaignDir, spec: CampaignSpec) -> list[str]:
+def campaign_hosts(cdir: CampaignDir, spec: CampaignSpec) -> list[str]:
     """The hosts a campaign directory was planned for."""
     plan = plan_from_json(cdir.plan.read_text(encoding="utf-8"), str(cdir.plan))
     return plan_hosts(plan) or [spec.host]
@@ -186,47 +223,13 @@ def recorded_digest(environment_json: Mapping[str, Any], host: str) -> str:
     return str(env["guest"]["manifest_digest"])
 
 
-def load_campaign(directory: Path) -> tuple[store.CampaignDir, CampaignSpec]:
-    cdir = store.CampaignDir(directory)
+def load_campaign(directory: Path) -> tuple[CampaignDir, CampaignSpec]:
+    cdir = CampaignDir(directory)
     cdir.require_existing()
     return cdir, load_spec(cdir.spec)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def runner_pid(cdir: store.CampaignDir) -> int | None:
-    """The pid of a live runner of this campaign, if any."""
-    try:
-        pid = int(cdir.pid_file.read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
-        return None
-    return pid if _pid_alive(pid) else None
-
-
-@contextlib.contextmanager
-def _runner_lock(cdir: store.CampaignDir) -> Iterator[None]:
-    other = runner_pid(cdir)
-    if other is not None and other != os.getpid():
-        raise CampaignError(
-            f"campaign {cdir.path} is already running (pid {other})",
-            hint=f"watch it with `snpapp campaign status {cdir.path}`",
-        )
-    atomic_write_text(cdir.pid_file, f"{os.getpid()}\n")
-    try:
-        yield
-    finally:
-        cdir.pid_file.unlink(missing_ok=True)
-
-
-def _host_work(host: Host, cdir: store.CampaignDir) -> str:
+def _host_work(host: Host, cdir: CampaignDir) -> str:
     if host.is_local:
         return str(cdir.work.resolve())
     remote = f"/var/tmp/snpapp/{cdir.campaign_id}"
@@ -235,7 +238,7 @@ def _host_work(host: Host, cdir: store.CampaignDir) -> str:
 
 
 def execute_campaign(
-    cdir: store.CampaignDir,
+    cdir: CampaignDir,
     spec: CampaignSpec,
     host: Host,
     prepared: Prepared,
@@ -247,7 +250,7 @@ def execute_campaign(
 
 
 def _jobs(
-    cdir: store.CampaignDir,
+    cdir: CampaignDir,
     spec: CampaignSpec,
     targets: Sequence[Target],
     todo: Sequence[PlannedRun],
@@ -276,7 +279,7 @@ def _lanes(
 
 
 def execute_on(
-    cdir: store.CampaignDir,
+    cdir: CampaignDir,
     spec: CampaignSpec,
     targets: Sequence[Target],
     *,
@@ -286,7 +289,7 @@ def execute_on(
     plan = plan_from_json(cdir.plan.read_text(encoding="utf-8"), str(cdir.plan))
     limit = max_failures if max_failures is not None else spec.max_failures
     start = time.monotonic()
-    with _runner_lock(cdir):
+    with runner_lock(cdir):
         if (
             any(t.host.is_local for t in targets)
             and (orphan := store.reap_orphan_guest(cdir)) is not None
@@ -326,7 +329,18 @@ def execute_on(
     outcomes = [o for job in jobs for o in job.outcomes]
     print_summary(cdir.path, outcomes, time.monotonic() - start, spec.label)
     _check_stopped_hosts(cdir, jobs, saved + len(outcomes), len(plan))
+    _check_any_ok(cdir, [*committed.values(), *(o.status for o in outcomes)], len(plan))
     return outcomes
+
+
+def _check_any_ok(cdir: CampaignDir, statuses: Sequence[str], planned: int) -> None:
+    """A finished campaign none of whose runs succeeded measured nothing: that is an error."""
+    if planned and len(statuses) >= planned and "ok" not in statuses:
+        raise CampaignError(
+            f"campaign {cdir.campaign_id} finished, but none of its {planned} runs succeeded",
+            hint=f"`snpapp campaign status {cdir.path}` shows why; the raw console of every "
+            f"attempt is in {cdir.logs}/",
+        )
 
 
 def _in_flight(jobs: Sequence[HostJob], shared: Shared) -> str:
@@ -342,7 +356,7 @@ def _ran(jobs: Sequence[HostJob]) -> int:
     return sum(len(job.outcomes) for job in jobs)
 
 
-def _check_abort(cdir: store.CampaignDir, shared: Shared, limit: int | None) -> None:
+def _check_abort(cdir: CampaignDir, shared: Shared, limit: int | None) -> None:
     if shared.aborted:
         raise CampaignError(
             f"campaign aborted: {shared.failures} run(s) failed (--max-failures {limit})",
@@ -352,7 +366,7 @@ def _check_abort(cdir: store.CampaignDir, shared: Shared, limit: int | None) -> 
 
 
 def _check_stopped_hosts(
-    cdir: store.CampaignDir, jobs: Sequence[HostJob], saved: int, planned: int
+    cdir: CampaignDir, jobs: Sequence[HostJob], saved: int, planned: int
 ) -> None:
     """After the other hosts finished: name every host that could not continue."""
     stopped = [job for job in jobs if job.error is not None]

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from snpappliance.campaign import store
+from snpappliance.campaign.lock import runner_pid
 from snpappliance.campaign.plan import plan_from_json
-from snpappliance.campaign.runner import runner_pid
 from snpappliance.errors import CampaignError
+from snpappliance.formats.campaigndir import ATTEMPTS_FILE, PLAN_FILE, CampaignDir
 from snpappliance.formats.results import CAMPAIGNS_DIR, CampaignInfo
 
 
@@ -34,7 +35,7 @@ class CampaignStatus:
 
 def latest_campaign_dir(root: Path = CAMPAIGNS_DIR) -> Path:
     """The most recently active campaign directory under ``root`` (running or not)."""
-    found = [d for d in root.iterdir() if (d / store.PLAN_FILE).is_file()] if root.is_dir() else []
+    found = [d for d in root.iterdir() if (d / PLAN_FILE).is_file()] if root.is_dir() else []
     if not found:
         raise CampaignError(
             f"no campaign under {root}/",
@@ -42,14 +43,14 @@ def latest_campaign_dir(root: Path = CAMPAIGNS_DIR) -> Path:
         )
 
     def activity(d: Path) -> float:
-        files = [d / store.ATTEMPTS_FILE, d / store.PLAN_FILE]
+        files = [d / ATTEMPTS_FILE, d / PLAN_FILE]
         return max(f.stat().st_mtime for f in files if f.is_file())
 
     return max(found, key=activity)
 
 
 def campaign_status(directory: Path) -> CampaignStatus:
-    cdir = store.CampaignDir(directory)
+    cdir = CampaignDir(directory)
     cdir.require_existing()
     plan = plan_from_json(cdir.plan.read_text(encoding="utf-8"), str(cdir.plan))
     records = store.read_records(cdir.attempts)

@@ -1,15 +1,4 @@
-"""The campaign directory and its bookkeeping.
-
-``campaigns/<id>/`` holds::
-
-    campaign.toml      the frozen spec (seed included)
-    campaign.json      CampaignInfo: id, baseline, profile, emulated, label, ssh client config
-    environment.json   host, QEMU, firmware, artefact manifests, SNP state, snpapp version
-    plan.json          every run in execution order
-    attempts.jsonl     one record per attempt, then one "run" record when a run is committed
-    results.csv        the long results format (`snpapp report` reads it)
-    smoke.csv          PTS macro smoke results, kept out of the statistics (when declared)
-    logs/<run_id>.a<attempt>.log   the raw console of every attempt
+"""The campaign directory's bookkeeping (its layout: :mod:`snpappliance.formats.campaigndir`).
 
 A run is *committed* when its result rows are fsynced to ``results.csv`` (a
 smoke run's to ``smoke.csv``) and
@@ -30,95 +19,19 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from snpappliance.campaign.plan import PlannedRun
-from snpappliance.errors import CampaignError
-from snpappliance.formats.results import CAMPAIGN_INFO_FILE, RESULTS_FILE, repair_tail
-from snpappliance.formats.smoke import SMOKE_FILE
+from snpappliance.formats.campaigndir import CampaignDir
+from snpappliance.formats.results import repair_tail
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
-
-SPEC_FILE = "campaign.toml"
-ENVIRONMENT_FILE = "environment.json"
-PLAN_FILE = "plan.json"
-ATTEMPTS_FILE = "attempts.jsonl"
-PID_FILE = "runner.pid"
-GUEST_PID_FILE = "guest.pid"
-LOGS_DIR = "logs"
-WORK_DIR = "work"
 
 #: Held around every append to ``attempts.jsonl`` and ``results.csv`` (re-entrant).
 WRITE_LOCK = threading.RLock()
 
 RECORD_ATTEMPT = "attempt"
 RECORD_RUN = "run"
-
-
-@dataclass(frozen=True)
-class CampaignDir:
-    """Paths inside one campaign directory."""
-
-    path: Path
-
-    @property
-    def campaign_id(self) -> str:
-        return self.path.name
-
-    @property
-    def spec(self) -> Path:
-        return self.path / SPEC_FILE
-
-    @property
-    def info(self) -> Path:
-        return self.path / CAMPAIGN_INFO_FILE
-
-    @property
-    def environment(self) -> Path:
-        return self.path / ENVIRONMENT_FILE
-
-    @property
-    def plan(self) -> Path:
-        return self.path / PLAN_FILE
-
-    @property
-    def attempts(self) -> Path:
-        return self.path / ATTEMPTS_FILE
-
-    @property
-    def results(self) -> Path:
-        return self.path / RESULTS_FILE
-
-    @property
-    def smoke(self) -> Path:
-        return self.path / SMOKE_FILE
-
-    @property
-    def pid_file(self) -> Path:
-        return self.path / PID_FILE
-
-    @property
-    def guest_pid_file(self) -> Path:
-        return self.path / GUEST_PID_FILE
-
-    @property
-    def logs(self) -> Path:
-        return self.path / LOGS_DIR
-
-    @property
-    def work(self) -> Path:
-        return self.path / WORK_DIR
-
-    def log_for(self, run_id: str, attempt: int) -> Path:
-        return self.logs / f"{run_id}.a{attempt}.log"
-
-    def require_existing(self) -> None:
-        if not self.plan.is_file() or not self.spec.is_file():
-            raise CampaignError(
-                f"{self.path} is not a campaign directory (no {PLAN_FILE} or {SPEC_FILE})",
-                hint="pass a directory under campaigns/ that `snpapp campaign` created",
-            )
 
 
 def append_record(path: Path, record: Mapping[str, Any]) -> None:
@@ -183,14 +96,31 @@ def host_counts(
     return counts
 
 
-def next_attempt(records: Iterable[Mapping[str, Any]], run_id: str) -> int:
-    """The number of the next attempt of ``run_id`` (attempts continue across resumes)."""
+def next_attempt(
+    records: Iterable[Mapping[str, Any]], run_id: str, logged: Iterable[int] = ()
+) -> int:
+    """The number of the next attempt of ``run_id`` (attempts continue across resumes).
+
+    ``logged`` are the attempt numbers that left a raw log: an attempt cut short
+    by kill -9 left its log but no record, and its number is never reused.
+    """
     numbers = [
         int(r.get("attempt", 0))
         for r in records
         if r.get("record") == RECORD_ATTEMPT and r.get("run_id") == run_id
     ]
-    return max(numbers, default=0) + 1
+    return max([*numbers, *logged], default=0) + 1
+
+
+def logged_attempts(cdir: CampaignDir, run_id: str) -> list[int]:
+    """The attempt numbers of ``run_id`` that have a raw log in the campaign directory."""
+    prefix = f"{run_id}.a"
+    numbers = []
+    for path in cdir.logs.glob(f"{run_id}.a*.log") if cdir.logs.is_dir() else ():
+        number = path.name[len(prefix) : -len(".log")]
+        if number.isdigit():
+            numbers.append(int(number))
+    return numbers
 
 
 def filter_results(text: str, keep: set[str]) -> tuple[str, int]:

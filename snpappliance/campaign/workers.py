@@ -81,7 +81,9 @@ def run_host(
     for run in job.runs:
         if shared.stop.is_set():
             return
-        first = store.next_attempt(records, run.run_id)
+        first = store.next_attempt(
+            records, run.run_id, store.logged_attempts(job.ctx.cdir, run.run_id)
+        )
         outcome = execute_run(job.ctx, run, first, partial(progress.attempt, run))
         job.outcomes.append(outcome)
         progress.finished(outcome)

@@ -21,8 +21,10 @@ import pytest
 
 from snpappliance import proc
 from snpappliance.campaign import store
+from snpappliance.campaign.lock import runner_pid
 from snpappliance.campaign.plan import plan_from_json
-from snpappliance.formats.results import load_results
+from snpappliance.formats.campaigndir import CampaignDir
+from snpappliance.report.load import load_results
 from tests.conftest import SnpappRunner, require_program
 from tests.integration.conftest import TEST_MIRROR
 
@@ -294,5 +296,5 @@ def test_ctrl_c_kills_the_guest_and_says_how_to_resume(
     # The console wraps long lines, even inside a path.
     assert f"resumewith:snpappcampaign--resume{cdir}" in "".join(err.split())
     assert no_qemu_left(cdir)
-    assert not (cdir / "runner.pid").exists()
+    assert runner_pid(CampaignDir(cdir)) is None
     assert store.committed_runs(store.read_records(cdir / "attempts.jsonl")) == {}

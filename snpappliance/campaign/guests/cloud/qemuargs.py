@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from snpappliance.campaign.qemu import BootConfig, machine_argv
+from snpappliance.campaign.qemu import BootConfig, machine_argv, option_value
 
 GUEST_SSH_PORT = 22
 #: Options every virtio device of the cloud guest gets (see the module docstring).
@@ -29,20 +29,15 @@ class CloudDrives:
     ssh_port: int
 
 
-def _quote_drive_path(path: str) -> str:
-    """A path as a QEMU -drive option value (a comma is escaped by doubling it)."""
-    return path.replace(",", ",,")
-
-
 def cloud_device_argv(drives: CloudDrives) -> list[str]:
     """-drive/-device/-netdev options for the disk, the seed and forwarded SSH."""
     return [
         "-drive",
-        f"file={_quote_drive_path(drives.disk)},if=none,id=disk0,format=qcow2",
+        f"file={option_value(drives.disk)},if=none,id=disk0,format=qcow2",
         "-device",
         f"virtio-blk-pci,drive=disk0,bootindex=0,{VIRTIO_OPTIONS}",
         "-drive",
-        f"file={_quote_drive_path(drives.seed)},if=none,id=seed0,format=raw,readonly=on",
+        f"file={option_value(drives.seed)},if=none,id=seed0,format=raw,readonly=on",
         "-device",
         f"virtio-blk-pci,drive=seed0,{VIRTIO_OPTIONS}",
         "-netdev",
