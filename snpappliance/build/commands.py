@@ -28,6 +28,7 @@ from snpappliance.build.plan import (
     plan_build,
 )
 from snpappliance.errors import BuildError
+from snpappliance.formats.manifest import ARTIFACTS_DIR
 from snpappliance.formats.stack import DEFAULT_STACK, load_stack
 from snpappliance.log import console
 
@@ -67,7 +68,7 @@ def _options(artifacts_root: Path, mirror: str | None, jobs: int,
 def build_base(
     stack: str = DEFAULT_STACK,
     *,
-    artifacts_root: Path = Path("artifacts"),
+    artifacts_root: Path = ARTIFACTS_DIR,
     mirror: str | None = None,
     cache_root: Path | None = None,
 ) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from snpappliance.errors import ConfigError, UsageError
+from snpappliance.formats.manifest import ARTIFACTS_DIR, component_dir
 from snpappliance.formats.stack import Component, GitSource, Source, Stack
 
 #: Packages debootstrap adds to the minbase variant.
@@ -32,7 +33,7 @@ def default_cache_root() -> Path:
 
 @dataclass(frozen=True)
 class BuildOptions:
-    artifacts_root: Path = Path("artifacts")
+    artifacts_root: Path = ARTIFACTS_DIR
     cache_root: Path = field(default_factory=default_cache_root)
     jobs: int = 1
     #: Debian mirror for debootstrap and Debian sources; None: the stack's snapshot.
@@ -130,8 +131,8 @@ class BuildPlan:
 
 
 def artifacts_dir(stack: str, component: str, root: Path) -> Path:
-    """Where ``snpapp build`` publishes ``component`` of ``stack``: ``root/stack/component``."""
-    return root / stack / component
+    """Where ``snpapp build`` publishes ``component`` of ``stack``."""
+    return component_dir(root, stack, component)
 
 
 def _digest(data: object) -> str:

@@ -1,4 +1,5 @@
-"""``manifest.json``: what a built component directory contains and how it was made.
+"""Built artefacts: where they live, and ``manifest.json``, what a component directory
+contains and how it was made (the build → deploy hand-off).
 
 ``snpapp build`` writes one per component (``artifacts/<stack>/<component>/``);
 ``deploy`` verifies every file against it after transfer and the campaign
@@ -19,6 +20,13 @@ from snpappliance.fsutil import atomic_write_text, sha256_file
 
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
+#: Where built artefacts go unless ``--artifacts`` names another root.
+ARTIFACTS_DIR = Path("artifacts")
+
+
+def component_dir(root: Path, stack: str, component: str) -> Path:
+    """Where ``snpapp build`` publishes ``component`` of ``stack``: ``root/stack/component``."""
+    return root / stack / component
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from snpappliance.campaign.hostinfo import read_text
 from snpappliance.campaign.qemu import qemu_argv
 from snpappliance.campaign.spec import CampaignSpec
 from snpappliance.errors import CampaignError
-from snpappliance.formats.manifest import MANIFEST_FILE, Manifest
+from snpappliance.formats.manifest import MANIFEST_FILE, Manifest, component_dir
 from snpappliance.formats.release import GUEST_COMPONENT
 from snpappliance.hosts import Host
 
@@ -32,7 +32,7 @@ def guest_dir(spec: CampaignSpec, artifacts_root: Path) -> str:
     """Where the guest artefacts are on the host."""
     if spec.guest.artifacts:
         return spec.guest.artifacts
-    return str((artifacts_root / spec.stack / GUEST_COMPONENT).resolve())
+    return str(component_dir(artifacts_root, spec.stack, GUEST_COMPONENT).resolve())
 
 
 @dataclass(frozen=True)
