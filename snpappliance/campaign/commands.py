@@ -9,14 +9,13 @@ lines, pure), :mod:`.boot` (one guest boot), :mod:`.judge` (its verdict),
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
-from snpappliance.campaign import store
 from snpappliance.campaign.plan import check_hosts
-from snpappliance.campaign.profiles import DEFAULT_PROFILE, profile_path
+from snpappliance.campaign.profiles import DEFAULT_PROFILE, profile_header, profile_path
 from snpappliance.campaign.runner import (
     campaign_hosts,
     create_campaign_on,
@@ -27,9 +26,12 @@ from snpappliance.campaign.runner import (
     recorded_ssh_config,
     remember_ssh_config,
 )
-from snpappliance.campaign.spec import CampaignSpec, load_spec
+from snpappliance.campaign.spec import CampaignSpec, load_spec, with_overrides
+from snpappliance.campaign.specdump import spec_template
 from snpappliance.errors import CampaignError, OutputError
-from snpappliance.hosts import Host, SshHost, connect
+from snpappliance.formats.campaigndir import CampaignDir
+from snpappliance.hosts import Host, connect
+from snpappliance.toml import read_toml
 
 
 def make_host(name: str, *, ssh_config: Path | None = None) -> Host:
@@ -38,11 +40,6 @@ def make_host(name: str, *, ssh_config: Path | None = None) -> Host:
     ``ssh_config`` (or ``$SNPAPP_SSH_CONFIG``) selects another ssh client config.
     """
     return connect(name, ssh_config=ssh_config)
-
-
-def _close(host: Host) -> None:
-    if isinstance(host, SshHost):
-        host.close()
 
 
 def resolve_spec(
@@ -61,14 +58,15 @@ def resolve_spec(
             hint="--spec FILE runs your own spec; --profile NAME a built-in one",
         )
     spec = load_spec(spec_file or profile_path(profile or DEFAULT_PROFILE))
-    if reps is not None:
-        spec = replace(spec, repetitions=reps)
-    if host is not None:
-        spec = replace(spec, host=host)
-    if seed is not None:
-        spec = replace(spec, seed=seed)
-    if max_failures is not None:
-        spec = replace(spec, max_failures=max_failures)
+    options = (
+        ("--reps", "repetitions", reps),
+        ("--host", "host", host),
+        ("--seed", "seed", seed),
+        ("--max-failures", "max_failures", max_failures),
+    )
+    for option, key, value in options:
+        if value is not None:
+            spec = with_overrides(spec, {key: value}, source=option)
     return spec
 
 
@@ -86,17 +84,14 @@ def run_campaign(
     """
     names = list(hosts) or [spec.host]
     check_hosts(names)
-    connected: list[Host] = []
-    try:
-        for name in names:
-            connected.append(make_host(name, ssh_config=ssh_config))
+    with contextlib.ExitStack() as hosts_open:
+        connected = [
+            hosts_open.enter_context(make_host(name, ssh_config=ssh_config)) for name in names
+        ]
         cdir, targets = create_campaign_on(
             spec, connected, root=root, artifacts_root=artifacts_root
         )
         execute_on(cdir, spec, targets)
-    finally:
-        for host in connected:
-            _close(host)
     return cdir.path
 
 
@@ -114,20 +109,18 @@ def resume_campaign(
     """
     cdir, spec = load_campaign(directory)
     config = ssh_config or recorded_ssh_config(cdir)
-    connected: list[Host] = []
-    try:
-        for name in campaign_hosts(cdir, spec):
-            connected.append(make_host(name, ssh_config=config))
+    with contextlib.ExitStack() as hosts_open:
+        connected = [
+            hosts_open.enter_context(make_host(name, ssh_config=config))
+            for name in campaign_hosts(cdir, spec)
+        ]
         remember_ssh_config(cdir, connected)
         _resume(cdir, spec, connected, artifacts_root, max_failures)
-    finally:
-        for host in connected:
-            _close(host)
     return cdir.path
 
 
 def _resume(
-    cdir: store.CampaignDir,
+    cdir: CampaignDir,
     spec: CampaignSpec,
     hosts: Sequence[Host],
     artifacts_root: Path,
@@ -136,7 +129,7 @@ def _resume(
     targets = prepare_targets(spec, hosts, artifacts_root)
     recorded = json.loads(cdir.environment.read_text(encoding="utf-8"))
     for target in targets:
-        digest = target.prepared.manifest.digest
+        digest = target.prepared.guest.manifest.digest
         was = recorded_digest(recorded, target.host.name)
         if was != digest:
             raise CampaignError(
@@ -149,8 +142,13 @@ def _resume(
 
 
 def write_spec_template(*, target: Path | None, profile: str, force: bool) -> str:
-    """A commented spec (a built-in profile's file): written to ``target``, or returned."""
-    text = profile_path(profile).read_text(encoding="utf-8")
+    """The commented spec of a built-in profile: written to ``target``, or returned.
+
+    Every key comes with its help from the spec's field table; the profile's own
+    leading comment block heads it.
+    """
+    path = profile_path(profile)
+    text = spec_template(load_spec(path), read_toml(path), profile_header(path))
     if target is None:
         return text
     if target.exists() and not force:

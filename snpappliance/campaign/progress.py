@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import statistics
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from rich.table import Table
 
 from snpappliance.campaign.attempt import RunOutcome
 from snpappliance.campaign.plan import PlannedRun
-from snpappliance.formats.results import load_results
+from snpappliance.formats.results import RESULTS_FILE, STATUS_OK
 from snpappliance.log import console
 
 
@@ -134,15 +136,19 @@ def print_summary(cdir: Path, outcomes: Sequence[RunOutcome], wall_s: float, lab
 
 
 def _medians(cdir: Path) -> Table:
-    ok = load_results(cdir).ok
+    """Median of every (host,) scenario, workload and metric over the ok rows of results.csv."""
+    with (cdir / RESULTS_FILE).open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r.get("status", STATUS_OK) == STATUS_OK]
     keys = ["scenario", "workload", "metric"]
-    if "host" in ok.columns and ok["host"].nunique() > 1:
+    if len({r.get("host", "") for r in rows}) > 1:
         keys = ["host", *keys]
+    groups: dict[tuple[str, ...], list[float]] = {}
+    for row in rows:
+        group = (*(row.get(k, "") for k in keys), row.get("unit", ""))
+        groups.setdefault(group, []).append(float(row["value"]))
     table = Table(title="medians over all completed runs", show_edge=False)
     for column in (*keys, "n", "median"):
         table.add_column(column, justify="right" if column in ("n", "median") else "left")
-    grouped = ok.groupby([*keys, "unit"], sort=False)["value"]
-    for group, values in grouped:
-        *names, unit = (str(v) for v in group)
-        table.add_row(*names, str(len(values)), f"{values.median():.2f} {unit}")
+    for (*names, unit), values in groups.items():
+        table.add_row(*names, str(len(values)), f"{statistics.median(values):.2f} {unit}")
     return table

@@ -49,6 +49,7 @@ from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.results import CampaignInfo
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir, fsync_dir
 from snpappliance.hosts import Host, SshHost
+from snpappliance.hosts.private_dir import ensure_private_dir
 from snpappliance.log import console
 
 #: The ``campaign.json`` key of the ssh client config (``--ssh-config``) the campaign uses.
@@ -230,11 +231,10 @@ def load_campaign(directory: Path) -> tuple[CampaignDir, CampaignSpec]:
 
 
 def _host_work(host: Host, cdir: CampaignDir) -> str:
+    """The campaign's work directory on ``host``: private to the user that runs it."""
     if host.is_local:
         return str(cdir.work.resolve())
-    remote = f"/var/tmp/snpapp/{cdir.campaign_id}"
-    host.run(["mkdir", "-p", remote], idempotent=True)
-    return remote
+    return ensure_private_dir(host, f"work/{cdir.campaign_id}")
 
 
 def execute_campaign(

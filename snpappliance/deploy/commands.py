@@ -8,6 +8,7 @@ returns ``current`` to the previous release and makes its kernel the boot defaul
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from snpappliance.deploy.artifacts import load_components
@@ -23,7 +24,7 @@ from snpappliance.deploy.plan import (
 from snpappliance.deploy.reboot import reboot_and_confirm
 from snpappliance.deploy.rollback import execute_rollback, read_rollback
 from snpappliance.deploy.system import SystemMode
-from snpappliance.hosts import SshHost, connect
+from snpappliance.hosts import connect
 from snpappliance.log import console
 
 __all__ = ["DeployOutcome", "DeployPlan", "RollbackPlan", "SystemMode", "deploy", "rollback"]
@@ -32,6 +33,11 @@ __all__ = ["DeployOutcome", "DeployPlan", "RollbackPlan", "SystemMode", "deploy"
 def _say(message: str) -> None:
     # Commands must stay copy-pasteable: no markup, no wrapping.
     console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def _emit(line: str) -> None:
+    """One line of data on stdout (a plan's steps, the deployed path), for scripts."""
+    sys.stdout.write(f"{line}\n")
 
 
 def deploy(
@@ -62,19 +68,15 @@ def deploy(
         )
     if dry_run:
         for line in describe_plan(plan, system_mode=system_mode.value, reboot=reboot):
-            print(line)
+            _emit(line)
         return None
-    target = connect(host, ssh_config=ssh_config, bwlimit_kib=bwlimit_kib)
-    try:
+    with connect(host, ssh_config=ssh_config, bwlimit_kib=bwlimit_kib) as target:
         outcome = execute_deploy(target, plan, mode=system_mode, force=force, say=_say)
         if reboot:
             reboot_and_confirm(target, plan, mode=system_mode, timeout_s=reboot_timeout_s, say=_say)
-    finally:
-        if isinstance(target, SshHost):
-            target.close()
     _say(f"deployed {plan.info.name} to {host}:{plan.final}"
          + (f" (previous: {outcome.previous})" if outcome.previous else ""))  # fmt: skip
-    print(plan.final)
+    _emit(plan.final)
     return outcome
 
 
@@ -94,17 +96,13 @@ def rollback(
     A dry run reads the host's links and the previous ``release.json`` (nothing
     else) to print the plan.
     """
-    target = connect(host, ssh_config=ssh_config)
-    try:
+    with connect(host, ssh_config=ssh_config) as target:
         plan = read_rollback(target, check_prefix(prefix), sudo=sudo)
         if dry_run:
             for line in describe_rollback(plan, system_mode=system_mode.value, reboot=reboot):
-                print(line)
+                _emit(line)
             return plan
         execute_rollback(
             target, plan, mode=system_mode, reboot=reboot, timeout_s=reboot_timeout_s, say=_say
         )
-    finally:
-        if isinstance(target, SshHost):
-            target.close()
     return plan

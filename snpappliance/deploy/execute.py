@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from snpappliance.deploy.plan import DeployPlan
+from snpappliance.deploy.plan import DeployPlan, Unpack, unpack_tar_argv
 from snpappliance.deploy.system import (
     HOST_PROBE,
     SUDO_PROBE,
@@ -33,9 +33,10 @@ Say = Callable[[str], None]
 
 VERIFY = 'cd "$1" && sha256sum --check --strict --quiet SHA256SUMS 2>&1'
 WRITE = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"'
+#: $1 staging directory, $2 the directory to unpack into, then tar's argv.
 UNPACK = (
-    'cd "$1" && rm -rf -- "$3" && mkdir -p -- "$3" && tar -C "$3" -xJf "$2" '
-    '&& find "$3" -type f -exec sha256sum -- {} + >> SHA256SUMS'
+    'cd "$1" && into=$2 && shift 2 && rm -rf -- "$into" && mkdir -p -- "$into" && "$@" '
+    '&& find "$into" -type f -exec sha256sum -- {} + >> SHA256SUMS'
 )
 #: $1 prefix, $2 new target (relative to the prefix). previous := old current.
 SWITCH = (
@@ -188,13 +189,17 @@ def _verify_staging(host: Host, plan: DeployPlan, say: Say) -> None:
             )
 
 
+def unpack_argv(staging: str, unpack: Unpack) -> list[str]:
+    """Unpack a verified tarball in ``staging`` and add its files to ``SHA256SUMS``."""
+    return ["sh", "-c", UNPACK, "snpapp-unpack", staging, unpack.into, *unpack_tar_argv(unpack)]
+
+
 def _stage(host: Host, plan: DeployPlan, say: Say) -> None:
     _upload(host, plan)
     _verify_staging(host, plan, say)
     for unpack in plan.unpacks:
         with step(f"unpack {unpack.tarball}"):
-            host.run(["sh", "-c", UNPACK, "snpapp-unpack", plan.staging, unpack.tarball,
-                      unpack.into])  # fmt: skip
+            host.run(unpack_argv(plan.staging, unpack))
     host.run(["mv", "-T", "--", plan.staging, plan.final])
 
 

@@ -79,6 +79,17 @@ class Unpack:
     into: str
 
 
+#: tar for an install tarball. The SSH user may be root, whose tar would restore the
+#: owners and modes the archive records (a build container's uids, setuid bits): the
+#: files get the deploying user as owner and the umask's modes instead.
+TAR_EXTRACT = ("tar", "--no-same-owner", "--no-same-permissions")
+
+
+def unpack_tar_argv(unpack: Unpack) -> list[str]:
+    """tar unpacking ``unpack`` (paths relative to the release's staging directory)."""
+    return [*TAR_EXTRACT, "-C", unpack.into, "-xJf", unpack.tarball]
+
+
 @dataclass(frozen=True)
 class DeployPlan:
     """Everything one deploy does, in order."""
@@ -244,8 +255,7 @@ def describe_plan(plan: DeployPlan, *, system_mode: str, reboot: bool) -> list[s
     )
     for unpack in plan.unpacks:
         lines.append(
-            f"  ssh {h} cd {shlex.quote(plan.staging)} && "
-            f"tar -C {unpack.into} -xJf {unpack.tarball}"
+            f"  ssh {h} cd {shlex.quote(plan.staging)} && {shlex.join(unpack_tar_argv(unpack))}"
         )
     lines.append(f"  ssh {h} mv -T -- {plan.staging} {plan.final}")
     for step in plan.system:

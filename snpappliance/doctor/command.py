@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from snpappliance.doctor.report import DoctorReport, summary, table
 from snpappliance.doctor.run import run_doctor
-from snpappliance.hosts import SshHost, connect
+from snpappliance.hosts import connect
 from snpappliance.log import console
 
 
@@ -15,14 +16,10 @@ def doctor(*, host: str, ssh_config: Path | None, prefix: str, as_json: bool) ->
 
     Raises :class:`~snpappliance.errors.PreflightError` when a required check fails.
     """
-    target = connect(host, ssh_config=ssh_config)
-    try:
+    with connect(host, ssh_config=ssh_config) as target:
         report = run_doctor(target, prefix=prefix)
-    finally:
-        if isinstance(target, SshHost):
-            target.close()
     if as_json:
-        print(report.to_json(), end="")
+        sys.stdout.write(report.to_json())
     else:
         console.print(table(report))
         console.print(f"{summary(report.checks)}")

@@ -1,4 +1,11 @@
-"""The :class:`Host` protocol."""
+"""The :class:`Host` protocol.
+
+A host is a context manager: leaving the ``with`` block closes what it holds
+open (an SSH host's multiplexed master connection; nothing for this machine)::
+
+    with connect("genoa01") as host:
+        host.run(["uname", "-r"])
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import contextlib
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, Protocol, Self, runtime_checkable
 
 from snpappliance.proc import Completed
 
@@ -60,3 +67,13 @@ class Host(Protocol):
     def get(self, src: str, dst: Path) -> None:
         """Copy ``src`` on the host to the local path ``dst``."""
         ...
+
+    def close(self) -> None:
+        """Release what the host holds open; safe to call again, or on a host never used."""
+        ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

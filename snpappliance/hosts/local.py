@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import IO
 
 from snpappliance import proc
+from snpappliance.hosts.base import Host
 
 
-class LocalHost:
+class LocalHost(Host):
     """:class:`~snpappliance.hosts.base.Host` for this machine; commands run without a shell."""
 
     @property
@@ -57,3 +58,6 @@ class LocalHost:
 
     def get(self, src: str, dst: Path) -> None:
         self.put(Path(src), str(dst))
+
+    def close(self) -> None:
+        """Nothing to release: commands here hold no connection."""

@@ -36,6 +36,7 @@ from snpappliance.errors import (
     TransportError,
 )
 from snpappliance.hosts import sshcmd
+from snpappliance.hosts.base import Host
 from snpappliance.hosts.sshcmd import SshSettings
 
 log = logging.getLogger("snpapp.ssh")
@@ -43,7 +44,7 @@ log = logging.getLogger("snpapp.ssh")
 T = TypeVar("T")
 
 
-class SshHost:
+class SshHost(Host):
     """:class:`~snpappliance.hosts.base.Host` reached through ``ssh <destination>``."""
 
     def __init__(self, settings: SshSettings) -> None:
@@ -163,12 +164,6 @@ class SshHost:
         """Stop the master connection, if one is running."""
         argv = [*sshcmd.ssh_options(self._settings), "-O", "exit", "--", self.name]
         proc.run(argv, check=False, timeout=30)
-
-    def __enter__(self) -> SshHost:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _timed_out(
         self, argv: Sequence[str], command: str, message: str, tail: str

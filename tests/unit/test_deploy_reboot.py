@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -60,22 +60,29 @@ class ScriptedHost:
             raise answer
         return Completed(tuple(argv), 0, answer, "", 0.0)
 
-    @contextlib.contextmanager
     def spawn(
         self,
         argv: Sequence[str],
         *,
         stdout: IO[bytes] | int | None = subprocess.PIPE,
         env: Mapping[str, str] | None = None,
-    ) -> Iterator[subprocess.Popen[bytes]]:
+    ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
         raise NotImplementedError
-        yield
 
     def put(self, src: Path, dst: str) -> None:
         raise NotImplementedError
 
     def get(self, src: str, dst: Path) -> None:
         raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> ScriptedHost:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def _stalled() -> CommandTimeoutError:

@@ -1,5 +1,11 @@
 """The cloud guest's files: the verified base image on the host, and the campaign's
-key pairs, known_hosts and NoCloud seed (made once, reused by every run and on resume)."""
+key pairs, known_hosts and NoCloud seed (made once, reused by every run and on resume).
+
+The seed holds the guest's SSH host private key, so the campaign's guest files
+are secrets: mode 0600 in 0700 directories, here and on the host. Base images
+go to a private directory on a remote host (see
+:func:`~snpappliance.hosts.private_dir.ensure_private_dir`).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,17 @@ from pathlib import Path
 from snpappliance.campaign.guests.cloud import guestssh
 from snpappliance.campaign.guests.cloud.image import fetch_image, local_image, qemu_img_for
 from snpappliance.campaign.guests.cloud.seed import DEFAULT_PACKAGES, CloudSeed, build_seed
-from snpappliance.campaign.guests.cloud.sshkey import HOST_KEY, ensure_guest_key
+from snpappliance.campaign.guests.cloud.sshkey import HOST_KEY, ensure_guest_key, make_private_dir
 from snpappliance.campaign.spec import CampaignSpec
 from snpappliance.errors import CampaignError
 from snpappliance.formats.manifest import FileEntry, Manifest
 from snpappliance.fsutil import atomic_write_text, sha256_file
 from snpappliance.hosts import Host
+from snpappliance.hosts.private_dir import ensure_private_dir
 
-#: Where base images are kept on a remote host, named by their SHA-256.
-HOST_IMAGE_DIR = "/var/tmp/snpapp/images"
+#: Where base images are kept on a remote host, named by their SHA-256: this
+#: directory under snpapp's private directory in the SSH user's cache directory.
+HOST_IMAGE_DIR = "images"
 IMAGE_CACHE = "cloud-images"
 CLOUD_COMPONENT = "cloud-guest"
 HOSTNAME = "snpapp-guest"
@@ -65,7 +73,8 @@ def _host_sha256(host: Host, path: str) -> str | None:
 
 
 def _upload(host: Host, local: Path, sha256: str) -> str:
-    remote = f"{HOST_IMAGE_DIR}/{sha256}{local.suffix or '.img'}"
+    images = ensure_private_dir(host, HOST_IMAGE_DIR)
+    remote = f"{images}/{sha256}{local.suffix or '.img'}"
     if _host_sha256(host, remote) == sha256:
         return remote
     host.put(local, remote)
@@ -73,7 +82,7 @@ def _upload(host: Host, local: Path, sha256: str) -> str:
         raise CampaignError(
             f"the guest image copied to {host.name}:{remote} has SHA-256 {found}, "
             f"expected {sha256}",
-            hint=f"check free space under {HOST_IMAGE_DIR} on {host.name} and start again",
+            hint=f"check free space under {images} on {host.name} and start again",
         )
     return remote
 
@@ -101,6 +110,14 @@ def prepare_cloud(
     return CloudGuest(base, sha256, source, qemu_img), manifest
 
 
+def _keep_private(directory: Path) -> None:
+    """Tighten a seed directory an older snpapp left readable to every local user."""
+    make_private_dir(directory)
+    for path in directory.iterdir():
+        if path.is_file():
+            path.chmod(0o600)
+
+
 def stage_campaign(
     host: Host, local_dir: Path, host_dir: str, name: str, extra_packages: tuple[str, ...] = ()
 ) -> CampaignFiles:
@@ -109,6 +126,7 @@ def stage_campaign(
     The seed installs ``extra_packages`` beside sysbench and time (e.g. the PTS smoke
     tests' packages, see :func:`snpappliance.campaign.ptsguest.guest_packages`).
     """
+    make_private_dir(local_dir)
     client = ensure_guest_key(local_dir, f"snpapp-{name}")
     host_key = ensure_guest_key(local_dir, f"snpapp-{name}-guest", HOST_KEY)
     seed = CloudSeed(
@@ -122,18 +140,23 @@ def stage_campaign(
     known_hosts = local_dir / "known_hosts"
     if not known_hosts.exists():
         atomic_write_text(known_hosts, guestssh.known_hosts_line(host_key.public_line))
+    known_hosts.chmod(0o600)
     iso = local_dir / "seed" / "seed.iso"
-    if not iso.exists():
+    if iso.exists():
+        _keep_private(iso.parent)
+    else:
         build_seed(seed, iso.parent)
-    files = {"seed": iso, "key": client.private, "known_hosts": known_hosts}
+    # The seed goes last: once it is on the host, the key and known_hosts are too.
+    files = {"key": client.private, "known_hosts": known_hosts, "seed": iso}
     if host.is_local:
         paths = {k: str(v.resolve()) for k, v in files.items()}
     else:
         paths = {k: f"{host_dir}/{v.name}" for k, v in files.items()}
         if not host.run(["test", "-e", paths["seed"]], check=False, idempotent=True).ok:
+            host.run(["install", "-d", "-m", "700", "--", host_dir], idempotent=True)
             for key, path in files.items():
                 host.put(path, paths[key])
-            host.run(["chmod", "600", "--", paths["key"]], idempotent=True)
+            host.run(["chmod", "600", "--", *paths.values()], idempotent=True)
     return CampaignFiles(
         seed=paths["seed"],
         key=paths["key"],

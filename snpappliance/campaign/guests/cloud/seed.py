@@ -7,6 +7,9 @@ that trusts the campaign's SSH key, gives the guest the campaign's SSH host key
 workloads' programs), and, once the packages are installed, touches
 :attr:`CloudSeed.ready_file` and prints :attr:`CloudSeed.ready_marker` on the
 console: that file is how the campaign knows the guest is ready.
+
+The user-data holds the guest's SSH host private key: the seed's directory has
+mode 0700 and its files (user-data, meta-data, the ISO) mode 0600.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import jinja2
 
 from snpappliance import proc
+from snpappliance.campaign.guests.cloud.sshkey import make_private_dir
 from snpappliance.errors import ConfigError, OutputError
 from snpappliance.fsutil import atomic_write_text
 from snpappliance.resources import data_dir
@@ -135,9 +139,12 @@ def genisoimage_argv(iso: Path, files: list[Path]) -> list[str]:
 
 
 def build_seed(seed: CloudSeed, directory: Path) -> Path:
-    """Render the seed into ``directory`` and build ``directory/seed.iso``; return the ISO."""
+    """Render the seed into ``directory`` and build ``directory/seed.iso``; return the ISO.
+
+    ``directory`` gets mode 0700 before anything is written in it, every file mode 0600.
+    """
     rendered = render_seed(seed)
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dir(directory)
     files = []
     for name, text in rendered.items():
         path = directory / name
@@ -146,4 +153,6 @@ def build_seed(seed: CloudSeed, directory: Path) -> Path:
     iso = directory / "seed.iso"
     iso.unlink(missing_ok=True)
     proc.run(genisoimage_argv(iso, files), timeout=60, hint=GENISOIMAGE_HINT)
+    for path in (*files, iso):
+        path.chmod(0o600)
     return iso

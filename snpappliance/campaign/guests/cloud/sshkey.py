@@ -2,6 +2,8 @@
 
 ``client_ed25519`` logs into the guest; ``host_ed25519`` is the guest's own host
 key, given to it in the seed, so that the client checks the guest strictly.
+Both private keys, and every file that holds one (the seed), are kept with
+mode 0600 in directories with mode 0700 (:func:`make_private_dir`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ class GuestKey:
         return self.private.read_text(encoding="utf-8")
 
 
+def make_private_dir(path: Path) -> Path:
+    """``path`` (made if missing) with mode 0700, also when an older snpapp made it 0755."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
 def keygen_argv(private: Path, comment: str) -> list[str]:
     """ssh-keygen for an ed25519 key without passphrase (the guest lives for one run)."""
     return ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(private)]
@@ -46,8 +55,8 @@ def ensure_guest_key(directory: Path, comment: str, name: str = CLIENT_KEY) -> G
             "must both exist or both be absent",
             hint=f"delete {private} and {public}; a new pair is made on the next start",
         )
+    make_private_dir(directory)
     if not private.exists():
-        directory.mkdir(parents=True, exist_ok=True)
         proc.run(keygen_argv(private, comment), timeout=30, hint=SSH_KEYGEN_HINT)
     private.chmod(0o600)
     return GuestKey(private=private, public=public)

@@ -1,0 +1,87 @@
+"""Directories on a host that only the connecting user can enter.
+
+A fixed path under a shared directory (``/var/tmp/snpapp/...``) can be made in
+advance by any other user of the host, who then reads or swaps what snpapp puts
+there. So snpapp's directories on a host live under the connecting user's own
+cache directory (``$XDG_CACHE_HOME``, else ``~/.cache``), in ``snpapp/``. Each
+directory on the way down from there is made exclusively (``mkdir``, never
+``mkdir -p``) with mode 0700, or accepted only when it is a real directory (not
+a symbolic link), owned by the connecting user, with mode 0700; anything else is
+refused. ``$XDG_RUNTIME_DIR`` is not used: it is a small tmpfs that logind
+empties when the user's last session ends, too small for guest images and gone
+between two SSH connections.
+"""
+
+from __future__ import annotations
+
+import re
+
+from snpappliance.errors import HostError
+from snpappliance.hosts.base import Host
+
+#: snpapp's own directory inside the user's cache directory on the host.
+TOP = "snpapp"
+
+#: Exit status of :data:`ENSURE` when it refuses a directory (its reason is on stdout).
+REFUSED = 3
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+
+#: ``$@`` are the names below the cache directory; prints the deepest one's path, or
+#: ``path<TAB>reason`` and exits :data:`REFUSED` at the first one it cannot trust.
+ENSURE = (
+    "dir=${XDG_CACHE_HOME:-${HOME:-}/.cache}; uid=$(id -u) || exit 1; "
+    'case $dir in /*) ;; *) printf "%s\\tis not an absolute path\\n" "$dir"; exit 3;; esac; '
+    'mkdir -p -- "$dir" || exit 1; '
+    'for name in "$@"; do dir=$dir/$name; '
+    'mkdir -m 700 -- "$dir" 2>/dev/null && continue; '
+    'if [ -L "$dir" ]; then printf "%s\\tis a symbolic link\\n" "$dir"; exit 3; fi; '
+    'if [ ! -d "$dir" ]; then printf "%s\\tis not a directory\\n" "$dir"; exit 3; fi; '
+    'owner=$(stat -c %u -- "$dir") && mode=$(stat -c %a -- "$dir") || exit 1; '
+    'if [ "$owner" != "$uid" ] || [ "$mode" != 700 ]; then '
+    'printf "%s\\thas owner uid %s and mode %s, not uid %s and mode 700\\n" '
+    '"$dir" "$owner" "$mode" "$uid"; exit 3; fi; '
+    'done; printf "%s\\n" "$dir"'
+)
+
+
+def private_dir_names(relative: str) -> list[str]:
+    """The directory names of ``relative`` (``work/<id>``) below snpapp's top directory."""
+    names = relative.split("/")
+    if not all(_NAME.fullmatch(name) for name in names):
+        raise HostError(
+            f"{relative!r} cannot name a private directory on a host",
+            hint="use names of letters, digits, '.', '_' and '-' separated by '/' "
+            "(no '..', no leading '/' or '.')",
+        )
+    return [TOP, *names]
+
+
+def ensure_private_dir(host: Host, relative: str) -> str:
+    """The directory ``relative`` (e.g. ``images``, ``work/<campaign id>``) under snpapp's
+    private directory in the host user's cache directory, made if missing; its absolute path.
+
+    Raises :class:`HostError` when that directory or one above it (up to
+    ``snpapp/``) is a symbolic link, not a directory, or not owned by the
+    connecting user with mode 0700.
+    """
+    names = private_dir_names(relative)
+    argv = ["sh", "-c", ENSURE, "snpapp-private-dir", *names]
+    result = host.run(argv, check=False, timeout=60, idempotent=True)
+    if result.returncode == REFUSED:
+        path, _, reason = result.stdout.strip().partition("\t")
+        raise HostError(
+            f"snpapp will not use {path} on {host.name}: it {reason}, so another user "
+            "could read or replace what snpapp keeps there",
+            hint=f"check who made it; if it is yours, make it private (chmod 700 {path}), "
+            f"else remove it (ssh {host.name} rm -r {path}) and run snpapp again",
+        )
+    if not result.ok:
+        raise HostError(
+            f"cannot make snpapp's private directory {relative} on {host.name} "
+            f"(exit status {result.returncode})",
+            detail=(result.stderr or result.stdout).strip() or None,
+            hint=f"check that the SSH user's home directory on {host.name} exists and is "
+            "writable, or set XDG_CACHE_HOME there to a directory it owns",
+        )
+    return result.stdout.strip()

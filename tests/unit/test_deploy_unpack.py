@@ -1,0 +1,109 @@
+"""Unpacking a release's install tarballs on the host: only after the checksums, and with
+the ownership and modes of the deploying user, never those recorded in the archive."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+from snpappliance.deploy.artifacts import LocalComponent
+from snpappliance.deploy.execute import execute_deploy, unpack_argv
+from snpappliance.deploy.plan import Unpack, describe_plan, plan_deploy, unpack_tar_argv
+from snpappliance.deploy.system import SystemMode
+from snpappliance.formats.manifest import Manifest, describe_files
+from snpappliance.proc import Completed
+
+SAFE_TAR = ("--no-same-owner", "--no-same-permissions")
+TARBALL = Unpack("qemu/qemu-x86_64-softmmu.tar.xz", "qemu/root")
+
+
+def test_tar_never_restores_the_archives_owners_or_modes() -> None:
+    argv = unpack_tar_argv(TARBALL)
+    assert argv[0] == "tar"
+    assert set(SAFE_TAR) <= set(argv)
+    assert argv[-1] == TARBALL.tarball
+    assert argv[argv.index("-C") + 1] == TARBALL.into
+
+
+def test_the_host_command_runs_that_tar() -> None:
+    argv = unpack_argv("/opt/snpapp/releases/.staging-x", TARBALL)
+    assert argv[:2] == ["sh", "-c"]
+    assert argv[4:] == ["/opt/snpapp/releases/.staging-x", TARBALL.into, *unpack_tar_argv(TARBALL)]
+
+
+class RecordingHost:
+    """A host on which every command works (``test`` fails: nothing is deployed yet)."""
+
+    def __init__(self) -> None:
+        self.commands: list[list[str]] = []
+
+    @property
+    def name(self) -> str:
+        return "genoa01"
+
+    @property
+    def is_local(self) -> bool:
+        return False
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        timeout: float | None = None,
+        check: bool = True,
+        input: str | None = None,
+        env: Mapping[str, str] | None = None,
+        idempotent: bool = False,
+    ) -> Completed:
+        self.commands.append(list(argv))
+        return Completed(tuple(argv), 1 if argv[0] == "test" else 0, "", "", 0.0)
+
+    def spawn(
+        self,
+        argv: Sequence[str],
+        *,
+        stdout: IO[bytes] | int | None = subprocess.PIPE,
+        env: Mapping[str, str] | None = None,
+    ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+        raise NotImplementedError
+
+    def put(self, src: Path, dst: str) -> None:
+        self.commands.append(["put", str(src), dst])
+
+    def get(self, src: str, dst: Path) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> RecordingHost:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _qemu_component(root: Path) -> LocalComponent:
+    directory = root / "st" / "qemu"
+    directory.mkdir(parents=True)
+    (directory / "qemu-x86_64-softmmu.tar.xz").write_bytes(b"xz")
+    manifest = Manifest(stack="st", component="qemu", files=describe_files(directory))
+    manifest.save(directory)
+    return LocalComponent("qemu", directory, manifest)
+
+
+def test_the_checksums_are_verified_before_anything_is_unpacked(tmp_path: Path) -> None:
+    plan = plan_deploy("genoa01", "/opt/snpapp", "st", [_qemu_component(tmp_path)])
+    host = RecordingHost()
+    execute_deploy(host, plan, mode=SystemMode.CHECK, force=True, say=lambda _: None)
+    scripts = [" ".join(argv) for argv in host.commands]
+    verify = next(i for i, s in enumerate(scripts) if "sha256sum --check" in s)
+    unpack = next(i for i, argv in enumerate(host.commands) if "tar" in argv)
+    assert verify < unpack
+    assert set(SAFE_TAR) <= set(host.commands[unpack])
+    assert "--no-same-owner --no-same-permissions" in "\n".join(
+        describe_plan(plan, system_mode="check", reboot=False)
+    )
