@@ -26,7 +26,7 @@ from snpappliance.campaign.runner import (
     recorded_ssh_config,
     remember_ssh_config,
 )
-from snpappliance.campaign.spec import CampaignSpec, load_spec, with_overrides
+from snpappliance.campaign.spec import CampaignSpec, check_run_count, load_spec, with_overrides
 from snpappliance.campaign.specdump import spec_template
 from snpappliance.errors import CampaignError, OutputError
 from snpappliance.formats.campaigndir import CampaignDir
@@ -84,6 +84,7 @@ def run_campaign(
     """
     names = list(hosts) or [spec.host]
     check_hosts(names)
+    check_run_count(spec, source="--host", hosts=len(names))
     with contextlib.ExitStack() as hosts_open:
         connected = [
             hosts_open.enter_context(make_host(name, ssh_config=ssh_config)) for name in names

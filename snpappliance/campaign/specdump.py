@@ -1,140 +1,144 @@
-"""Write a :class:`CampaignSpec` back as TOML (the frozen ``campaign.toml``)."""
+"""Writing a campaign spec as TOML, derived from the field table of :mod:`.specmodel`.
+
+:func:`dump_spec` writes every value (the frozen ``campaign.toml``;
+``load(dump(spec)) == spec``). :func:`spec_template` writes the commented spec
+of ``snpapp campaign init``: every key of every table with its help text,
+bounds and default, set where the profile sets it and commented out elsewhere.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Iterator, Mapping
+from enum import StrEnum
+from typing import Any
 
-from snpappliance.campaign.spec import (
-    CampaignSpec,
-    GuestKind,
-    GuestSpec,
-    PtsSmoke,
-    SysbenchCpu,
-    SysbenchMemory,
-    Workload,
-)
+from snpappliance.campaign.specmodel import SECTIONS, CampaignSpec, Section
+from snpappliance.toml import Setting, settings, toml_value
 
-Value = str | int | float | bool | tuple[str, ...] | None
+_WIDTH = 88
 
 
-def _value(value: Value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    # JSON string escaping is valid TOML basic-string escaping.
-    return json.dumps(value, ensure_ascii=False)
+def _applies(s: Setting, spec: CampaignSpec) -> bool:
+    """Whether a key tagged for one guest kind applies to ``spec``'s guest."""
+    return not s.rule.only or s.rule.only == spec.guest.kind.value
 
 
-def _table(header: str, items: Iterable[tuple[str, Value]]) -> list[str]:
-    lines = [header]
-    lines += [f"{key} = {_value(value)}" for key, value in items if value is not None]
-    return [*lines, ""]
-
-
-def _workload_items(workload: Workload) -> list[tuple[str, Value]]:
-    if isinstance(workload, SysbenchCpu):
-        return [("max_prime", workload.max_prime), ("time_s", workload.time_s)]
-    if isinstance(workload, SysbenchMemory):
-        return [("block_size", workload.block_size), ("total_size", workload.total_size)]
-    assert isinstance(workload, PtsSmoke)
-    return [
-        ("tests", workload.tests),
-        ("iterations", workload.iterations),
-        ("timeout_s", workload.timeout_s),
-    ]
-
-
-def _cloud_items(g: GuestSpec) -> list[tuple[str, Value]]:
-    if g.kind is not GuestKind.CLOUD:
+def _entries(section: Section, spec: CampaignSpec) -> list[Any]:
+    value = section.get(spec)
+    if value is None:
         return []
-    return [
-        ("image", g.image),
-        ("image_url", g.image_url),
-        ("image_sha256", g.image_sha256),
-        ("disk_gib", g.disk_gib),
-    ]
+    return list(value) if section.array else [value]
+
+
+def _header(section: Section) -> str:
+    return f"[[{section.key}]]" if section.array else f"[{section.key}]"
 
 
 def dump_spec(spec: CampaignSpec) -> str:
     """TOML text that :func:`~snpappliance.campaign.spec.parse_spec` reads back to ``spec``."""
     lines = ["# Frozen campaign spec written by snpapp; `snpapp campaign --resume` reads it.", ""]
-    lines += _table(
-        "[campaign]",
-        [
-            ("name", spec.name),
-            ("label", spec.label),
-            ("emulated", spec.emulated),
-            ("host", spec.host),
-            ("stack", spec.stack),
-            ("repetitions", spec.repetitions),
-            ("order", spec.order.value),
-            ("seed", spec.seed),
-            ("max_failures", spec.max_failures),
-        ],
+    for section in SECTIONS:
+        for entry in _entries(section, spec):
+            lines.append(_header(section))
+            for s in settings(section.cls):
+                value = getattr(entry, s.name)
+                if value is not None and _applies(s, spec):
+                    lines.append(f"{s.name} = {toml_value(value, hex=s.rule.hex)}")
+            lines.append("")
+    return "\n".join(lines)
+
+
+# --- the commented template ----------------------------------------------------------------
+
+
+def describe(s: Setting) -> str:
+    """The help of a key with its guest kind, choices, bounds and default."""
+    parts = [f"({s.rule.only} guest only) {s.rule.help}" if s.rule.only else s.rule.help]
+    if isinstance(s.type, type) and issubclass(s.type, StrEnum):
+        parts.append("One of " + ", ".join(repr(m.value) for m in s.type) + ".")
+    if s.rule.choices:
+        parts.append("Any of " + ", ".join(map(repr, s.rule.choices)) + ".")
+    if s.rule.bounds():
+        parts.append(f"Range: {s.rule.bounds()}.")
+    if s.default is not None and not s.required and s.default != "":
+        parts.append(f"Default: {toml_value(s.default, hex=s.rule.hex)}.")
+    return " ".join(parts)
+
+
+def _comment(text: str, indent: str = "") -> list[str]:
+    return textwrap.wrap(
+        text,
+        _WIDTH,
+        initial_indent=f"{indent}# ",
+        subsequent_indent=f"{indent}# ",
+        break_long_words=False,
+        break_on_hyphens=False,
     )
-    if spec.release_prefix is not None:
-        lines += _table("[release]", [("prefix", spec.release_prefix)])
-    g = spec.guest
-    lines += _table(
-        "[guest]",
-        [
-            ("kind", g.kind.value),
-            ("vcpus", g.vcpus),
-            ("memory_mib", g.memory_mib),
-            ("cpu", g.cpu),
-            ("artifacts", g.artifacts),
-            *_cloud_items(g),
-        ],
-    )
-    q = spec.qemu
-    lines += _table(
-        "[qemu]",
-        [
-            ("binary", q.binary),
-            ("accel", q.accel.value),
-            ("firmware", q.firmware),
-        ],
-    )
-    s = spec.snp
-    lines += _table(
-        "[snp]",
-        [
-            ("policy", s.policy),
-            ("cbitpos", s.cbitpos),
-            ("reduced_phys_bits", s.reduced_phys_bits),
-        ],
-    )
-    t = spec.timeouts
-    lines += _table(
-        "[timeouts]",
-        [
-            ("boot_s", t.boot_s),
-            ("workload_s", t.workload_s),
-            ("grace_s", t.grace_s),
-        ],
-    )
-    r = spec.retry
-    lines += _table(
-        "[retry]",
-        [
-            ("attempts", r.attempts),
-            ("backoff_s", r.backoff_s),
-            ("backoff_max_s", r.backoff_max_s),
-        ],
-    )
-    for sc in spec.scenarios:
-        lines += _table(
-            "[[scenarios]]",
-            [
-                ("name", sc.name),
-                ("kind", sc.kind.value),
-                ("baseline", sc.baseline),
-            ],
+
+
+def _key_lines(
+    s: Setting, entry: Any, raw: Mapping[str, Any], spec: CampaignSpec, *, off: bool, helps: bool
+) -> Iterator[str]:
+    if helps:
+        yield from _comment(describe(s))
+    if s.name in raw and not off:
+        yield f"{s.name} = {toml_value(getattr(entry, s.name), hex=s.rule.hex)}"
+        return
+    example = s.rule.example
+    if example is not None:
+        shown = toml_value(
+            example.format(stack=spec.stack) if isinstance(example, str) else example
         )
-    for w in spec.workloads:
-        lines += _table(f"[workloads.{w.name}]", _workload_items(w))
+    elif s.default is not None and not s.required:
+        shown = toml_value(s.default, hex=s.rule.hex)
+    else:
+        return
+    yield f"# {s.name} = {shown}"
+
+
+def _table_lines(
+    section: Section,
+    entry: Any,
+    raw: Mapping[str, Any],
+    spec: CampaignSpec,
+    *,
+    off: bool = False,
+    helps: bool = True,
+) -> list[str]:
+    lines = [f"# {_header(section)}" if off else _header(section)]
+    for s in settings(section.cls):
+        lines += _key_lines(s, entry, raw, spec, off=off, helps=helps)
+    return [*lines, ""]
+
+
+def _raw_tables(section: Section, raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    node: Any = raw
+    for part in section.key.split("."):
+        node = node.get(part, {}) if isinstance(node, Mapping) else {}
+    return list(node) if section.array else [node]
+
+
+def spec_template(spec: CampaignSpec, raw: Mapping[str, Any], header: list[str]) -> str:
+    """The commented spec of ``spec`` (loaded from ``raw``), below ``header`` comment lines.
+
+    A key ``raw`` sets is written with its value; every other key is shown
+    commented out with its example or default, and every table ``raw`` lacks
+    is shown commented out whole, so the template documents every option.
+    """
+    lines = [*header, ""] if header else []
+    lines += _comment(
+        "Every key of every table is listed below with what it does; a commented key shows "
+        "its default or an example. Check your copy with `snpapp campaign validate FILE`."
+    )
+    lines.append("")
+    for section in SECTIONS:
+        entries = _entries(section, spec)
+        lines += _comment(section.help)
+        if not entries:
+            lines += _table_lines(section, None, {}, spec, off=True)
+            continue
+        tables = _raw_tables(section, raw)
+        for i, (entry, table) in enumerate(zip(entries, tables, strict=True)):
+            lines += _table_lines(section, entry, table, spec, helps=i == 0)
     return "\n".join(lines)

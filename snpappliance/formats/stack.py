@@ -5,15 +5,16 @@ full 40-hex commit SHA (with the tag or branch it came from) or by a Debian
 source package version plus the SHA-256 of its ``.dsc``; every patch by its
 SHA-256; and every toolchain (base image snapshot date, compiler packages,
 Rust, bindgen). :func:`load_stack` validates a lock once into frozen
-dataclasses and names any unknown key or bad value.
+dataclasses through the one TOML reader (:mod:`snpappliance.toml`): each key's
+check is declared on its dataclass field, and any unknown key or bad value is
+named with its TOML path.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -21,12 +22,13 @@ from typing import Any
 
 from snpappliance.errors import ConfigError
 from snpappliance.resources import data_dir
+from snpappliance.toml import Table, about, read_fields, read_toml
 
 DEFAULT_STACK = "genoa-2025"
 SHA1_RE = re.compile(r"^[0-9a-f]{40}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 SNAPSHOT_RE = re.compile(r"^\d{8}T\d{6}Z$")
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 PATCH_RE = re.compile(r"^\d{4}-[A-Za-z0-9._-]+\.patch$")
 
 
@@ -38,12 +40,20 @@ class SourceKind(StrEnum):
     NONE = "none"
 
 
+def _matches(pattern: re.Pattern[str], what: str) -> Callable[[str], str | None]:
+    return lambda value: None if pattern.match(value) else f"must be {what}"
+
+
+_SHA1 = _matches(SHA1_RE, "a full 40-hex commit SHA")
+_SHA256 = _matches(SHA256_RE, "a 64-hex SHA-256")
+
+
 @dataclass(frozen=True)
 class GitSource:
-    url: str
-    ref: str
-    commit: str
-    submodules: bool = False
+    url: str = field(metadata=about("Repository to clone."))
+    ref: str = field(metadata=about("The tag or branch the commit came from."))
+    commit: str = field(metadata=about("The pinned commit.", check=_SHA1))
+    submodules: bool = field(default=False, metadata=about("Whether submodules are cloned."))
 
     kind = SourceKind.GIT
 
@@ -56,11 +66,11 @@ class GitSource:
 class DebianSource:
     """A Debian source package: ``dsc`` is its path below the mirror root."""
 
-    package: str
-    version: str
-    dsc: str
-    dsc_sha256: str
-    suite: str
+    package: str = field(metadata=about("Source package name."))
+    version: str = field(metadata=about("Source package version."))
+    dsc: str = field(metadata=about("Path of the .dsc below the mirror root."))
+    dsc_sha256: str = field(metadata=about("SHA-256 of the .dsc.", check=_SHA256))
+    suite: str = field(metadata=about("Debian suite the package comes from."))
 
     kind = SourceKind.DEBIAN
 
@@ -81,38 +91,71 @@ class NoSource:
 
 
 Source = GitSource | DebianSource | NoSource
+_SOURCES: dict[str, type[Source]] = {
+    SourceKind.GIT: GitSource,
+    SourceKind.DEBIAN: DebianSource,
+    SourceKind.NONE: NoSource,
+}
 
 
 @dataclass(frozen=True)
 class PatchPin:
-    file: str
-    sha256: str
+    file: str = field(
+        metadata=about("Patch file name.", check=_matches(PATCH_RE, "named NNNN-name.patch"))
+    )
+    sha256: str = field(metadata=about("SHA-256 of the patch.", check=_SHA256))
 
 
 @dataclass(frozen=True)
 class Component:
     name: str
-    recipe: str
+    recipe: str = field(metadata=about("Dockerfiles/<recipe> builds it (default: its name)."))
     source: Source
-    command: str
-    depends: tuple[str, ...] = ()
+    command: str = field(metadata=about("The build command run in the toolchain image."))
+    depends: tuple[str, ...] = field(
+        default=(), metadata=about("Components whose artefacts this build needs.")
+    )
     patches: tuple[PatchPin, ...] = ()
-    packages: Mapping[str, str] = field(default_factory=dict)
-    build_args: Mapping[str, str] = field(default_factory=dict)
-    description: str = ""
+    packages: Mapping[str, str] = field(
+        default_factory=dict, metadata=about("Toolchain packages pinned to versions.")
+    )
+    build_args: Mapping[str, str] = field(
+        default_factory=dict, metadata=about("Docker build arguments.")
+    )
+    description: str = field(default="", metadata=about("What the component is."))
 
 
 @dataclass(frozen=True)
 class BasePin:
     """The Debian release the toolchain images are bootstrapped from."""
 
-    release: str
-    snapshot: str
-    variant: str = "minbase"
+    release: str = field(metadata=about("Debian release."))
+    snapshot: str = field(
+        metadata=about(
+            "snapshot.debian.org date.", check=_matches(SNAPSHOT_RE, "a YYYYMMDDTHHMMSSZ date")
+        )
+    )
+    variant: str = field(default="minbase", metadata=about("debootstrap variant."))
 
     @property
     def snapshot_mirror(self) -> str:
         return f"http://snapshot.debian.org/archive/debian/{self.snapshot}/"
+
+
+@dataclass(frozen=True)
+class _Head:
+    """The [stack] table."""
+
+    name: str = field(
+        metadata=about("The stack's name.", check=_matches(NAME_RE, "a lower-case name"))
+    )
+    description: str = field(default="", metadata=about("What the stack is for."))
+    patches: str | None = field(
+        default=None, metadata=about("Patch directory, relative to the lock file.")
+    )
+    dockerfiles: str | None = field(
+        default=None, metadata=about("Dockerfiles directory, relative to the lock file.")
+    )
 
 
 @dataclass(frozen=True)
@@ -143,146 +186,46 @@ class Stack:
 
 # ---------------------------------------------------------------- validation
 
-
-class _Table:
-    """A TOML table that tracks which keys were read, to name unknown ones."""
-
-    def __init__(self, data: Mapping[str, Any], where: str, origin: Path) -> None:
-        self.data = data
-        self.where = where
-        self.origin = origin
-        self.seen: set[str] = set()
-
-    def error(self, message: str, hint: str | None = None) -> ConfigError:
-        return ConfigError(
-            f"{self.origin}: {self.where}: {message}",
-            hint=hint or "fix the stack lock file (see stacks/genoa-2025.toml for the format)",
-        )
-
-    def text(self, key: str, default: str | None = None, pattern: re.Pattern[str] | None = None,
-            what: str = "") -> str:  # fmt: skip
-        self.seen.add(key)
-        value = self.data.get(key, default)
-        if value is None:
-            raise self.error(f"missing required key {key!r}")
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(f"{key} must be a non-empty string, got {value!r}")
-        if pattern is not None and not pattern.match(value):
-            raise self.error(f"{key} = {value!r} is not {what or pattern.pattern}")
-        return value
-
-    def opt_str(self, key: str) -> str | None:
-        self.seen.add(key)
-        return self.text(key) if key in self.data else None
-
-    def flag(self, key: str, default: bool) -> bool:
-        self.seen.add(key)
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise self.error(f"{key} must be true or false, got {value!r}")
-        return value
-
-    def table(self, key: str, required: bool = True) -> _Table:
-        self.seen.add(key)
-        value = self.data.get(key)
-        if value is None and not required:
-            value = {}
-        if not isinstance(value, dict):
-            raise self.error(
-                f"missing table [{key}]" if value is None else f"{key} must be a table"
-            )
-        return _Table(value, f"{self.where}.{key}" if self.where else key, self.origin)
-
-    def str_map(self, key: str) -> dict[str, str]:
-        sub = self.table(key, required=False)
-        for k, v in sub.data.items():
-            if not isinstance(v, str) or not v.strip():
-                raise sub.error(f"{k} must be a non-empty version string, got {v!r}")
-        return dict(sub.data)
-
-    def str_list(self, key: str) -> tuple[str, ...]:
-        self.seen.add(key)
-        value = self.data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error(f"{key} must be a list of strings, got {value!r}")
-        return tuple(value)
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self.seen)
-        if unknown:
-            raise self.error(
-                f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}"
-            )
+HINT = "fix the stack lock file (see stacks/genoa-2025.toml for the format)"
 
 
-def _source(table: _Table) -> Source:
-    kind = table.text("kind")
-    if kind == SourceKind.GIT:
-        src: Source = GitSource(
-            url=table.text("url"),
-            ref=table.text("ref"),
-            commit=table.text("commit", pattern=SHA1_RE, what="a full 40-hex commit SHA"),
-            submodules=table.flag("submodules", False),
-        )
-    elif kind == SourceKind.DEBIAN:
-        src = DebianSource(
-            package=table.text("package"),
-            version=table.text("version"),
-            dsc=table.text("dsc"),
-            dsc_sha256=table.text("dsc_sha256", pattern=SHA256_RE, what="a 64-hex SHA-256"),
-            suite=table.text("suite"),
-        )
-    elif kind == SourceKind.NONE:
-        src = NoSource()
-    else:
-        raise table.error(f"kind = {kind!r} is not one of {', '.join(k.value for k in SourceKind)}")
+def _section(table: Table, cls: type[Any], defaults: Mapping[str, Any] | None = None) -> Any:
+    value = cls(**read_fields(table, cls, defaults))
     table.finish()
-    return src
+    return value
 
 
-def _patches(table: _Table) -> tuple[PatchPin, ...]:
-    table.seen.add("patches")
-    raw = table.data.get("patches", [])
-    if not isinstance(raw, list):
-        raise table.error("patches must be an array of tables ([[components.X.patches]])")
-    pins = []
-    for i, entry in enumerate(raw):
-        if not isinstance(entry, dict):
-            raise table.error(f"patches[{i}] must be a table")
-        sub = _Table(entry, f"{table.where}.patches[{i}]", table.origin)
-        pins.append(
-            PatchPin(
-                file=sub.text("file", pattern=PATCH_RE, what="named NNNN-name.patch"),
-                sha256=sub.text("sha256", pattern=SHA256_RE, what="a 64-hex SHA-256"),
-            )
-        )
-        sub.finish()
-    return tuple(pins)
+def _source(table: Table) -> Source:
+    kind = table.get("kind")
+    if kind not in _SOURCES:
+        table.bad("kind", kind, f"one of {', '.join(repr(k.value) for k in SourceKind)}")
+    source: Source = _section(table, _SOURCES[kind])
+    return source
 
 
-def _component(name: str, table: _Table) -> Component:
+def _component(name: str, table: Table) -> Component:
     if not NAME_RE.match(name):
-        raise table.error(f"component name {name!r} must be lower-case letters, digits, . _ -")
+        table.fail("", "must be named with lower-case letters, digits, '.', '_' or '-'")
     comp = Component(
         name=name,
-        recipe=table.text("recipe", default=name),
         source=_source(table.table("source")),
-        command=table.text("command"),
-        depends=table.str_list("depends"),
-        patches=_patches(table),
-        packages=table.str_map("packages"),
-        build_args=table.str_map("build_args"),
-        description=table.text("description", default=name),
+        patches=tuple(
+            _section(t, PatchPin) for t in table.array_of_tables("patches", required=False)
+        ),
+        **read_fields(table, Component, {"recipe": name, "description": name}),
     )
     table.finish()
     return comp
 
 
-def _check_depends(stack: _Table, components: Mapping[str, Component]) -> None:
+def _check_depends(stack: Table, components: Mapping[str, Component]) -> None:
     for comp in components.values():
         for dep in comp.depends:
             if dep not in components:
-                raise stack.error(f"component {comp.name} depends on unknown component {dep!r}")
+                stack.fail(
+                    f"components.{comp.name}.depends",
+                    f"component {comp.name} depends on unknown component {dep!r}",
+                )
     visiting: set[str] = set()
     done: set[str] = set()
 
@@ -290,7 +233,7 @@ def _check_depends(stack: _Table, components: Mapping[str, Component]) -> None:
         if name in done:
             return
         if name in visiting:
-            raise stack.error(f"dependency cycle through component {name!r}")
+            stack.fail(f"components.{name}.depends", f"dependency cycle through component {name!r}")
         visiting.add(name)
         for dep in components[name].depends:
             visit(dep)
@@ -303,38 +246,31 @@ def _check_depends(stack: _Table, components: Mapping[str, Component]) -> None:
 
 def parse_stack(data: Mapping[str, Any], path: Path) -> Stack:
     """Validate the parsed TOML of a stack lock into a :class:`Stack`."""
-    top = _Table(data, "", path)
-    head = top.table("stack")
-    name = head.text("name", pattern=NAME_RE, what="a lower-case name")
-    description = head.text("description", default=name)
-    patches = head.opt_str("patches")
-    dockerfiles = head.opt_str("dockerfiles")
-    head.finish()
-    base_t = top.table("base")
-    base = BasePin(
-        release=base_t.text("release"),
-        snapshot=base_t.text("snapshot", pattern=SNAPSHOT_RE, what="a YYYYMMDDTHHMMSSZ date"),
-        variant=base_t.text("variant", default="minbase"),
-    )
-    base_t.finish()
+    top = Table(data, str(path), "", hint=HINT)
+    head_t = top.table("stack")
+    head = _Head(**read_fields(head_t, _Head))
+    head_t.finish()
+    base = _section(top.table("base"), BasePin)
     comps_t = top.table("components")
-    components: dict[str, Component] = {}
-    for comp_name in list(comps_t.data):
-        components[comp_name] = _component(comp_name, comps_t.table(comp_name))
+    components = {name: _component(name, t) for name, t in comps_t.tables()}
     comps_t.finish()
     if not components:
-        raise top.error("a stack needs at least one component")
+        comps_t.fail("", "a stack needs at least one component")
     _check_depends(top, components)
     top.finish()
     return Stack(
-        name=name,
-        description=description,
+        name=head.name,
+        description=head.description or head.name,
         base=base,
         components=components,
         path=path,
-        patches_root=(path.parent / patches).resolve() if patches else data_dir("patches"),
+        patches_root=(path.parent / head.patches).resolve()
+        if head.patches
+        else data_dir("patches"),
         dockerfiles_root=(
-            (path.parent / dockerfiles).resolve() if dockerfiles else data_dir("Dockerfiles")
+            (path.parent / head.dockerfiles).resolve()
+            if head.dockerfiles
+            else data_dir("Dockerfiles")
         ),
     )
 
@@ -353,11 +289,7 @@ def load_stack(name_or_path: str) -> Stack:
             f"unknown stack {name_or_path!r}",
             hint=f"choose one of {', '.join(shipped)} (see `snpapp stacks`) or give a .toml path",
         )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read stack lock {path}: {exc}") from exc
-    return parse_stack(data, path.resolve())
+    return parse_stack(read_toml(path, hint=HINT), path.resolve())
 
 
 def all_stacks() -> list[Stack]:

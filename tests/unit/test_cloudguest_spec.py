@@ -73,7 +73,7 @@ def test_a_local_image_needs_no_download_and_no_checksum() -> None:
         ('image = "/x.img"', "guest.image", "cloud guest only"),
         ("disk_gib = 30", "guest.disk_gib", "cloud guest only"),
         ('kind = "cloud"\nimage_sha256 = "XYZ"', "guest.image_sha256", "64 lower-case hex"),
-        ('kind = "cloud"\nimage = "rel.img"', "guest.image", "not an absolute path"),
+        ('kind = "cloud"\nimage = "rel.img"', "guest.image", "must be an absolute path"),
         (
             f'kind = "cloud"\nimage_sha256 = "{SHA}"\nimage_url = "ftp://x"',
             "guest.image_url",

@@ -117,14 +117,16 @@ def _parse(data: dict[str, Any]) -> None:
 def test_unknown_keys_are_named() -> None:
     data = copy.deepcopy(_raw())
     data["components"]["qemu"]["comand"] = "make"
-    with pytest.raises(ConfigError, match=r"components\.qemu: unknown key 'comand'"):
+    with pytest.raises(ConfigError, match=r"components\.qemu\.comand: unknown key"):
         _parse(data)
 
 
 def test_a_short_commit_is_rejected() -> None:
     data = copy.deepcopy(_raw())
     data["components"]["kernel"]["source"]["commit"] = "d7b8f8e2"
-    with pytest.raises(ConfigError, match="not a full 40-hex commit SHA"):
+    with pytest.raises(
+        ConfigError, match=r"components\.kernel\.source\.commit: must be a full 40-hex commit SHA"
+    ):
         _parse(data)
 
 
@@ -138,7 +140,10 @@ def test_a_bad_patch_hash_is_rejected() -> None:
 def test_unknown_source_kind_and_dependency_are_rejected() -> None:
     data = copy.deepcopy(_raw())
     data["components"]["qemu"]["source"] = {"kind": "tarball"}
-    with pytest.raises(ConfigError, match="kind = 'tarball' is not one of git, debian, none"):
+    with pytest.raises(
+        ConfigError,
+        match=r"qemu\.source\.kind: must be one of 'git', 'debian', 'none', not 'tarball'",
+    ):
         _parse(data)
     data = copy.deepcopy(_raw())
     data["components"]["svsm"]["depends"] = ["firmware"]

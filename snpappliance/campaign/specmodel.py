@@ -1,0 +1,580 @@
+"""The campaign spec described once, as data: every field's type, default, help and checks.
+
+Each frozen dataclass below is one TOML table of a spec file; each field that
+carries ``metadata=about(...)`` is one key of it. The loader
+(:mod:`.specload`), the frozen dump and the commented template
+(:mod:`.specdump`) are all derived from these declarations and from
+:data:`SECTIONS`, which places the tables in the file. Help texts say what a
+value does and its unit; bounds and choices are added from the rule wherever
+the help is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from snpappliance.formats.names import NAME_RULE, is_valid_name
+from snpappliance.toml import about
+
+#: How every result of a local emulated profile is labelled.
+EMULATED_LABEL = "local emulated profile — not an SNP measurement"
+DEFAULT_REPETITIONS = 20
+DEFAULT_SNP_POLICY = 0x30000
+MAX_REPETITIONS = 10_000
+#: Most runs one campaign may plan (all hosts together): ~three weeks of 20 s boots.
+MAX_RUNS = 100_000
+#: Longest timeout of any kind, in seconds (one day).
+MAX_TIMEOUT_S = 86_400.0
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SIZE = re.compile(r"^[1-9][0-9]{0,5}[KMGT]?$")
+
+
+def _name(value: str) -> str | None:
+    return None if is_valid_name(value) else f"must be {NAME_RULE}"
+
+
+def _absolute(value: str) -> str | None:
+    parts = value.split("/")
+    ok = value.startswith("/") and ".." not in parts and value.isprintable()
+    return None if ok else "must be an absolute path without '..'"
+
+
+def _url(value: str) -> str | None:
+    ok = value.startswith(("https://", "http://")) and value.isprintable() and " " not in value
+    return None if ok else "must be an http(s) URL"
+
+
+def _sha256(value: str) -> str | None:
+    return None if _SHA256.match(value) else "must be 64 lower-case hex digits"
+
+
+def _size(value: str) -> str | None:
+    return None if _SIZE.match(value) else "must be a size such as '1M' or '10G'"
+
+
+def _printable(value: str) -> str | None:
+    return None if value.isprintable() else "must be one line of printable text"
+
+
+class Order(StrEnum):
+    """Run order: seeded random blocks that alternate scenarios, or one scenario after another."""
+
+    INTERLEAVED = "interleaved"
+    SEQUENTIAL = "sequential"
+
+
+class ScenarioKind(StrEnum):
+    """The virtual hardware of a scenario.
+
+    ``plain``: q35 with plain RAM and QEMU's default firmware. ``snp-layout``:
+    the SNP memory layout without encryption (q35, memfd memory backend, OVMF via
+    -bios): the SNP-off baseline on a real host and the local mirror of it.
+    ``snp``: ``snp-layout`` plus the sev-snp-guest object (needs an SNP host).
+    """
+
+    PLAIN = "plain"
+    SNP_LAYOUT = "snp-layout"
+    SNP = "snp"
+
+    @property
+    def needs_firmware(self) -> bool:
+        return self is not ScenarioKind.PLAIN
+
+    @property
+    def expects_snp(self) -> bool:
+        """Whether the guest must report active SEV-SNP memory encryption."""
+        return self is ScenarioKind.SNP
+
+
+class Accel(StrEnum):
+    TCG = "tcg"
+    KVM = "kvm"
+
+
+class GuestKind(StrEnum):
+    """``minimal``: the benchmark guest of `snpapp build guest` (kernel + initramfs, serial
+    console). ``cloud``: a cloud image (Ubuntu 24.04 by default) with a cloud-init seed,
+    reached over SSH."""
+
+    MINIMAL = "minimal"
+    CLOUD = "cloud"
+
+
+#: The cloud guest's default image: Ubuntu 24.04 LTS (noble), as in the case study. The
+#: ``release/`` link follows Ubuntu's newest build, so snpapp pins no checksum for it.
+UBUNTU_NOBLE_URL = (
+    "https://cloud-images.ubuntu.com/releases/noble/release/ubuntu-24.04-server-cloudimg-amd64.img"
+)
+DEFAULT_DISK_GIB = 20
+
+
+class WorkloadKind(StrEnum):
+    SYSBENCH_CPU = "sysbench-cpu"
+    SYSBENCH_MEMORY = "sysbench-memory"
+    PTS = "pts"
+
+
+PTS_TESTS = ("compress-7zip", "openssl", "c-ray")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str = field(
+        metadata=about("Names the scenario in run ids, results and the report.", check=_name)
+    )
+    kind: ScenarioKind = field(
+        metadata=about(
+            "The virtual hardware. plain: q35 with plain RAM and QEMU's default firmware. "
+            "snp-layout: the SNP memory layout without encryption (q35, memfd memory "
+            "backend, OVMF via -bios), the SNP-off baseline. snp: snp-layout plus the "
+            "sev-snp-guest object (needs a SEV-SNP host and accel = 'kvm')."
+        )
+    )
+    baseline: bool = field(
+        default=False,
+        metadata=about("true on exactly one scenario: the one every other is compared with."),
+    )
+
+
+@dataclass(frozen=True)
+class SysbenchCpu:
+    """``sysbench cpu --threads=<vCPUs> --cpu-max-prime=N [--time=T] run``."""
+
+    max_prime: int = field(
+        default=20000,
+        metadata=about("sysbench --cpu-max-prime.", minimum=1, maximum=100_000_000),
+    )
+    #: sysbench's --time (seconds); None keeps sysbench's default of 10 s.
+    time_s: int | None = field(
+        default=None,
+        metadata=about(
+            "sysbench --time in seconds (default: sysbench's 10 s); below timeouts.workload_s.",
+            minimum=1,
+            maximum=int(MAX_TIMEOUT_S),
+            example=5,
+        ),
+    )
+
+    @property
+    def name(self) -> str:
+        return WorkloadKind.SYSBENCH_CPU.value
+
+
+@dataclass(frozen=True)
+class SysbenchMemory:
+    """``sysbench memory --memory-block-size=B --memory-total-size=T run``."""
+
+    block_size: str = field(
+        default="1M",
+        metadata=about("sysbench --memory-block-size (bytes; K, M, G or T suffix).", check=_size),
+    )
+    total_size: str = field(
+        default="10G",
+        metadata=about("sysbench --memory-total-size (bytes; K, M, G or T suffix).", check=_size),
+    )
+
+    @property
+    def name(self) -> str:
+        return WorkloadKind.SYSBENCH_MEMORY.value
+
+
+@dataclass(frozen=True)
+class PtsSmoke:
+    """Phoronix Test Suite macro smoke tests (reported, never in the statistics).
+
+    Cloud guest only: one smoke run per scenario (and host), placed in the plan right
+    after that scenario's last sysbench run; its results go to ``smoke.csv``.
+    """
+
+    tests: tuple[str, ...] = field(
+        default=PTS_TESTS,
+        metadata=about("Phoronix Test Suite tests to run.", choices=PTS_TESTS),
+    )
+    iterations: int = field(
+        default=5, metadata=about("Iterations of every test.", minimum=1, maximum=100)
+    )
+    #: Guest-side watchdog of the smoke run (installing and running every test).
+    timeout_s: int = field(
+        default=7200,
+        metadata=about(
+            "Guest-side watchdog of the smoke run (install + every test), seconds.",
+            minimum=60,
+            maximum=int(MAX_TIMEOUT_S),
+        ),
+    )
+
+    @property
+    def name(self) -> str:
+        return WorkloadKind.PTS.value
+
+
+Workload = SysbenchCpu | SysbenchMemory | PtsSmoke
+
+#: The workload of each [workloads.<kind>] table, with what it runs.
+WORKLOADS: dict[WorkloadKind, tuple[type[Workload], str]] = {
+    WorkloadKind.SYSBENCH_CPU: (
+        SysbenchCpu,
+        "sysbench cpu with one thread per vCPU, timed by /usr/bin/time -f %e.",
+    ),
+    WorkloadKind.SYSBENCH_MEMORY: (SysbenchMemory, "sysbench memory, timed the same way."),
+    WorkloadKind.PTS: (
+        PtsSmoke,
+        "Phoronix Test Suite macro smoke tests, cloud guest only: one run per scenario right "
+        "after its last sysbench run; results go to smoke.csv, never into the statistics. "
+        "The guest needs network access to download the tests.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class GuestSpec:
+    kind: GuestKind = field(
+        default=GuestKind.MINIMAL,
+        metadata=about(
+            "minimal: the benchmark guest of `snpapp build guest` (kernel + initramfs, serial "
+            "console). cloud: a cloud image (Ubuntu 24.04 by default) with a cloud-init seed, "
+            "reached over SSH through the host; give cloud-init time to install packages "
+            "(timeouts.boot_s = 900)."
+        ),
+    )
+    vcpus: int = field(
+        default=2,
+        metadata=about(
+            "Virtual CPUs; sysbench-cpu runs one thread per vCPU.", minimum=1, maximum=512
+        ),
+    )
+    memory_mib: int = field(
+        default=1024, metadata=about("Guest memory in MiB.", minimum=128, maximum=4_194_304)
+    )
+    #: QEMU -cpu model; None keeps QEMU's default.
+    cpu: str | None = field(
+        default=None,
+        metadata=about("QEMU -cpu model (default: QEMU's).", check=_printable, example="max"),
+    )
+    #: Directory with the guest artefacts on the host; None: artifacts/<stack>/guest.
+    artifacts: str | None = field(
+        default=None,
+        metadata=about(
+            "Directory with the guest's vmlinuz and initramfs on the host (default: the "
+            "release's guest/ with [release], else artifacts/<stack>/guest).",
+            check=_printable,
+            example="artifacts/{stack}/guest",
+            only="minimal",
+        ),
+    )
+    #: cloud: a local image file (offline); None downloads ``image_url``.
+    image: str | None = field(
+        default=None,
+        metadata=about(
+            "Absolute path of a local image file (offline; instead of image_url).",
+            check=_absolute,
+            example="/srv/images/ubuntu-24.04-server-cloudimg-amd64.img",
+            only="cloud",
+        ),
+    )
+    image_url: str | None = field(
+        default=None,
+        metadata=about(
+            "Where to download the image (default: Ubuntu 24.04's moving release/ link; "
+            "prefer a dated release-YYYYMMDD/ directory).",
+            check=_url,
+            example=UBUNTU_NOBLE_URL,
+            only="cloud",
+        ),
+    )
+    #: cloud: the image's SHA-256 (required for a download, checked for a local image).
+    image_sha256: str | None = field(
+        default=None,
+        metadata=about(
+            "The image's SHA-256, its line in SHA256SUMS next to it: required for a download "
+            "(snpapp pins no checksum for Ubuntu's moving link), checked for a local image.",
+            check=_sha256,
+            example="<64 hex digits from SHA256SUMS>",
+            only="cloud",
+        ),
+    )
+    #: cloud: virtual size of each run's copy-on-write disk.
+    disk_gib: int = field(
+        default=DEFAULT_DISK_GIB,
+        metadata=about(
+            "Virtual size of each run's copy-on-write disk, GiB.",
+            minimum=4,
+            maximum=4096,
+            only="cloud",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class QemuSpec:
+    binary: str = field(
+        default="qemu-system-x86_64",
+        metadata=about(
+            "The QEMU system emulator (default: the release's QEMU with [release]).",
+            check=_printable,
+        ),
+    )
+    accel: Accel = field(
+        default=Accel.TCG,
+        metadata=about(
+            "tcg: emulation, no KVM needed (emulated profiles); kvm: hardware "
+            "virtualisation, required for snp scenarios."
+        ),
+    )
+    #: OVMF.fd for snp-layout and snp scenarios (loaded with -bios).
+    firmware: str = field(
+        default="/usr/share/ovmf/OVMF.fd",
+        metadata=about(
+            "OVMF.fd for snp-layout and snp scenarios, loaded with -bios (Debian package "
+            "`ovmf`; default: the release's OVMF.fd with [release]).",
+            check=_printable,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class SnpSpec:
+    policy: int = field(
+        default=DEFAULT_SNP_POLICY,
+        metadata=about(
+            "SEV-SNP guest policy; 0x30000 = SMT allowed + reserved-must-be-one (the "
+            "minimum KVM accepts).",
+            minimum=0,
+            maximum=2**64 - 1,
+            hex=True,
+        ),
+    )
+    #: C-bit position; None reads it from CPUID 0x8000001F on the host.
+    cbitpos: int | None = field(
+        default=None,
+        metadata=about(
+            "C-bit position (default: read from CPUID 0x8000001F on the host; 51 on Genoa).",
+            minimum=32,
+            maximum=63,
+            example=51,
+        ),
+    )
+    reduced_phys_bits: int = field(
+        default=1,
+        metadata=about("Physical address bits lost to memory encryption.", minimum=0, maximum=63),
+    )
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    #: From QEMU start until the guest's BEGIN marker.
+    boot_s: float = field(
+        default=120.0,
+        metadata=about(
+            "Seconds from QEMU start until the workload begins (cloud guest: ~900 for cloud-init).",
+            minimum=1.0,
+            maximum=MAX_TIMEOUT_S,
+        ),
+    )
+    #: Guest-side watchdog for the workload (snp.timeout).
+    workload_s: float = field(
+        default=600.0,
+        metadata=about(
+            "Guest-side watchdog of one workload run, seconds (snp.timeout).",
+            minimum=1.0,
+            maximum=MAX_TIMEOUT_S,
+        ),
+    )
+    #: Host-side slack after the watchdog before QEMU is killed.
+    grace_s: float = field(
+        default=30.0,
+        metadata=about(
+            "Host-side slack after the watchdog before QEMU's process group is killed, seconds.",
+            minimum=1.0,
+            maximum=3600.0,
+        ),
+    )
+
+    @property
+    def hard_deadline_s(self) -> float:
+        return self.boot_s + self.workload_s + self.grace_s
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = field(
+        default=3,
+        metadata=about(
+            "Attempts per run; a boot timeout, hang, crash or unparsable output is retried.",
+            minimum=1,
+            maximum=20,
+        ),
+    )
+    backoff_s: float = field(
+        default=2.0,
+        metadata=about(
+            "Wait before a retry, seconds; doubles with every attempt.",
+            minimum=0.0,
+            maximum=3600.0,
+        ),
+    )
+    backoff_max_s: float = field(
+        default=30.0,
+        metadata=about("Longest wait before a retry, seconds.", minimum=0.0, maximum=3600.0),
+    )
+
+
+@dataclass(frozen=True)
+class ReleaseTable:
+    """The [release] table; its one key becomes :attr:`CampaignSpec.release_prefix`."""
+
+    prefix: str | None = field(
+        default=None,
+        metadata=about(
+            "The --prefix `snpapp deploy` installed the release into on the host. QEMU, "
+            "OVMF.fd and the minimal guest then default to <prefix>/current/ "
+            "(qemu/root/usr/local/bin/qemu-system-x86_64, ovmf/OVMF.fd, guest/), and "
+            "`snpapp doctor` checks the host before snp scenarios.",
+            check=_absolute,
+            example="/opt/snpapp",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    name: str = field(
+        metadata=about("Names the campaign directory, campaigns/<date>-<time>-<name>.", check=_name)
+    )
+    scenarios: tuple[Scenario, ...]
+    workloads: tuple[Workload, ...]
+    host: str = field(
+        default="local",
+        metadata=about(
+            "`local` or the name of an SSH host (see `snpapp deploy`); --host overrides it.",
+            check=_printable,
+        ),
+    )
+    stack: str = field(
+        default="debian-bookworm",
+        metadata=about(
+            "The stack the guest artefacts come from: artifacts/<stack>/ "
+            "(`snpapp build guest --stack <stack>`).",
+            check=_name,
+        ),
+    )
+    emulated: bool = field(
+        default=False,
+        metadata=about(
+            "true for a profile without SEV-SNP hardware (QEMU TCG): its numbers are demo "
+            "and plumbing data and say nothing about what SEV-SNP costs."
+        ),
+    )
+    label: str = field(
+        default="",
+        metadata=about(
+            "Carried by every result, the campaign directory and the report; an emulated "
+            "profile must say it is not an SNP measurement.",
+            check=_printable,
+        ),
+    )
+    repetitions: int = field(
+        default=DEFAULT_REPETITIONS,
+        metadata=about(
+            "Fresh guest boots per scenario and workload (the case study used 20).",
+            minimum=1,
+            maximum=MAX_REPETITIONS,
+        ),
+    )
+    order: Order = field(
+        default=Order.INTERLEAVED,
+        metadata=about(
+            "interleaved: seeded random blocks that alternate scenarios, so drift cannot "
+            "pass for an effect; sequential: one scenario after the other."
+        ),
+    )
+    seed: int | None = field(
+        default=None,
+        metadata=about(
+            "Seed of the interleaved order (default: random, recorded).",
+            minimum=0,
+            maximum=2**63 - 1,
+            example=1234,
+        ),
+    )
+    max_failures: int | None = field(
+        default=None,
+        metadata=about(
+            "Abort once this many runs have failed every attempt (default: never).",
+            minimum=1,
+            maximum=MAX_RUNS,
+            example=3,
+        ),
+    )
+    #: Prefix of the release `snpapp deploy` installed on the host; when set, QEMU, the
+    #: firmware and the guest default to ``<prefix>/current/...`` (see release_layout).
+    release_prefix: str | None = None
+    guest: GuestSpec = field(default_factory=GuestSpec)
+    qemu: QemuSpec = field(default_factory=QemuSpec)
+    snp: SnpSpec = field(default_factory=SnpSpec)
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @property
+    def baseline(self) -> Scenario:
+        return next(s for s in self.scenarios if s.baseline)
+
+    @property
+    def statistical_workloads(self) -> tuple[Workload, ...]:
+        return tuple(w for w in self.workloads if not isinstance(w, PtsSmoke))
+
+    def scenario(self, name: str) -> Scenario:
+        return next(s for s in self.scenarios if s.name == name)
+
+    def workload(self, name: str) -> Workload:
+        return next(w for w in self.workloads if w.name == name)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of a spec file: its TOML key, the dataclass it holds and what it is for.
+
+    ``get`` returns the section's values from a spec: one object, a tuple of them
+    (an array of tables), or None when the table is absent.
+    """
+
+    key: str
+    cls: type[Any]
+    help: str
+    get: Callable[[CampaignSpec], Any]
+    array: bool = False
+
+
+def _workload_of(kind: WorkloadKind) -> Callable[[CampaignSpec], Any]:
+    return lambda spec: next((w for w in spec.workloads if w.name == kind.value), None)
+
+
+def _release(spec: CampaignSpec) -> ReleaseTable | None:
+    return ReleaseTable(spec.release_prefix) if spec.release_prefix is not None else None
+
+
+#: The tables of a spec file, in the order they are written.
+SECTIONS: tuple[Section, ...] = (
+    Section("campaign", CampaignSpec, "What to run, where and how often.", lambda s: s),
+    Section("release", ReleaseTable, "The release `snpapp deploy` installed.", _release),
+    Section("guest", GuestSpec, "The guest booted for every run.", lambda s: s.guest),
+    Section("qemu", QemuSpec, "The QEMU that boots it.", lambda s: s.qemu),
+    Section("snp", SnpSpec, "The sev-snp-guest object of snp scenarios.", lambda s: s.snp),
+    Section("timeouts", Timeouts, "When a run counts as hung.", lambda s: s.timeouts),
+    Section("retry", RetryPolicy, "How failed attempts are retried.", lambda s: s.retry),
+    Section(
+        "scenarios",
+        Scenario,
+        "The scenarios compared: at least two, exactly one of them the baseline.",
+        lambda s: s.scenarios,
+        array=True,
+    ),
+    *(
+        Section(f"workloads.{kind.value}", cls, text, _workload_of(kind))
+        for kind, (cls, text) in WORKLOADS.items()
+    ),
+)
