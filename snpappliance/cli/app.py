@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from snpappliance import __version__
+from snpappliance.cli import version_line
 from snpappliance.log import setup_logging
 
 HELP = """\
@@ -51,8 +51,31 @@ state = CliState()
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"snpapp {__version__}")
+        typer.echo(version_line())
         raise typer.Exit()
+
+
+def _help(ctx: typer.Context, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        typer.echo(ctx.get_help(), color=ctx.color)
+        raise typer.Exit()
+
+
+#: A group's -h/--help, declared here instead of left to typer. typer 0.29 passes
+#: the absent help flag of a group (None) through its pydantic coercion whenever a
+#: subcommand runs: that import alone would double the start-up of `snpapp doctor
+#: --help`. Declared with the default False, the flag stays a plain bool.
+HelpOption = Annotated[
+    bool,
+    typer.Option(
+        "--help",
+        "-h",
+        callback=_help,
+        is_eager=True,
+        expose_value=False,
+        help="Show this message and exit.",
+    ),
+]
 
 
 @app.callback()
@@ -66,6 +89,7 @@ def _global_options(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    help_: HelpOption = False,
 ) -> None:
     state.debug = debug
     setup_logging(debug=debug)

@@ -8,16 +8,8 @@ from typing import Annotated
 
 import typer
 
-from snpappliance.build.commands import (
-    BuildOptions,
-    build_base,
-    build_components,
-    describe_plan,
-    plan_build,
-    resolve_mirror,
-)
 from snpappliance.build.plan import ALL, default_cache_root
-from snpappliance.cli.app import app
+from snpappliance.cli.app import HelpOption, app
 from snpappliance.cli.options import MirrorOption
 from snpappliance.errors import UsageError
 from snpappliance.formats.stack import DEFAULT_STACK, load_stack
@@ -54,6 +46,12 @@ Examples:
 
 build_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
 app.add_typer(build_app, name="build")
+
+
+@build_app.callback()
+def _build_options(help_: HelpOption = False) -> None:
+    """The group's own --help (see HelpOption); the components are its subcommands."""
+
 
 StackOpt = Annotated[
     str, typer.Option("--stack", "-s", help="Stack name (see `snpapp stacks`) or lock file path.")
@@ -97,6 +95,15 @@ def parse_sources(values: list[str] | None) -> dict[str, Path]:
 
 def _run(components: list[str], stack: str, jobs: int, dry_run: bool, source: list[str] | None,
          mirror: str | None, artifacts: Path, base_image: str | None) -> None:  # fmt: skip
+    # The Docker SDK loads only when a build runs.
+    from snpappliance.build.commands import (
+        BuildOptions,
+        build_components,
+        describe_plan,
+        plan_build,
+        resolve_mirror,
+    )
+
     sources = parse_sources(source)
     if dry_run:
         options = BuildOptions(
@@ -126,16 +133,37 @@ def _component_command(component: str, summary: str) -> Callable[..., None]:
     return command
 
 
+#: Each component's command: what it builds, and an example of its use.
 COMMANDS = {
-    ALL: "Build every component of the stack (default genoa-2025).",
-    "kernel": "Build the SEV-SNP host kernel: .deb packages (bindeb-pkg) and the final .config.",
-    "qemu": "Build QEMU (x86_64-softmmu) and package its install tree as a tarball.",
-    "ovmf": "Build OVMF.fd, the firmware SNP guests load with -bios.",
-    "svsm": "Build COCONUT-SVSM and its IGVM files (builds OVMF first: the IGVM embeds it).",
-    "guest": "Build the benchmark guest (kernel + initramfs) from Debian packages.",
+    ALL: (
+        "Build every component of the stack (default genoa-2025).",
+        "snpapp build all --jobs 2",
+    ),
+    "kernel": (
+        "Build the SEV-SNP host kernel: .deb packages (bindeb-pkg) and the final .config.",
+        "snpapp build kernel --source kernel=~/src/linux",
+    ),
+    "qemu": (
+        "Build QEMU (x86_64-softmmu) and package its install tree as a tarball.",
+        "snpapp build qemu --dry-run",
+    ),
+    "ovmf": (
+        "Build OVMF.fd, the firmware SNP guests load with -bios.",
+        "snpapp build ovmf --stack upstream-2025",
+    ),
+    "svsm": (
+        "Build COCONUT-SVSM and its IGVM files (builds OVMF first: the IGVM embeds it).",
+        "snpapp build svsm --jobs 2",
+    ),
+    "guest": (
+        "Build the benchmark guest (kernel + initramfs) from Debian packages.",
+        "snpapp build guest --stack debian-bookworm",
+    ),
 }
-for _name, _summary in COMMANDS.items():
-    build_app.command(_name, help=_summary)(_component_command(_name, _summary))
+for _name, (_summary, _example) in COMMANDS.items():
+    build_app.command(_name, help=f"{_summary}\n\nExample: {_example}")(
+        _component_command(_name, _summary)
+    )
 
 
 @build_app.command("base")
@@ -149,7 +177,17 @@ def base(
 
     Needs root and debootstrap; no registry. Done once: the tag is a hash of
     release, variant and mirror, so later builds reuse it.
+
+    Example: snpapp build base --mirror http://deb.debian.org/debian
     """
+    from snpappliance.build.commands import (
+        BuildOptions,
+        build_base,
+        describe_plan,
+        plan_build,
+        resolve_mirror,
+    )
+
     if dry_run:
         options = BuildOptions(artifacts_root=artifacts, mirror=resolve_mirror(mirror))
         typer.echo(describe_plan(plan_build(load_stack(stack), [], options))[1])

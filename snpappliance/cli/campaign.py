@@ -7,16 +7,7 @@ from typing import Annotated
 
 import typer
 
-from snpappliance.campaign.commands import (
-    resolve_spec,
-    resume_campaign,
-    run_campaign,
-    write_spec_template,
-)
-from snpappliance.campaign.prepare import guest_to_build
 from snpappliance.campaign.profiles import DEFAULT_PROFILE, profile_names
-from snpappliance.campaign.spec import load_spec
-from snpappliance.campaign.status import campaign_status, latest_campaign_dir, render_status
 from snpappliance.cli.app import app
 from snpappliance.cli.options import SshConfigOption
 from snpappliance.errors import UsageError
@@ -160,6 +151,10 @@ def campaign_command(
 ) -> None:
     if ctx.invoked_subcommand is not None:
         return
+    # The campaign stage loads only when a campaign runs, not for --help.
+    from snpappliance.campaign.commands import resolve_spec, resume_campaign, run_campaign
+    from snpappliance.campaign.prepare import guest_to_build
+
     if resume is not None:
         if profile or spec or reps or host or seed is not None:
             raise UsageError(
@@ -220,6 +215,8 @@ def status_command(
 
     Example: snpapp campaign status campaigns/20261126-101500-local
     """
+    from snpappliance.campaign.status import campaign_status, latest_campaign_dir, render_status
+
     status = campaign_status(directory or latest_campaign_dir(campaigns))
     for line in render_status(status):
         console.print(line, markup=False)
@@ -242,6 +239,8 @@ def init_command(
 
     Example: snpapp campaign init my.toml --profile genoa
     """
+    from snpappliance.campaign.commands import write_spec_template
+
     text = write_spec_template(target=file, profile=profile, force=force)
     if file is None:
         typer.echo(text, nl=False)
@@ -257,6 +256,8 @@ def validate_command(
 
     Example: snpapp campaign validate my.toml
     """
+    from snpappliance.campaign.spec import load_spec
+
     spec = load_spec(file)
     runs = len(spec.scenarios) * len(spec.statistical_workloads) * spec.repetitions
     smoke = len(spec.workloads) > len(spec.statistical_workloads)

@@ -9,7 +9,7 @@ import typer
 
 from snpappliance.cli.app import app
 from snpappliance.cli.options import PrefixOption, SshConfigOption
-from snpappliance.deploy.commands import SystemMode, deploy, rollback
+from snpappliance.deploy.system import SystemMode
 from snpappliance.formats.release import DEFAULT_PREFIX
 from snpappliance.formats.stack import DEFAULT_STACK
 
@@ -115,6 +115,8 @@ def deploy_cli(
     ] = False,
     ssh_config: SshConfigOption = None,
 ) -> None:
+    from snpappliance.deploy.commands import deploy, rollback
+
     if do_rollback:
         rollback(
             host=host, prefix=prefix, ssh_config=ssh_config, system_mode=system_steps,

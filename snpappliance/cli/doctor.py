@@ -8,7 +8,6 @@ import typer
 
 from snpappliance.cli.app import app
 from snpappliance.cli.options import PrefixOption, SshConfigOption
-from snpappliance.doctor.command import doctor
 from snpappliance.formats.release import DEFAULT_PREFIX
 
 HELP = f"""\
@@ -51,4 +50,6 @@ def doctor_cli(
     ssh_config: SshConfigOption = None,
     prefix: PrefixOption = DEFAULT_PREFIX,
 ) -> None:
+    from snpappliance.doctor.command import doctor
+
     doctor(host=host, ssh_config=ssh_config, prefix=prefix, as_json=as_json)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from snpappliance.build.base import MIRROR_ENV
-from snpappliance.build.commands import resolve_mirror
-from snpappliance.build.pincheck import PinCheck, PinStatus, check_stack
 from snpappliance.cli.app import app
 from snpappliance.cli.options import MirrorOption
 from snpappliance.errors import SourceError
@@ -23,12 +19,10 @@ from snpappliance.formats.stack import (
 )
 from snpappliance.log import console
 
-_STYLE = {
-    PinStatus.OK: "green",
-    PinStatus.WARN: "yellow",
-    PinStatus.FAIL: "red",
-    PinStatus.UNREACHABLE: "red",
-}
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from snpappliance.build.pincheck import PinCheck
 
 
 def describe_stack(stack: Stack) -> list[str]:
@@ -53,11 +47,21 @@ def describe_stack(stack: Stack) -> list[str]:
 
 
 def check_table(stack: Stack, mirror: str, checks: list[PinCheck]) -> Table:
+    from rich.table import Table
+
+    from snpappliance.build.pincheck import PinStatus
+
+    style = {
+        PinStatus.OK: "green",
+        PinStatus.WARN: "yellow",
+        PinStatus.FAIL: "red",
+        PinStatus.UNREACHABLE: "red",
+    }
     out = Table(title=f"pins of {stack.name} (Debian mirror: {mirror})", title_justify="left")
     for column in ("component", "pin", "status", "detail"):
         out.add_column(column, overflow="fold")
     for c in checks:
-        status = f"[{_STYLE[c.status]}]{c.status.value.upper()}[/]"
+        status = f"[{style[c.status]}]{c.status.value.upper()}[/]"
         out.add_row(c.component, f"{c.what}: {c.pin}", status, c.detail)
     return out
 
@@ -68,6 +72,11 @@ def _names(pins: list[tuple[Stack, PinCheck]]) -> str:
 
 
 def _check(stacks: list[Stack], mirror_opt: str | None) -> None:
+    # The build stage (and the Docker SDK with it) loads only for --check.
+    from snpappliance.build.base import MIRROR_ENV
+    from snpappliance.build.commands import resolve_mirror
+    from snpappliance.build.pincheck import PinStatus, check_stack
+
     gone: list[tuple[Stack, PinCheck]] = []
     unknown: list[tuple[Stack, PinCheck]] = []
     for stack in stacks:
@@ -118,6 +127,11 @@ def stacks(
     Debian drops superseded versions from its pool and tags can move, so a lock
     file that built last month may not fetch today. Run it before a long build,
     or in a lab's CI to learn early that a pin needs renewing.
+
+    Examples:
+
+      snpapp stacks
+      snpapp stacks --check --stack genoa-2025
     """
     chosen = [load_stack(stack)] if stack else all_stacks()
     if check:
