@@ -48,7 +48,7 @@ from snpappliance.formats.smoke import (
     failed_smoke_rows,
     smoke_rows,
 )
-from snpappliance.hosts import Host
+from snpappliance.hosts.base import Host
 
 #: The status of an attempt cut short by Ctrl-C or a signal (recorded, never committed).
 STATUS_INTERRUPTED = "interrupted"

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from snpappliance.campaign.console import marker_kind
-from snpappliance.hosts import Host
+from snpappliance.hosts.base import Host
 from snpappliance.hosts.sshcmd import SSH_FAILURE
 
 #: How long QEMU may take to exit after the guest printed its END marker.

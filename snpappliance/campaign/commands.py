@@ -30,7 +30,8 @@ from snpappliance.campaign.spec import CampaignSpec, check_run_count, load_spec,
 from snpappliance.campaign.specdump import spec_template
 from snpappliance.errors import CampaignError, OutputError
 from snpappliance.formats.campaigndir import CampaignDir
-from snpappliance.hosts import Host, connect
+from snpappliance.hosts.base import Host
+from snpappliance.hosts.connect import connect
 from snpappliance.toml import read_toml
 
 

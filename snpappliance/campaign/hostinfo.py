@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from snpappliance.errors import CampaignError, PreflightError
-from snpappliance.hosts import Host
+from snpappliance.hosts.base import Host
 
 CPUID_LEAF_SEV = 0x8000001F
 

@@ -28,7 +28,8 @@ from snpappliance.doctor.run import DoctorReport, run_doctor
 from snpappliance.errors import CampaignError
 from snpappliance.formats.manifest import MANIFEST_FILE, Manifest
 from snpappliance.formats.release import DEFAULT_PREFIX
-from snpappliance.hosts import LOCAL, Host
+from snpappliance.hosts.base import Host
+from snpappliance.hosts.connect import LOCAL
 
 
 @dataclass(frozen=True)

@@ -48,8 +48,9 @@ from snpappliance.errors import CampaignError, InterruptedByUser, TransportError
 from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.results import CampaignInfo
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir, fsync_dir
-from snpappliance.hosts import Host, SshHost
+from snpappliance.hosts.base import Host
 from snpappliance.hosts.private_dir import ensure_private_dir
+from snpappliance.hosts.ssh import SshHost
 from snpappliance.log import console
 
 #: The ``campaign.json`` key of the ssh client config (``--ssh-config``) the campaign uses.

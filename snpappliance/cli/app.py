@@ -13,15 +13,14 @@ from snpappliance.log import setup_logging
 HELP = """\
 snpapp measures what AMD SEV-SNP costs, end to end, in four steps:
 
-[bold]snpapp build all[/bold]: build pinned toolchains and artefacts (kernel, QEMU, OVMF, SVSM).
+  snpapp build all                build pinned toolchains and artefacts
+                                  (kernel, QEMU, OVMF, SVSM)
+  snpapp deploy --host genoa01    install a built release on a host over SSH
+  snpapp campaign                 run the benchmark campaign (a fresh guest
+                                  per run, SNP off vs on)
+  snpapp report                   render the statistics and the PDF report
 
-[bold]snpapp deploy --host genoa01[/bold]: install a built release on a Genoa host over SSH.
-
-[bold]snpapp campaign[/bold]: run the benchmark campaign (a fresh guest per run, SNP off vs on).
-
-[bold]snpapp report[/bold]: render the statistics and the PDF report.
-
-With no SNP host at hand, `snpapp campaign` runs the built-in [italic]local[/italic] profile: \
+With no SNP host at hand, `snpapp campaign` runs the built-in `local` profile: \
 a real guest under QEMU TCG emulation, labelled everywhere as a local emulated profile, \
 never as an SNP measurement.
 
@@ -34,7 +33,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

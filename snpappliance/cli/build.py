@@ -44,7 +44,7 @@ Examples:
   snpapp build guest --stack debian-bookworm
 """
 
-build_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="rich")
+build_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(build_app, name="build")
 
 

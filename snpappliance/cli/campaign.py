@@ -66,7 +66,7 @@ Examples:
 """
 
 campaign_app = typer.Typer(
-    help=HELP, invoke_without_command=True, no_args_is_help=False, rich_markup_mode="rich"
+    help=HELP, invoke_without_command=True, no_args_is_help=False, rich_markup_mode=None
 )
 app.add_typer(campaign_app, name="campaign")
 
@@ -83,7 +83,7 @@ def campaign_command(
         typer.Option(
             "--profile",
             "-p",
-            help=f"Built-in profile ({', '.join(profile_names())}) \\[default: {DEFAULT_PROFILE}]",
+            help=f"Built-in profile ({', '.join(profile_names())}) [default: {DEFAULT_PROFILE}]",
             show_default=False,
         ),
     ] = None,
@@ -103,7 +103,7 @@ def campaign_command(
             "--reps",
             "-n",
             min=1,
-            help="Repetitions per scenario and workload \\[default: the spec's]",
+            help="Repetitions per scenario and workload [default: the spec's]",
             show_default=False,
         ),
     ] = None,
@@ -111,8 +111,9 @@ def campaign_command(
         list[str] | None,
         typer.Option(
             "--host",
+            metavar="HOST",
             help="`local` or an SSH host; repeat it to run the same campaign on several hosts "
-            "at once, one guest per host at a time \\[default: the spec's host]",
+            "at once, one guest per host at a time [default: the spec's host]",
             show_default=False,
         ),
     ] = None,
@@ -121,7 +122,7 @@ def campaign_command(
         typer.Option(
             "--max-failures",
             min=1,
-            help="Abort once this many runs failed every attempt \\[default: never]",
+            help="Abort once this many runs failed every attempt [default: never]",
             show_default=False,
         ),
     ] = None,
@@ -130,7 +131,7 @@ def campaign_command(
         typer.Option(
             "--seed",
             min=0,
-            help="Seed of the interleaved order \\[default: random]",
+            help="Seed of the interleaved order [default: random]",
             show_default=False,
         ),
     ] = None,
@@ -204,7 +205,7 @@ def status_command(
     directory: Annotated[
         Path | None,
         typer.Argument(
-            help="Campaign directory \\[default: the latest under --campaigns]",
+            help="Campaign directory [default: the latest under --campaigns]",
             show_default=False,
             file_okay=False,
         ),
@@ -227,7 +228,7 @@ def init_command(
     file: Annotated[
         Path | None,
         typer.Argument(
-            help="Where to write the spec \\[default: print it]", show_default=False, dir_okay=False
+            help="Where to write the spec [default: print it]", show_default=False, dir_okay=False
         ),
     ] = None,
     profile: Annotated[

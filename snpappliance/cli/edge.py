@@ -71,11 +71,14 @@ def print_interrupted(command: str, interrupts: Interrupts) -> None:
 def reflow_help(text: str) -> str:
     """Join the lines of each prose paragraph so the terminal wraps them once.
 
-    Paragraphs with indented lines (examples, tables) keep their line breaks.
+    Paragraphs with indented lines (examples, tables) keep their line breaks: they
+    are marked with click's ``\\b`` so its help formatter does not rewrap them.
     """
     paragraphs = inspect.cleandoc(text).split("\n\n")
     return "\n\n".join(
-        p if any(line[:1].isspace() for line in p.splitlines()) else " ".join(p.split("\n"))
+        f"\b\n{p}"
+        if any(line[:1].isspace() for line in p.splitlines())
+        else " ".join(p.split("\n"))
         for p in paragraphs
     )
 
@@ -118,6 +121,11 @@ def build_command() -> typer.core.TyperGroup:
     return command
 
 
+#: What typer raises for a command group called without a subcommand: its message
+#: is the group's help (typer exports no name for the class).
+NO_ARGS_IS_HELP = "NoArgsIsHelpError"
+
+
 def run(argv: Sequence[str], interrupts: Interrupts) -> int:
     """Run snpapp with ``argv`` and return its exit code; only KeyboardInterrupt escapes.
 
@@ -133,7 +141,10 @@ def run(argv: Sequence[str], interrupts: Interrupts) -> int:
         print_error(exc, interrupts)
         return interrupts.exit_code(exc.exit_code)
     except typer.TyperException as exc:
-        print_usage_error(exc)
+        if type(exc).__name__ == NO_ARGS_IS_HELP:
+            typer.echo(exc.format_message(), err=True)  # the group's help: not an error message
+        else:
+            print_usage_error(exc)
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
         print_interrupted(command_path(command, argv), interrupts)

@@ -28,9 +28,11 @@ A log may hold sysbench output followed by the time line
 
 Rows are APPENDED to the --out CSV (created with the header if missing). rep numbers
 continue from the rows already there for the same scenario and metric; run_id is
-the file name; started_at is the file's modification time (UTC). Every file is
+the file name and the first 12 hex digits of its SHA-256 (cpu-1.log@3f2a…);
+started_at is the file's modification time (UTC). Every file is
 parsed first: if one lacks its result line, or GNU time reports a failed run,
-nothing is appended. A log already imported for the scenario is refused.
+nothing is appended. A log whose content was already imported for the scenario
+(under any path or name) is refused.
 
 stdout carries only the results path; the summary goes to stderr.
 

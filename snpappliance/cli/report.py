@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import typer
 
 from snpappliance.cli.app import app
+from snpappliance.errors import InterruptedByUser
 
 #: The values of :class:`snpappliance.report.stats.analysis.CiMethod`, spelt out so that every other
 #: command starts without importing scipy and matplotlib (a unit test keeps them equal).
@@ -87,8 +88,13 @@ def report_command(
     ] = "t",
 ) -> None:
     # Imported here: matplotlib, seaborn and scipy are only needed when a report is made.
-    from snpappliance.report.publish import render_report
-    from snpappliance.report.stats.analysis import CiMethod, StatsOptions
+    try:
+        from snpappliance.report.publish import render_report
+        from snpappliance.report.stats.analysis import CiMethod, StatsOptions
+    except KeyboardInterrupt:
+        raise InterruptedByUser(
+            "loading the report's libraries stopped; no report was published"
+        ) from None
 
     options = StatsOptions(outlier_filter=not no_outlier_filter, ci=CiMethod(ci))
     pdf = render_report(results, out=out, baseline=baseline, options=options)

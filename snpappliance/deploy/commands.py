@@ -24,7 +24,7 @@ from snpappliance.deploy.plan import (
 from snpappliance.deploy.reboot import reboot_and_confirm
 from snpappliance.deploy.rollback import execute_rollback, read_rollback
 from snpappliance.deploy.system import SystemMode
-from snpappliance.hosts import connect
+from snpappliance.hosts.connect import connect
 from snpappliance.log import console
 
 __all__ = ["DeployOutcome", "DeployPlan", "RollbackPlan", "SystemMode", "deploy", "rollback"]

@@ -5,23 +5,57 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from snpappliance.doctor.report import DoctorReport, summary, table
-from snpappliance.doctor.run import run_doctor
-from snpappliance.hosts import connect
+from rich.console import Console
+
+from snpappliance.doctor.capture import read_capture
+from snpappliance.doctor.collect import collect
+from snpappliance.doctor.report import DoctorReport, causes_table, summary, table
+from snpappliance.doctor.run import evaluate, run_doctor
+from snpappliance.hosts.connect import connect
 from snpappliance.log import console
 
 
-def doctor(*, host: str, ssh_config: Path | None, prefix: str, as_json: bool) -> DoctorReport:
-    """Check ``host``, show the result (table on stderr or JSON on stdout), fail if needed.
+def doctor(
+    *,
+    host: str,
+    ssh_config: Path | None,
+    prefix: str,
+    as_json: bool,
+    source: Path | None = None,
+    collect_to: Path | None = None,
+) -> DoctorReport | None:
+    """Check ``host`` (or the captured output at ``source``) and show the verdict on stdout.
 
-    Raises :class:`~snpappliance.errors.PreflightError` when a required check fails.
+    With ``collect_to``, only write ``host``'s facts to that bundle. Raises
+    :class:`~snpappliance.errors.PreflightError` when a required check fails
+    (exit status 12, JSON ``ok`` false).
     """
-    with connect(host, ssh_config=ssh_config) as target:
-        report = run_doctor(target, prefix=prefix)
-    if as_json:
-        sys.stdout.write(report.to_json())
+    if collect_to is not None:
+        with connect(host, ssh_config=ssh_config) as target:
+            written = collect(target, prefix, collect_to)
+        console.print(f"wrote {written}: send it along, or run `snpapp doctor --from {written}`")
+        return None
+    if source is not None:
+        capture = read_capture(source)
+        report = evaluate(capture.host, capture.facts)
+        for skipped in capture.skipped:
+            console.print(f"[yellow]skipped[/] {skipped}")
     else:
-        console.print(table(report))
-        console.print(f"{summary(report.checks)}")
+        with connect(host, ssh_config=ssh_config) as target:
+            report = run_doctor(target, prefix=prefix)
+    show(report, as_json=as_json)
     report.raise_for_failures()
     return report
+
+
+def show(report: DoctorReport, *, as_json: bool) -> None:
+    """JSON, or the causes then the checks as tables, on stdout."""
+    if as_json:
+        sys.stdout.write(report.to_json())
+        return
+    out = Console(highlight=False)
+    causes = causes_table(report)
+    if causes is not None:
+        out.print(causes)
+    out.print(table(report))
+    out.print(summary(report))

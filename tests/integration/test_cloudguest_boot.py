@@ -10,6 +10,7 @@ gone afterwards. Booting Ubuntu itself needs the image (`[guest] image`).
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,10 @@ import pytest
 from snpappliance.campaign.boot import BootLimits, Outcome
 from snpappliance.campaign.guests.cloud.assets import CloudGuest, stage_campaign
 from snpappliance.campaign.guests.cloud.run import CloudRun, cloud_boot
-from snpappliance.campaign.qemu import BootConfig
 from snpappliance.campaign.spec import Accel, ScenarioKind, SysbenchCpu
-from snpappliance.hosts import LocalHost
-from tests.conftest import require_program
+from snpappliance.hosts.local import LocalHost
+from tests.conftest import require_file, require_program
+from tests.factories import GENOA_SNP_BOOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.qemu]
 
@@ -31,26 +32,17 @@ def test_a_guest_without_ssh_times_out_and_leaves_no_overlay(tmp_path: Path) -> 
     qemu = require_program("qemu-system-x86_64")
     qemu_img = require_program("qemu-img")
     require_program("genisoimage")
-    if not OVMF.is_file():
-        pytest.skip("OVMF is not installed (Debian: apt-get install ovmf)")
+    require_file(OVMF, "ovmf")
     base = tmp_path / "base.qcow2"
     subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", str(base), "1G"], check=True)
     work = tmp_path / "work"
     files = stage_campaign(LocalHost(), work / "cloud", str(work / "cloud"), "t-cloud")
     cloud = CloudRun(CloudGuest(str(base), "0" * 64, str(base), qemu_img), files, str(work), 4)
-    cfg = BootConfig(
-        qemu=qemu,
-        accel=Accel.TCG,
-        kind=ScenarioKind.SNP_LAYOUT,
-        vcpus=1,
-        memory_mib=256,
-        kernel="",
-        initrd="",
-        workload_file="",
-        run_id="r0001-off-sysbench-cpu-1",
-        watchdog_s=60,
-        firmware=str(OVMF),
-    )
+    cfg = replace(
+        GENOA_SNP_BOOT, qemu=qemu, accel=Accel.TCG, kind=ScenarioKind.SNP_LAYOUT, vcpus=1,
+        memory_mib=256, kernel="", initrd="", workload_file="", run_id="r0001-off-sysbench-cpu-1",
+        watchdog_s=60, cpu=None, firmware=str(OVMF), cbitpos=None,
+    )  # fmt: skip
     log = tmp_path / "logs" / "r0001.log"
     record = cloud_boot(
         LocalHost(), cfg, cloud, SysbenchCpu(max_prime=100), log, BootLimits(8.0, 30.0)

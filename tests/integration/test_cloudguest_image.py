@@ -17,7 +17,7 @@ from snpappliance.campaign.guests.cloud.assets import prepare_cloud
 from snpappliance.campaign.guests.cloud.image import create_overlay, fetch_image, local_image
 from snpappliance.campaign.spec import parse_spec
 from snpappliance.errors import CampaignError
-from snpappliance.hosts import LocalHost
+from snpappliance.hosts.local import LocalHost
 from tests.conftest import require_program
 
 pytestmark = pytest.mark.integration

@@ -24,13 +24,10 @@ from snpappliance.campaign.guests.cloud.guestssh import (
 )
 from snpappliance.campaign.judge import STATUS_OK, judge_boot
 from snpappliance.campaign.spec import SysbenchCpu
-from snpappliance.hosts import LocalHost
+from snpappliance.hosts.local import LocalHost
 from snpappliance.workloads.parsers import METRIC_CPU, wall_metric
 from tests.conftest import require_program
-from tests.integration import sshd
 from tests.integration.sshd import SshServer, free_port
-
-ssh_server = sshd.ssh_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.ssh]
 

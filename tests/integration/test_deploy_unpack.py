@@ -11,7 +11,7 @@ import pytest
 
 from snpappliance.deploy.execute import unpack_argv
 from snpappliance.deploy.plan import Unpack
-from snpappliance.hosts import LocalHost
+from snpappliance.hosts.local import LocalHost
 from tests.conftest import require_program
 
 pytestmark = pytest.mark.integration

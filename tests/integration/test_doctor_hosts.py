@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from snpappliance.doctor.run import Status, run_doctor
-from snpappliance.hosts import LocalHost
+from snpappliance.hosts.local import LocalHost
 from tests.conftest import SnpappRunner
 from tests.integration import sshd
 from tests.integration.sshd import SshServer

@@ -16,7 +16,7 @@ import pytest
 from snpappliance.campaign.guests.cloud.assets import prepare_cloud, stage_campaign
 from snpappliance.campaign.spec import parse_spec
 from snpappliance.errors import HostError
-from snpappliance.hosts import LocalHost
+from snpappliance.hosts.local import LocalHost
 from snpappliance.hosts.private_dir import ensure_private_dir
 from snpappliance.hosts.ssh import SshHost
 from tests.conftest import require_program

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from snpappliance import proc
-from snpappliance.hosts import SshHost, sshcmd
+from snpappliance.hosts import sshcmd
+from snpappliance.hosts.ssh import SshHost
 from tests.integration import sshd
 from tests.integration.sshd import SshServer
 

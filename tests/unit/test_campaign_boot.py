@@ -17,7 +17,7 @@ from snpappliance.campaign.boot import (
 )
 from snpappliance.campaign.judge import judge_boot
 from snpappliance.errors import GuestError, TransportError
-from snpappliance.hosts import LocalHost
+from snpappliance.hosts.local import LocalHost
 
 LIMITS = BootLimits(boot_s=60.0, hard_s=200.0)
 

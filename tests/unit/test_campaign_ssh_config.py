@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from snpappliance.campaign import commands as campaign
-from snpappliance.campaign import store
 from snpappliance.campaign.plan import plan_runs, plan_to_json
 from snpappliance.campaign.profiles import profile_path
 from snpappliance.campaign.runner import (
@@ -21,7 +20,10 @@ from snpappliance.campaign.runner import (
 from snpappliance.campaign.spec import Order, load_spec
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.errors import CampaignError
-from snpappliance.hosts import Host, LocalHost, SshHost
+from snpappliance.formats.campaigndir import CampaignDir
+from snpappliance.hosts.base import Host
+from snpappliance.hosts.local import LocalHost
+from snpappliance.hosts.ssh import SshHost
 from snpappliance.hosts.sshcmd import SshSettings
 from tests.conftest import SnpappRunner
 
@@ -32,8 +34,8 @@ def _ssh_host(tmp_path: Path, config: Path | None) -> SshHost:
     return SshHost(SshSettings(destination="genoa01", config=config, control_dir=tmp_path / "ctl"))
 
 
-def _campaign_dir(tmp_path: Path, ssh_config: Path | None) -> store.CampaignDir:
-    cdir = store.CampaignDir(tmp_path / "campaigns" / "c1")
+def _campaign_dir(tmp_path: Path, ssh_config: Path | None) -> CampaignDir:
+    cdir = CampaignDir(tmp_path / "campaigns" / "c1")
     cdir.path.mkdir(parents=True)
     cdir.spec.write_text(dump_spec(SPEC), encoding="utf-8")
     cdir.plan.write_text(plan_to_json(plan_runs(SPEC, seed=3), 3, Order.INTERLEAVED), "utf-8")

@@ -76,8 +76,16 @@ def test_help_paragraphs_are_reflowed_but_examples_kept() -> None:
     """
     assert reflow_help(text) == (
         "First line goes on.\n\nProse that wraps here.\n\nExamples:\n\n"
-        "  snpapp build all --dry-run\n  snpapp build guest"
+        "\b\n  snpapp build all --dry-run\n  snpapp build guest"
     )
+
+
+def test_help_keeps_example_lines_as_written(snpapp: SnpappRunner) -> None:
+    code, out, _err = snpapp("campaign", "--help")
+    assert code == 0
+    lines = out.splitlines()
+    assert "    snpapp campaign --resume campaigns/20261126-101500-local" in lines
+    assert "\\[" not in out
 
 
 def test_error_text_is_not_read_as_markup(capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,8 +121,8 @@ def test_a_group_without_arguments_shows_its_help(snpapp: SnpappRunner) -> None:
 
 def test_commands_are_listed_in_pipeline_order(snpapp: SnpappRunner) -> None:
     _, out, _ = snpapp("--help")
-    listed = [line.split()[1] for line in out.splitlines() if line.startswith("│ ")]
-    names = [n for n in listed if n.isalpha() and not n.startswith("-")]
+    commands = out.split("Commands:", 1)[1]
+    names = [line.split()[0] for line in commands.splitlines() if line.startswith("  ")]
     expected = ["build", "stacks", "deploy", "doctor", "campaign", "report", "import"]
     assert [n for n in names if n in expected] == expected
 

@@ -11,8 +11,10 @@ from snpappliance.campaign import commands as campaign
 from snpappliance.deploy import commands as deploy
 from snpappliance.doctor import command as doctor
 from snpappliance.errors import HostError
-from snpappliance.hosts import Host, LocalHost, SshHost
+from snpappliance.hosts.base import Host
+from snpappliance.hosts.local import LocalHost
 from snpappliance.hosts.private_dir import TOP, private_dir_names
+from snpappliance.hosts.ssh import SshHost
 from snpappliance.hosts.sshcmd import SshSettings
 from snpappliance.proc import Completed
 

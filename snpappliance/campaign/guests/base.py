@@ -19,7 +19,7 @@ from snpappliance.campaign.boot import BootLimits, BootRecord
 from snpappliance.campaign.qemu import BootConfig
 from snpappliance.campaign.spec import Workload
 from snpappliance.formats.manifest import Manifest
-from snpappliance.hosts import Host
+from snpappliance.hosts.base import Host
 
 
 @dataclass(frozen=True)

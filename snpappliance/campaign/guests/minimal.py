@@ -21,7 +21,7 @@ from snpappliance.campaign.spec import CampaignSpec
 from snpappliance.errors import CampaignError
 from snpappliance.formats.manifest import MANIFEST_FILE, Manifest, component_dir
 from snpappliance.formats.release import GUEST_COMPONENT
-from snpappliance.hosts import Host
+from snpappliance.hosts.base import Host
 
 KERNEL_FILE = "vmlinuz"
 INITRD_FILE = "initramfs.cpio.gz"

@@ -20,7 +20,7 @@ from snpappliance.campaign.spec import CampaignSpec
 from snpappliance.errors import CampaignError
 from snpappliance.formats.manifest import FileEntry, Manifest
 from snpappliance.fsutil import atomic_write_text, sha256_file
-from snpappliance.hosts import Host
+from snpappliance.hosts.base import Host
 from snpappliance.hosts.private_dir import ensure_private_dir
 
 #: Where base images are kept on a remote host, named by their SHA-256: this

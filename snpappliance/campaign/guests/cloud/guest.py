@@ -12,7 +12,7 @@ from snpappliance.campaign.guests.base import BootRequest, BootSite
 from snpappliance.campaign.guests.cloud.assets import CloudGuest, stage_campaign
 from snpappliance.campaign.guests.cloud.run import CloudRun, cloud_boot
 from snpappliance.formats.manifest import Manifest
-from snpappliance.hosts import Host
+from snpappliance.hosts.base import Host
 
 #: The campaign's cloud files, locally and on the host, live in this work subdirectory.
 CLOUD_WORK = "cloud"

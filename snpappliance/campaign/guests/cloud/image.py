@@ -18,7 +18,7 @@ from pathlib import Path
 
 from snpappliance.errors import CampaignError
 from snpappliance.fsutil import sha256_file
-from snpappliance.hosts import Host
+from snpappliance.hosts.base import Host
 
 DOWNLOAD_TIMEOUT_S = 30.0
 _CHUNK = 1 << 20

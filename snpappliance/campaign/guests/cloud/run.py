@@ -33,7 +33,7 @@ from snpappliance.campaign.guests.cloud.image import create_overlay
 from snpappliance.campaign.guests.cloud.qemuargs import CloudDrives, cloud_qemu_argv
 from snpappliance.campaign.qemu import BootConfig
 from snpappliance.campaign.spec import Workload
-from snpappliance.hosts import Host
+from snpappliance.hosts.base import Host
 
 #: Seconds between SSH readiness probes.
 POLL_S = 3.0
