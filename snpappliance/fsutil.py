@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -50,11 +51,27 @@ def ensure_writable_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a fsynced temporary file and a rename."""
+def current_umask() -> int:
+    """The process's umask, read without changing it (Linux), else set and restored."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` via a fsynced temporary file and a rename.
+
+    The file gets ``mode``, by default what ``open()`` would give a new file
+    (0o666 less the umask); pass 0o600 for a secret.
+    """
     ensure_writable_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask() if mode is None else mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -66,9 +83,44 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str, *, mode: int | None = None) -> None:
     """Text version of :func:`atomic_write_bytes` (UTF-8)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _scratch_prefix(final: Path, kind: str) -> str:
+    """``.NAME.staging-PID-`` / ``.NAME.old-PID-``: the owning process is in the name."""
+    return f".{final.name}.{kind}-{os.getpid()}-"
+
+
+def remove_dead_leftovers(final: Path) -> list[Path]:
+    """Remove the staging and old directories of ``final`` whose process has died.
+
+    :func:`staged_dir` names them after its process; a process killed while it
+    rendered leaves them behind. Those of a live process (or of a PID since
+    reused) are kept. Returns what was removed.
+    """
+    pattern = re.compile(rf"\.{re.escape(final.name)}\.(?:staging|old)-(\d+)-[^/]+")
+    removed = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in final.parent.iterdir():
+            match = pattern.fullmatch(entry.name)
+            if match and entry.is_dir() and not entry.is_symlink():
+                pid = int(match.group(1))
+                if pid != os.getpid() and not _pid_alive(pid):
+                    shutil.rmtree(entry, ignore_errors=True)
+                    removed.append(entry)
+    return removed
 
 
 @contextlib.contextmanager
@@ -78,17 +130,21 @@ def staged_dir(final: Path) -> Iterator[Path]:
     On a clean exit the staging directory atomically takes the place of
     ``final`` (a previous ``final`` is removed only after the swap). On any
     exception the staging directory is removed and ``final`` is left untouched.
+    Leftovers of processes that died here before are removed first; the
+    published directory's mode follows the umask.
     """
     parent = ensure_writable_dir(final.parent)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=parent))
+    remove_dead_leftovers(final)
+    staging = Path(tempfile.mkdtemp(prefix=_scratch_prefix(final, "staging"), dir=parent))
     try:
+        staging.chmod(0o777 & ~current_umask())
         yield staging
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     retired: Path | None = None
     if final.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=parent))
+        retired = Path(tempfile.mkdtemp(prefix=_scratch_prefix(final, "old"), dir=parent))
         final.replace(retired / final.name)
     staging.replace(final)
     fsync_dir(parent)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
 import shutil
 import tempfile
@@ -47,7 +46,7 @@ from snpappliance.campaign.workers import HostJob, Shared, run_host, run_paralle
 from snpappliance.errors import CampaignError, InterruptedByUser, TransportError
 from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.results import CampaignInfo
-from snpappliance.fsutil import atomic_write_text, ensure_writable_dir, fsync_dir
+from snpappliance.fsutil import atomic_write_text, current_umask, ensure_writable_dir, fsync_dir
 from snpappliance.hosts.base import Host
 from snpappliance.hosts.private_dir import ensure_private_dir
 from snpappliance.hosts.ssh import SshHost
@@ -70,12 +69,6 @@ def _reserve_id(root: Path, name: str) -> Path:
     raise CampaignError(f"too many campaigns named {name} under {root} in one second")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @contextlib.contextmanager
 def _publish(root: Path, name: str) -> Iterator[tuple[Path, Path]]:
     """Reserve a campaign directory, yield it with a staging directory to fill, publish.
@@ -87,7 +80,7 @@ def _publish(root: Path, name: str) -> Iterator[tuple[Path, Path]]:
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=root))
     try:
         yield final, staging
-        staging.chmod(0o777 & ~_umask())
+        staging.chmod(0o777 & ~current_umask())
         staging.replace(final)
         fsync_dir(root)
     except BaseException:

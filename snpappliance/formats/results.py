@@ -9,6 +9,12 @@ Rows whose ``status`` is not ``ok`` are kept (they are counted and shown) but
 left out of the statistics. Files are ``.csv`` or ``.jsonl``; a campaign
 directory holds ``results.csv`` plus ``campaign.json`` (its declared baseline
 and whether it is a local emulated profile).
+
+The value of an ``ok`` row is a finite number within ±:data:`MAX_ABS_VALUE`,
+and not negative for a throughput or a time (:func:`value_problem`). No two rows
+share a :data:`ROW_KEY` (a run measured once per metric and attempt), and no
+column name appears twice. This module is the format only (standard library);
+the report reads files into DataFrames in :mod:`snpappliance.report.load`.
 """
 
 from __future__ import annotations
@@ -16,15 +22,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from snpappliance.errors import InputError
 from snpappliance.fsutil import ensure_writable_dir, fsync_dir
@@ -47,6 +51,12 @@ STATUS_OK = "ok"
 RESULTS_FILE = "results.csv"
 CAMPAIGN_INFO_FILE = "campaign.json"
 CAMPAIGNS_DIR = Path("campaigns")
+#: A row's identity: one value per run (of a scenario on a host), metric and attempt.
+#: Rows with an empty ``run_id`` are not identified and never count as repeated.
+ROW_KEY = ("scenario", "host", "run_id", "metric", "attempt")
+#: Largest magnitude of a value: far above any measurement, small enough that sums
+#: and squares of millions of values stay finite.
+MAX_ABS_VALUE = 1e100
 
 
 class Direction(StrEnum):
@@ -60,23 +70,56 @@ class Direction(StrEnum):
         return "higher is better" if self is Direction.HIGHER else "lower is better"
 
 
+class MetricKind(StrEnum):
+    """What a metric measures, which bounds its values."""
+
+    THROUGHPUT = "throughput"
+    TIME = "time"
+    OTHER = "other"
+
+    @property
+    def nonnegative(self) -> bool:
+        return self is not MetricKind.OTHER
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str
     unit: str
     direction: Direction
     title: str
+    kind: MetricKind = MetricKind.OTHER
 
 
 #: Metrics snpapp produces itself; other metrics are accepted with a guessed direction.
 KNOWN_METRICS: Mapping[str, Metric] = {
     m.name: m
     for m in (
-        Metric("cpu_perf", "events/s", Direction.HIGHER, "CPU throughput (sysbench cpu)"),
-        Metric("ram_bw_mib_s", "MiB/s", Direction.HIGHER, "Memory bandwidth (sysbench memory)"),
-        Metric("wall_s", "s", Direction.LOWER, "Wall-clock time (GNU time %e)"),
-        Metric("cpu_wall_s", "s", Direction.LOWER, "Wall-clock time of sysbench cpu"),
-        Metric("ram_wall_s", "s", Direction.LOWER, "Wall-clock time of sysbench memory"),
+        Metric(
+            "cpu_perf",
+            "events/s",
+            Direction.HIGHER,
+            "CPU throughput (sysbench cpu)",
+            MetricKind.THROUGHPUT,
+        ),
+        Metric(
+            "ram_bw_mib_s",
+            "MiB/s",
+            Direction.HIGHER,
+            "Memory bandwidth (sysbench memory)",
+            MetricKind.THROUGHPUT,
+        ),
+        Metric("wall_s", "s", Direction.LOWER, "Wall-clock time (GNU time %e)", MetricKind.TIME),
+        Metric(
+            "cpu_wall_s", "s", Direction.LOWER, "Wall-clock time of sysbench cpu", MetricKind.TIME
+        ),
+        Metric(
+            "ram_wall_s",
+            "s",
+            Direction.LOWER,
+            "Wall-clock time of sysbench memory",
+            MetricKind.TIME,
+        ),
     )
 }
 
@@ -84,12 +127,43 @@ _TIME_UNITS = {"s", "sec", "seconds", "ms", "us", "µs", "ns", "min"}
 
 
 def metric_info(name: str, unit: str | None = None) -> Metric:
-    """The :class:`Metric` for ``name``; unknown metrics that look like times are lower-better."""
+    """The :class:`Metric` for ``name``; unknown metrics that look like times are lower-better.
+
+    An unknown metric is a time when its unit or name says so, a throughput when
+    its unit is a rate (``…/s``), and of no particular kind otherwise.
+    """
     if name in KNOWN_METRICS:
         return KNOWN_METRICS[name]
     unit = unit or ""
     looks_like_time = unit.lower() in _TIME_UNITS or name.endswith(("_s", "_ms", "_time", "_sec"))
-    return Metric(name, unit, Direction.LOWER if looks_like_time else Direction.HIGHER, name)
+    if looks_like_time:
+        return Metric(name, unit, Direction.LOWER, name, MetricKind.TIME)
+    kind = MetricKind.THROUGHPUT if unit.endswith("/s") else MetricKind.OTHER
+    return Metric(name, unit, Direction.HIGHER, name, kind)
+
+
+def value_problem(value: float, metric: Metric) -> str | None:
+    """Why ``value`` cannot be a measurement of ``metric``, or None when it can."""
+    if not math.isfinite(value):
+        return "is not a finite number"
+    if abs(value) > MAX_ABS_VALUE:
+        return f"lies outside ±{MAX_ABS_VALUE:g}"
+    if value < 0 and metric.kind.nonnegative:
+        return f"is negative, but {metric.name} is a {metric.kind.value} (≥ 0)"
+    return None
+
+
+def check_column_names(names: Sequence[str], path: Path) -> None:
+    """Refuse a header that names a column twice (which one would hold the data?)."""
+    seen: set[str] = set()
+    for name in names:
+        key = name.strip()
+        if key in seen:
+            raise InputError(
+                f"{path}: the column {key!r} appears twice in the header",
+                hint="give every column one name; remove or rename the repeated one",
+            )
+        seen.add(key)
 
 
 @dataclass(frozen=True)
@@ -109,9 +183,11 @@ class CampaignInfo:
         if not path.is_file():
             return None
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            raw = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise InputError(f"cannot read {path}: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise InputError(f"{path} is not a JSON object", hint="restore campaign.json")
         known = {"campaign_id", "baseline", "profile", "emulated", "label"}
         return cls(
             campaign_id=str(raw.get("campaign_id", directory.name)),
@@ -131,34 +207,13 @@ class CampaignInfo:
             "label": self.label,
         }
         data.update(self.extra)
-        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+        return json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
-@dataclass(frozen=True)
-class ResultSet:
-    """Validated results: a DataFrame in the long format, plus where it came from."""
-
-    frame: pd.DataFrame
-    source: Path
-    campaign: CampaignInfo | None
-
-    @property
-    def ok(self) -> pd.DataFrame:
-        """Rows that enter the statistics."""
-        return self.frame[self.frame["status"] == STATUS_OK]
-
-    @property
-    def not_ok(self) -> pd.DataFrame:
-        return self.frame[self.frame["status"] != STATUS_OK]
-
-    @property
-    def scenarios(self) -> list[str]:
-        """Scenarios in order of first appearance."""
-        return list(dict.fromkeys(self.frame["scenario"]))
-
-    @property
-    def metrics(self) -> list[str]:
-        return list(dict.fromkeys(self.frame["metric"]))
+def _no_constant(name: str) -> float:
+    """``json.loads`` hook: NaN and Infinity are not JSON."""
+    msg = f"{name} is not a JSON value"
+    raise ValueError(msg)
 
 
 def resolve_results_path(path: Path) -> tuple[Path, CampaignInfo | None]:
@@ -185,89 +240,6 @@ def latest_campaign(root: Path = CAMPAIGNS_DIR) -> Path | None:
         return None
     found = [d for d in root.iterdir() if d.is_dir() and (d / RESULTS_FILE).is_file()]
     return max(found, key=lambda d: (d / RESULTS_FILE).stat().st_mtime, default=None)
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if path.stat().st_size == 0:
-        raise InputError(f"results file {path} is empty", hint="it needs a header and rows")
-    try:
-        if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=True)
-        if suffix in (".jsonl", ".ndjson"):
-            return _read_jsonl(path)
-    except pd.errors.ParserError as exc:
-        raise InputError(f"{path} is not valid CSV: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text") from exc
-    raise InputError(
-        f"{path}: unsupported results format {suffix or '(no suffix)'}",
-        hint="use a .csv or .jsonl file in the long format (scenario, metric, value, ...)",
-    )
-
-
-def _read_jsonl(path: Path) -> pd.DataFrame:
-    records: list[dict[str, str]] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: not a JSON object: {exc.msg}") from exc
-            if not isinstance(obj, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object per line")
-            records.append({k: "" if v is None else str(v) for k, v in obj.items()})
-    return pd.DataFrame.from_records(records).fillna("")
-
-
-def _line_number(path: Path, index: int) -> int:
-    """1-based line of data row ``index`` (CSV has a header line; JSONL has none)."""
-    return index + (2 if path.suffix.lower() == ".csv" else 1)
-
-
-def validate_frame(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Check columns and values of a raw table and give it the canonical shape."""
-    if raw.empty:
-        raise InputError(f"results file {path} has no data rows")
-    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
-    if missing:
-        raise InputError(
-            f"{path} lacks the required column(s) {', '.join(missing)}",
-            hint="the long format needs at least: scenario, metric, value",
-        )
-    frame = raw.copy()
-    for column in OPTIONAL_COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-    frame = pd.DataFrame(frame[list(COLUMNS)].astype(str))
-    for column in COLUMNS:
-        frame[column] = frame[column].str.strip()
-    frame["status"] = frame["status"].replace("", STATUS_OK)
-    for column in ("scenario", "metric"):
-        empty = frame.index[frame[column] == ""]
-        if len(empty):
-            raise InputError(f"{path}:{_line_number(path, int(empty[0]))}: empty {column!r}")
-    values = pd.to_numeric(frame["value"], errors="coerce")
-    ok = frame["status"] == STATUS_OK
-    bad = frame.index[ok & ~np.isfinite(values.astype(float))]
-    if len(bad):
-        i = int(bad[0])
-        raise InputError(
-            f"{path}:{_line_number(path, i)}: column 'value' is not a finite number: "
-            f"{frame.at[i, 'value']!r}",
-            hint="every row with status 'ok' needs a numeric value",
-        )
-    frame["value"] = values
-    return frame.reset_index(drop=True)
-
-
-def load_results(path: Path) -> ResultSet:
-    """Load and validate a results file or campaign directory."""
-    results_path, campaign = resolve_results_path(path)
-    frame = validate_frame(_read_table(results_path), results_path)
-    return ResultSet(frame=frame, source=results_path, campaign=campaign)
 
 
 def _row_values(row: Mapping[str, object]) -> list[str]:
@@ -327,8 +299,3 @@ def repair_tail(path: Path) -> bool:
         fh.flush()
         os.fsync(fh.fileno())
     return True
-
-
-def rows_to_frame(rows: Sequence[Mapping[str, object]]) -> pd.DataFrame:
-    """Rows as a canonical frame (used by tests and benchmarks to build fixtures)."""
-    return pd.DataFrame([_row_values(r) for r in rows], columns=list(COLUMNS))

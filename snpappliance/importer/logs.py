@@ -3,11 +3,17 @@
 All files are read and parsed before anything is written; one bad file raises and
 nothing is appended. Rows are appended to the results file with
 :func:`snpappliance.formats.results.append_rows` (header check, one write, fsync).
+
+A log is known by its content, not by the path it was given as: its run_id is
+the file name plus the first 12 hex digits of its SHA-256 (``cpu-1.log@3f2a…``),
+so the same file given twice (by any path) is refused, and two different files
+of the same name are both imported.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections import Counter
@@ -23,6 +29,9 @@ from snpappliance.workloads.parsers import Measurement, parse_log
 
 #: Files taken from a directory argument.
 LOG_SUFFIXES = (".log", ".txt")
+#: Hex digits of a log's SHA-256 kept in its run_id.
+DIGEST_CHARS = 12
+_RUN_ID = re.compile(rf".*@([0-9a-f]{{{DIGEST_CHARS}}})")
 
 Row = dict[str, object]
 ArmKey = tuple[str, str]  # (scenario, metric)
@@ -36,6 +45,8 @@ class ParsedLog:
     run_id: str
     started_at: str
     measurements: tuple[Measurement, ...]
+    #: The first :data:`DIGEST_CHARS` hex digits of the file's SHA-256.
+    digest: str
 
 
 @dataclass(frozen=True)
@@ -81,14 +92,6 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
                 f"log file {path} does not exist",
                 hint="check the path; glob patterns are expanded by your shell",
             )
-    seen: set[Path] = set()
-    for path in files:
-        if path.resolve() in seen:
-            raise UsageError(
-                f"{path} is given twice",
-                hint="name each log once; its measurements would otherwise be counted twice",
-            )
-        seen.add(path.resolve())
     return files
 
 
@@ -96,22 +99,25 @@ def _mtime_iso(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).isoformat(timespec="seconds")
 
 
-def _run_ids(files: Sequence[Path]) -> list[str]:
-    """The file name, or the path as given where two inputs share a name."""
-    names = Counter(p.name for p in files)
-    return [p.name if names[p.name] == 1 else str(p) for p in files]
-
-
 def read_logs(files: Sequence[Path]) -> list[ParsedLog]:
-    """Parse every file; the first one that cannot be parsed raises."""
+    """Parse every file; the first one that cannot be parsed raises, as does a repeated one."""
     parsed: list[ParsedLog] = []
-    for path, run_id in zip(files, _run_ids(files), strict=True):
+    seen: dict[str, Path] = {}
+    for path in files:
         try:
-            text = path.read_bytes().decode("utf-8", errors="replace")
+            data = path.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read {path}: {exc.strerror}") from exc
-        measurements = parse_log(text, source=str(path))
-        parsed.append(ParsedLog(path, run_id, _mtime_iso(path), tuple(measurements)))
+        digest = hashlib.sha256(data).hexdigest()[:DIGEST_CHARS]
+        if digest in seen:
+            raise UsageError(
+                f"{path} has the same content as {seen[digest]}",
+                hint="name each log once; its measurements would otherwise be counted twice",
+            )
+        seen[digest] = path
+        measurements = parse_log(data.decode("utf-8", errors="replace"), source=str(path))
+        run_id = f"{path.name}@{digest}"
+        parsed.append(ParsedLog(path, run_id, _mtime_iso(path), tuple(measurements), digest))
     return parsed
 
 
@@ -161,11 +167,16 @@ def _last_reps(out: Path, rows: Iterable[Mapping[str, str]]) -> dict[ArmKey, int
 def _check_not_imported(
     out: Path, rows: Iterable[Mapping[str, str]], logs: Sequence[ParsedLog], scenario: str
 ) -> None:
-    existing = {(r.get("scenario"), r.get("run_id")) for r in rows}
+    existing: dict[str, str] = {}
+    for row in rows:
+        match = _RUN_ID.fullmatch(row.get("run_id", ""))
+        if match and row.get("scenario") == scenario:
+            existing.setdefault(match.group(1), row.get("run_id", ""))
     for log in logs:
-        if (scenario, log.run_id) in existing:
+        if log.digest in existing:
             raise InputError(
-                f"{log.path} is already in {out} (scenario {scenario!r}, run_id {log.run_id!r})",
+                f"{log.path} is already in {out}: scenario {scenario!r} has a log with the "
+                f"same content (run_id {existing[log.digest]!r})",
                 hint="import each log once; to start over, write to a new results file",
             )
 

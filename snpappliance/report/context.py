@@ -16,8 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from snpappliance.formats.results import ResultSet, metric_info
+from snpappliance.formats.results import metric_info
 from snpappliance.formats.smoke import SMOKE_FILE, load_smoke, relative_to_baseline
+from snpappliance.report.load import ResultSet
 from snpappliance.report.stats.analysis import Analysis, NoteTable
 from snpappliance.report.text import (
     DASH,

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from snpappliance.formats.names import host_slug
-from snpappliance.formats.results import ResultSet
+from snpappliance.formats.names import file_slug
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
 from snpappliance.report.context import Row, comparison_rows, descriptive_rows, records
-from snpappliance.report.stats.analysis import Analysis, StatsOptions, analyse
+from snpappliance.report.load import ResultSet
+from snpappliance.report.stats.analysis import Advance, Analysis, StatsOptions, analyse
 from snpappliance.report.stats.compare import COMPARISON_COLUMNS
 from snpappliance.report.stats.describe import DESCRIPTIVE_COLUMNS
 from snpappliance.report.stats.frames import csv_text
@@ -42,7 +42,7 @@ class HostView:
 
     @property
     def directory(self) -> str:
-        return host_slug(self.host)
+        return file_slug(self.host)
 
 
 def hosts_of(results: ResultSet) -> list[str]:
@@ -57,7 +57,9 @@ def host_results(results: ResultSet, host: str) -> ResultSet:
     return ResultSet(frame=frame, source=results.source, campaign=results.campaign)
 
 
-def host_views(results: ResultSet, baseline: str, options: StatsOptions) -> list[HostView]:
+def host_views(
+    results: ResultSet, baseline: str, options: StatsOptions, advance: Advance | None = None
+) -> list[HostView]:
     """Each host's own analysis against the pooled ``baseline`` ([] for one host)."""
     views = []
     for host in hosts_of(results):
@@ -67,7 +69,11 @@ def host_views(results: ResultSet, baseline: str, options: StatsOptions) -> list
             views.append(HostView(host, len(mine.frame), None, why))
             continue
         views.append(
-            HostView(host, len(mine.frame), analyse(mine, baseline=baseline, options=options))
+            HostView(
+                host,
+                len(mine.frame),
+                analyse(mine, baseline=baseline, options=options, advance=advance),
+            )
         )
     return views
 

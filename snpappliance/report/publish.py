@@ -9,6 +9,7 @@ detected before anything is written at all.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,9 @@ from typing import Any
 import jinja2
 
 from snpappliance import __version__
-from snpappliance.errors import InputError, OutputError, ReportError
-from snpappliance.formats.results import ResultSet, latest_campaign, load_results
-from snpappliance.fsutil import sha256_file, staged_dir
-from snpappliance.log import step
+from snpappliance.errors import InputError, InterruptedByUser, OutputError, ReportError
+from snpappliance.formats.results import latest_campaign
+from snpappliance.fsutil import atomic_write_text, sha256_file, staged_dir
 from snpappliance.report.context import (
     campaign_facts,
     comparison_rows,
@@ -43,6 +43,8 @@ from snpappliance.report.hosts import (
     host_views,
     write_host_stats,
 )
+from snpappliance.report.load import ResultSet, load_results
+from snpappliance.report.progress import Tracker
 from snpappliance.report.stats.analysis import (
     EMULATED_LABEL,
     STATS_VERSION,
@@ -50,6 +52,7 @@ from snpappliance.report.stats.analysis import (
     CiMethod,
     StatsOptions,
     analyse,
+    planned_comparisons,
     write_stats,
 )
 from snpappliance.resources import data_dir
@@ -57,8 +60,10 @@ from snpappliance.resources import data_dir
 TEMPLATE = "report.html.j2"
 PDF_NAME = "report.pdf"
 HTML_NAME = "report.html"
-#: What a report directory holds; an existing --out with anything else is never replaced.
-REPORT_ENTRIES = frozenset({PDF_NAME, HTML_NAME, FIGURES_DIR, "stats"})
+#: The list of files snpapp wrote into a report directory: only a directory whose
+#: every file is listed here is ever replaced.
+MANIFEST_NAME = "snpapp-report.json"
+_MANIFEST_KIND = "snpapp report"
 
 
 def resolve_source(source: Path | None) -> Path:
@@ -80,22 +85,70 @@ def default_out(source: Path) -> Path:
     return source / "report" if source.is_dir() else Path("report")
 
 
+def write_manifest(report_dir: Path) -> None:
+    """List every file under ``report_dir`` (relative paths) in its manifest."""
+    files = sorted(
+        p.relative_to(report_dir).as_posix()
+        for p in report_dir.rglob("*")
+        if not p.is_dir() or p.is_symlink()
+    )
+    data = {"kind": _MANIFEST_KIND, "files": [*files, MANIFEST_NAME]}
+    text = json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    atomic_write_text(report_dir / MANIFEST_NAME, text)
+
+
+def _listed(out: Path) -> set[str] | None:
+    """The files ``out``'s manifest lists, or None when it has no readable manifest."""
+    try:
+        data = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    files = data.get("files") if isinstance(data, dict) else None
+    if data.get("kind") != _MANIFEST_KIND or not isinstance(files, list):
+        return None
+    return {str(f) for f in files}
+
+
+def _foreign(out: Path) -> list[str]:
+    """Entries under ``out`` (at any depth) that snpapp did not write there."""
+    entries = sorted(out.rglob("*"))
+    if not entries:
+        return []
+    listed = _listed(out)
+    if listed is None:
+        return [p.relative_to(out).as_posix() for p in entries if p.parent == out]
+    parents = {parent.as_posix() for f in listed for parent in Path(f).parents}
+    return [
+        name
+        for p in entries
+        if (name := p.relative_to(out).as_posix())
+        not in (parents if p.is_dir() and not p.is_symlink() else listed)
+    ]
+
+
 def check_out(out: Path) -> None:
-    """Refuse an output location that is not a new, empty or previous report directory."""
+    """Refuse an output location that is not a new, empty or previous report directory.
+
+    A previous report is one whose manifest lists every file in it: a file
+    anyone else put there, at any depth, keeps the directory from being replaced.
+    """
     if out.exists() and not out.is_dir():
         raise OutputError(
             f"--out {out} exists and is not a directory",
             hint="pass a directory for the report (it is created if missing)",
         )
-    if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in REPORT_ENTRIES)
-        if foreign:
-            shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
-            raise OutputError(
-                f"--out {out} holds files that are not part of a report ({shown}); "
-                "snpapp replaces the whole output directory, so it will not use this one",
-                hint="pass a new or empty directory, or a previous report directory",
-            )
+    if not out.is_dir():
+        return
+    foreign = _foreign(out)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
+        raise OutputError(
+            f"--out {out} holds files that snpapp did not write there ({shown}); "
+            "snpapp replaces the whole output directory, so it will not use this one",
+            hint="pass a new or empty directory, or a previous report directory; move your "
+            f"files out of it first (a report of an older snpapp, without {MANIFEST_NAME}, "
+            "must be deleted by hand)",
+        )
 
 
 def baseline_reason(results: ResultSet, baseline: str | None) -> str:
@@ -214,37 +267,62 @@ def write_pdf(html: str, base: Path, target: Path) -> None:
     weasyprint.HTML(string=html, base_url=str(base)).write_pdf(target)
 
 
-def _render_into(stage: Path, inputs: ReportInputs) -> None:
+def _render_into(stage: Path, inputs: ReportInputs, tracker: Tracker) -> None:
     analysis = inputs.analysis
-    with step("writing statistics (stats/)"):
+    with tracker.step("writing statistics (stats/)"):
         write_stats(analysis, stage)
         write_host_stats(inputs.hosts, stage)
-    with step("drawing figures (figures/)"):
-        figure_dir = stage / FIGURES_DIR
-        figure_dir.mkdir()
-        palette = make_palette(list(analysis.scenarios), analysis.baseline)
-        writer = FigureWriter(inputs.results.ok, analysis, palette, figure_dir)
-        figures = list(writer.all())
-        if inputs.hosts and analysis.metrics:
+    figure_dir = stage / FIGURES_DIR
+    figure_dir.mkdir()
+    palette = make_palette(list(analysis.scenarios), analysis.baseline)
+    writer = FigureWriter(inputs.results.ok, analysis, palette, figure_dir)
+    many_hosts = bool(inputs.hosts and analysis.metrics)
+    with tracker.step("drawing figures (figures/)", total=writer.count() + many_hosts) as advance:
+        figures = []
+        for figure in writer.all():
+            figures.append(figure)
+            advance(1)
+        if many_hosts:
             figures.append(writer.run_order_by_host([v.host for v in inputs.hosts]))
-    with step("rendering report.html and report.pdf"):
+    with tracker.step("rendering report.html and report.pdf"):
         context = page_context(inputs, figures)
         (stage / HTML_NAME).write_text(render_html(context, for_pdf=False), encoding="utf-8")
         write_pdf(render_html(context, for_pdf=True), stage, stage / PDF_NAME)
+    write_manifest(stage)
 
 
 def render_report(
     source: Path | None, *, out: Path | None, baseline: str | None, options: StatsOptions
 ) -> Path:
-    """Render the report of ``source`` (latest campaign if None) into ``out``; return the PDF."""
+    """Render the report of ``source`` (latest campaign if None) into ``out``; return the PDF.
+
+    Ctrl-C at any point raises :class:`InterruptedByUser` naming the step it
+    stopped; nothing is published then and ``out`` is left as it was.
+    """
     path = resolve_source(source)
-    with step(f"loading results from {path}"):
-        results = load_results(path)
     target = out if out is not None else default_out(path)
+    tracker = Tracker()
+    try:
+        return _render(path, target, baseline, options, tracker)
+    except KeyboardInterrupt:
+        raise InterruptedByUser(
+            f"{tracker.current or 'starting'} stopped; no report was published "
+            f"({target} is unchanged)"
+        ) from None
+
+
+def _render(
+    path: Path, target: Path, baseline: str | None, options: StatsOptions, tracker: Tracker
+) -> Path:
+    size = path.stat().st_size if path.is_file() else None
+    with tracker.step(f"loading results from {path}", total=size) as advance:
+        results = load_results(path, advance)
     check_out(target)
-    with step("computing statistics"):
-        analysis = analyse(results, baseline=baseline, options=options)
-        views = host_views(results, analysis.baseline, options)
+    with tracker.step(
+        "computing statistics", total=planned_comparisons(results, baseline, options)
+    ) as advance:
+        analysis = analyse(results, baseline=baseline, options=options, advance=advance)
+        views = host_views(results, analysis.baseline, options, advance)
     inputs = ReportInputs(
         results=results,
         analysis=analysis,
@@ -255,7 +333,8 @@ def render_report(
     )
     try:
         with staged_dir(target) as stage:
-            _render_into(stage, inputs)
+            _render_into(stage, inputs, tracker)
+            check_out(target)
     except OSError as exc:
         raise OutputError(
             f"cannot write the report to {target}: {exc.strerror or exc}",

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from snpappliance.cli import run_cli
+from snpappliance.formats.names import file_slug
 from snpappliance.formats.results import COLUMNS
 from snpappliance.report.text import fmt_num, fmt_pct
 from tests.integration.test_report_pdf import pdf_text, read_csv, squash
@@ -24,6 +25,9 @@ pytestmark = pytest.mark.integration
 
 HOSTS = {"genoa01": (1.0, 0.994), "user@genoa02": (0.97, 0.95)}
 REPS = 12
+
+#: "user@genoa02" as a directory name: a bounded slug plus a hash of the name.
+SECOND = file_slug("user@genoa02")
 
 
 def write_results(path: Path, hosts: dict[str, tuple[float, float]]) -> None:
@@ -76,10 +80,10 @@ def two_hosts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_per_host_files_hold_each_host_alone(two_hosts: tuple[Path, str]) -> None:
     out, _ = two_hosts
     stats = out / "stats"
-    assert sorted(p.name for p in (stats / "per_host").iterdir()) == ["genoa01", "user_genoa02"]
+    assert sorted(p.name for p in (stats / "per_host").iterdir()) == sorted(["genoa01", SECOND])
     pooled = {(r["scenario"], r["metric"]): r for r in read_csv(stats / "descriptive.csv")}
     assert all(int(r["n"]) + int(r["n_removed"]) == 2 * REPS for r in pooled.values())
-    for host, directory in (("genoa01", "genoa01"), ("user@genoa02", "user_genoa02")):
+    for host, directory in (("genoa01", "genoa01"), ("user@genoa02", SECOND)):
         for name in ("descriptive.csv", "comparisons.csv"):
             header = (stats / name).read_text(encoding="utf-8").splitlines()[0]
             own = (stats / "per_host" / directory / name).read_text(encoding="utf-8")
@@ -91,7 +95,7 @@ def test_per_host_files_hold_each_host_alone(two_hosts: tuple[Path, str]) -> Non
         expected = 100.0 * (HOSTS[host][1] - 1.0)
         assert float(cpu["change_median_pct"]) == pytest.approx(expected, abs=0.15)
     one = read_csv(stats / "per_host" / "genoa01" / "comparisons.csv")
-    two = read_csv(stats / "per_host" / "user_genoa02" / "comparisons.csv")
+    two = read_csv(stats / "per_host" / SECOND / "comparisons.csv")
     assert one[0]["p_holm"] != two[0]["p_holm"]  # each host its own Holm family
 
 
@@ -106,7 +110,7 @@ def test_pdf_has_the_per_host_section(two_hosts: tuple[Path, str]) -> None:
     assert squash("allhosts(pooled)") in text
     row = next(
         r
-        for r in read_csv(out / "stats" / "per_host" / "user_genoa02" / "comparisons.csv")
+        for r in read_csv(out / "stats" / "per_host" / SECOND / "comparisons.csv")
         if r["metric"] == "cpu_perf"
     )
     assert squash(fmt_num(float(row["median_scenario"]))) in text

@@ -23,6 +23,7 @@ from PIL import Image
 from snpappliance import proc
 from snpappliance.cli import run_cli
 from snpappliance.formats.results import COLUMNS
+from snpappliance.report.publish import write_manifest
 from snpappliance.report.text import fmt_delta, fmt_num, fmt_p, fmt_pct, fmt_spread
 from tests.conftest import SnpappRunner, require_program
 
@@ -216,6 +217,7 @@ def test_emulated_campaign_is_labelled_and_replaces_the_old_report(
     old = campaign / "report" / "figures"
     old.mkdir(parents=True)
     (old / "stale.svg").write_text("<svg/>", encoding="utf-8")
+    write_manifest(campaign / "report")  # a report snpapp wrote before: replaced as a whole
     code, out, err = snpapp("report", str(campaign), "--no-outlier-filter", "--ci", "normal")
     assert code == 0, err
     assert out.strip() == str(campaign / "report" / "report.pdf")

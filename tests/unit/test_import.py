@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -11,8 +12,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from snpappliance.errors import InputError, ParseError, UsageError
-from snpappliance.formats.results import COLUMNS, load_results
+from snpappliance.formats.results import COLUMNS
 from snpappliance.importer.logs import expand_inputs, import_logs
+from snpappliance.report.load import load_results
 
 if TYPE_CHECKING:
     from tests.conftest import SnpappRunner
@@ -22,18 +24,31 @@ LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
 MTIME = 1767323045
 
 
-def put(directory: Path, fixture: str, name: str | None = None) -> Path:
-    """Copy a fixture log into ``directory`` with a known modification time."""
+_COPIES = itertools.count(1)
+
+
+def put(directory: Path, fixture: str, name: str | None = None, *, same: bool = False) -> Path:
+    """Copy a fixture log into ``directory`` with a known modification time.
+
+    Each copy is a distinct run (its own number of trailing blank lines), unless ``same``.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / (name or fixture)
     shutil.copyfile(LOGS / fixture, target)
+    if not same:
+        with target.open("a", encoding="utf-8") as fh:
+            fh.write("\n" * next(_COPIES))
     os.utime(target, (MTIME, MTIME))
     return target
 
 
 def rows(path: Path) -> list[dict[str, str]]:
+    """The rows of ``path``, run_id without its content digest (``name@digest``)."""
     with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+        found = list(csv.DictReader(fh))
+    for row in found:
+        row["run_id"] = row["run_id"].rsplit("@", 1)[0]
+    return found
 
 
 def test_creates_file_with_header_and_exact_rows(tmp_path: Path) -> None:
@@ -187,8 +202,9 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_same_file_twice_is_refused(tmp_path: Path) -> None:
     log = put(tmp_path / "d", "time-ok.txt")
-    with pytest.raises(UsageError, match="is given twice"):
-        expand_inputs([tmp_path / "d", log])
+    with pytest.raises(UsageError, match="has the same content as"):
+        import_logs(paths=[tmp_path / "d", log], scenario="s", out=tmp_path / "r.csv")
+    assert not (tmp_path / "r.csv").exists()
 
 
 def test_importing_a_log_again_is_refused(tmp_path: Path) -> None:
@@ -208,7 +224,10 @@ def test_same_name_in_two_directories_gets_distinct_run_ids(tmp_path: Path) -> N
     b = put(tmp_path / "b", "time-ok.txt", "run.txt")
     out = tmp_path / "results.csv"
     import_logs(paths=[a, b], scenario="s", out=out)
-    assert [r["run_id"] for r in rows(out)] == [str(a), str(b)]
+    with out.open(encoding="utf-8", newline="") as fh:
+        run_ids = [r["run_id"] for r in csv.DictReader(fh)]
+    assert [r.split("@")[0] for r in run_ids] == ["run.txt", "run.txt"]
+    assert run_ids[0] != run_ids[1]
 
 
 def test_workload_option_overrides_the_parsed_one(tmp_path: Path) -> None:

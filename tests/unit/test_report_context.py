@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from snpappliance.formats.results import load_results
 from snpappliance.report import context as rc
+from snpappliance.report.load import load_results
 from snpappliance.report.stats.analysis import StatsOptions, analyse
 
 HEADER = "scenario,metric,value,rep,attempt,status\n"

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from snpappliance.formats.names import file_slug
 from snpappliance.report.figures import plots as figures
 from snpappliance.report.figures import style
 from snpappliance.report.figures.style import Drawn, Palette, make_palette
@@ -36,12 +37,12 @@ def normal_arms(n: int = 8) -> list[tuple[str, str, float]]:
 def draw_all(data: pd.DataFrame, palette: Palette, out: Path) -> list[tuple[str, Drawn]]:
     drawn: list[tuple[str, Drawn]] = []
     for metric in dict.fromkeys(data["metric"]):
-        drawn.append((f"hist_{style.slug(metric)}", figures.histogram_kde(data, metric, palette)))
-        drawn.append((f"qq_{style.slug(metric)}", figures.qq_plot(data, metric, palette)))
+        drawn.append((f"hist_{file_slug(metric)}", figures.histogram_kde(data, metric, palette)))
+        drawn.append((f"qq_{file_slug(metric)}", figures.qq_plot(data, metric, palette)))
     empty_outliers = pd.DataFrame(columns=["scenario", "metric", "value"])
     scale = data[data["scenario"] == palette.order[0]].groupby("metric")["value"].median()
     drawn.append(("violin", figures.violin_swarm(data, palette, empty_outliers)))
-    drawn.append(("ridge", figures.ridgeline(data, palette, scale.to_dict())))
+    drawn.append(("ridge", figures.ridgeline(data, palette, {str(k): v for k, v in scale.items()})))
     drawn.append(("run", figures.run_order(data, palette)))
     for name, item in drawn:
         svg, png = style.save(item, out, name)
@@ -147,13 +148,13 @@ def test_drift_detects_a_trend_and_skips_constant_arms() -> None:
     assert found[0].p < 0.001
 
 
-def test_slugs_stay_distinct() -> None:
-    assert style.unique_slugs(["a/b", "a_b", "a b", "cpu_perf"]) == {
-        "a/b": "a_b",
-        "a_b": "a_b-2",
-        "a b": "a_b-3",
-        "cpu_perf": "cpu_perf",
-    }
+def test_figure_names_stay_distinct_and_bounded() -> None:
+    names = ["a/b", "a_b", "a b", "cpu_perf", "m" * 260]
+    slugs = [file_slug(n) for n in names]
+    assert len(set(slugs)) == len(names)
+    assert slugs[1] == "a_b"
+    assert slugs[3] == "cpu_perf"
+    assert max(len(s) for s in slugs) <= 64
 
 
 def test_dollar_signs_in_names_are_text(tmp_path: Path) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from snpappliance.formats.results import ResultSet, rows_to_frame
 from snpappliance.report.context import campaign_facts
 from snpappliance.report.hosts import host_results, hosts_of
+from snpappliance.report.load import ResultSet, rows_to_frame
 
 
 def _results(hosts: list[str]) -> ResultSet:

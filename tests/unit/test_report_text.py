@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from snpappliance.formats.results import load_results, metric_info
+from snpappliance.formats.results import metric_info
 from snpappliance.report import text as rt
 from snpappliance.report.context import comparison_rows, descriptive_rows, synthesis
 from snpappliance.report.figures.plots import Drift
+from snpappliance.report.load import load_results
 from snpappliance.report.stats.analysis import analyse
 
 CPU = metric_info("cpu_perf")

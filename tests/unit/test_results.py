@@ -14,10 +14,10 @@ from snpappliance.formats.results import (
     Direction,
     append_rows,
     latest_campaign,
-    load_results,
     metric_info,
     repair_tail,
 )
+from snpappliance.report.load import load_results
 
 
 def write(path: Path, text: str) -> Path:

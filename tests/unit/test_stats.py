@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from snpappliance.errors import ConfigError, InputError
-from snpappliance.formats.results import CampaignInfo, ResultSet, rows_to_frame, validate_frame
+from snpappliance.formats.results import CampaignInfo
+from snpappliance.report.load import ResultSet, rows_to_frame, validate_frame
 from snpappliance.report.stats.analysis import (
     COMPARISON_COLUMNS,
     DESCRIPTIVE_COLUMNS,
@@ -44,7 +45,7 @@ def rows(
             "value": v,
             "rep": i,
             "status": status,
-            "run_id": f"{scenario}-{metric}-{i}",
+            "run_id": f"{scenario}-{metric}-{i}" if status == "ok" else f"{status}-{i}",
             "unit": unit,
         }
         for i, v in enumerate(values, start=1)

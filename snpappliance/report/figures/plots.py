@@ -34,6 +34,7 @@ from snpappliance.report.figures.style import (
     legend,
     metric_of,
     new_figure,
+    shown,
     slant,
 )
 
@@ -223,7 +224,7 @@ def violin_swarm(data: pd.DataFrame, palette: Palette, outliers: pd.DataFrame) -
                 ax.scatter(xs, flagged["value"], marker="x", s=18, color="#d62728", zorder=5)
             ax.set_xlabel("")
             ax.set_ylabel(axis_label(metric_of(data, metric)))
-            ax.set_title(metric)
+            ax.set_title(shown(metric))
             if len(order) > 3:
                 slant(ax)
         fig.legend(
@@ -282,7 +283,7 @@ def ridgeline(data: pd.DataFrame, palette: Palette, scale: Mapping[str, float]) 
             ].to_numpy(dtype=float)
             _ridge(ax, grid, values, y0, palette[scenario], notes, f"{scenario} in {metric}")
         ax.axvline(100.0, color="0.3", linewidth=0.8, linestyle="--")
-        ax.set_yticks(range(len(rows)), [f"{m} · {s}" for m, s in reversed(rows)])
+        ax.set_yticks(range(len(rows)), [f"{shown(m)} · {shown(s)}" for m, s in reversed(rows)])
         ax.set_xlabel(f"% of the baseline ({palette.order[0]}) median of the metric")
         ax.set_title("All measurements on one axis")
         ax.grid(axis="y", visible=False)
@@ -360,7 +361,7 @@ def run_order(data: pd.DataFrame, palette: Palette) -> Drawn:
         for ax, metric in zip(grid(fig, len(metrics), cols), metrics, strict=True):
             run_order_panel(ax, data[data["metric"] == metric], palette)
             ax.set_ylabel(axis_label(metric_of(data, metric)))
-            ax.set_title(metric)
+            ax.set_title(shown(metric))
         legend(fig, palette, palette.present(data["scenario"]))
     return Drawn(fig, ())
 

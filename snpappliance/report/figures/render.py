@@ -10,11 +10,12 @@ from typing import Any
 
 import pandas as pd
 
+from snpappliance.formats.names import file_slug
 from snpappliance.formats.results import Metric
 from snpappliance.report.context import records
 from snpappliance.report.figures import hosts as figures_hosts
 from snpappliance.report.figures import plots as figures
-from snpappliance.report.figures.style import Drawn, Palette, metric_of, save, unique_slugs
+from snpappliance.report.figures.style import Drawn, Palette, metric_of, save
 from snpappliance.report.stats.analysis import EMULATED_LABEL, Analysis
 from snpappliance.report.text import (
     fmt_delta,
@@ -62,7 +63,7 @@ class FigureWriter:
         self.analysis = analysis
         self.palette = palette
         self.directory = directory
-        self.slugs = unique_slugs(analysis.metrics)
+        self.slugs = {m: file_slug(m) for m in analysis.metrics}
         self.stamp = EMULATED_LABEL if analysis.emulated else None
 
     def metric(self, name: str) -> Metric:
@@ -164,9 +165,18 @@ class FigureWriter:
         )
         return self._save(drawn, "run_order_by_host", "Run order per host", caption)
 
+    def _drawn_metrics(self) -> list[str]:
+        present = set(pd.unique(self.data["metric"]))
+        return [m for m in self.analysis.metrics if m in present]
+
+    def count(self) -> int:
+        """How many figures :meth:`all` yields."""
+        metrics = len(self._drawn_metrics())
+        return 2 * metrics + (3 if metrics else 0)
+
     def all(self) -> Iterator[FigureEntry]:
         """Every figure of the report, in reading order (drawn one at a time)."""
-        metrics = [m for m in self.analysis.metrics if (self.data["metric"] == m).any()]
+        metrics = self._drawn_metrics()
         for metric in metrics:
             yield self.histograms(metric)
         for metric in metrics:

@@ -8,10 +8,9 @@ clears them so their memory goes as soon as the caller drops them.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,8 @@ from snpappliance.formats.results import Metric, metric_info
 #: A4 text width is about 17 cm; figures are drawn at that size so 8 pt stays 8 pt.
 WIDTH_IN = 17 / 2.54
 PNG_DPI = 150
+#: Longest metric or scenario name drawn inside a figure.
+LABEL_MAX = 60
 #: Above this many points in one figure, point clouds are rasterised inside the SVG.
 RASTERISE_ABOVE = 500
 
@@ -90,28 +91,18 @@ def metric_of(data: pd.DataFrame, metric: str) -> Metric:
     """The :class:`Metric` of ``metric``, using the unit recorded in ``data`` if it has one."""
     units = data.loc[data["metric"] == metric, "unit"] if "unit" in data else pd.Series([])
     unit = next((str(u) for u in units if str(u)), None)
-    return metric_info(metric, unit)
+    info = metric_info(metric, unit)
+    return replace(info, name=shown(info.name), title=shown(info.title))
+
+
+def shown(name: str) -> str:
+    """``name`` cut to :data:`LABEL_MAX` characters for a figure's text (a long name
+    would squeeze the axes to nothing); captions and tables keep the whole name."""
+    return name if len(name) <= LABEL_MAX else name[: LABEL_MAX - 1] + "…"
 
 
 def axis_label(metric: Metric) -> str:
     return f"{metric.name} ({metric.unit})" if metric.unit else f"{metric.name} (no unit)"
-
-
-def slug(name: str) -> str:
-    """A file-name-safe form of a metric name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "metric"
-
-
-def unique_slugs(names: Sequence[str]) -> dict[str, str]:
-    """File-name-safe names for ``names`` that stay distinct ("a/b" and "a_b" both exist)."""
-    found: dict[str, str] = {}
-    for name in names:
-        base = candidate = slug(name)
-        n = 2
-        while candidate in found.values():
-            candidate, n = f"{base}-{n}", n + 1
-        found[name] = candidate
-    return found
 
 
 def new_figure(height: float) -> Figure:

@@ -42,7 +42,8 @@ generator; R's generator gives a different (equally valid) interval.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -51,9 +52,9 @@ from typing import Any
 import pandas as pd
 
 from snpappliance import __version__
-from snpappliance.errors import ConfigError, InputError
-from snpappliance.formats.results import ResultSet
+from snpappliance.errors import ConfigError, InputError, ReportError
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
+from snpappliance.report.load import ResultSet
 from snpappliance.report.stats.compare import COMPARISON_COLUMNS, Finding, comparison_table
 from snpappliance.report.stats.describe import (
     CI_LEVEL,
@@ -84,6 +85,9 @@ __all__ = [
     "resolve_baseline",
     "write_stats",
 ]
+
+#: Called with the number of comparisons just computed (for a progress bar).
+Advance = Callable[[float], None]
 
 #: Bumped whenever a statistic's definition changes.
 STATS_VERSION = 1
@@ -236,12 +240,23 @@ def _excluded(results: ResultSet) -> pd.DataFrame:
     return typed_frame(counts.reset_index(name="count").to_dict("records"), EXCLUDED_COLUMNS)
 
 
+def planned_comparisons(results: ResultSet, baseline: str | None, options: StatsOptions) -> int:
+    """How many comparisons :func:`analyse` computes (twice each with the outlier filter on)."""
+    others = (
+        max(len(results.scenarios) - 1, 0)
+        if baseline is None or baseline in results.scenarios
+        else 0
+    )
+    return others * len(results.metrics) * (2 if options.outlier_filter else 1)
+
+
 def _comparisons(
     arms: Mapping[tuple[str, str], Arm],
     layout: tuple[tuple[str, ...], tuple[str, ...]],
     baseline: str,
     options: StatsOptions,
     table: NoteTable,
+    advance: Advance | None,
 ) -> tuple[pd.DataFrame, list[Note]]:
     frame, findings = comparison_table(
         arms,
@@ -250,6 +265,7 @@ def _comparisons(
         metrics=layout[1],
         resamples=options.bootstrap_resamples,
         seed=options.seed,
+        advance=advance,
     )
     return frame, _notes(findings, table)
 
@@ -259,9 +275,16 @@ def _notes(findings: list[Finding], table: NoteTable) -> list[Note]:
 
 
 def analyse(
-    results: ResultSet, *, baseline: str | None = None, options: StatsOptions = StatsOptions()
+    results: ResultSet,
+    *,
+    baseline: str | None = None,
+    options: StatsOptions = StatsOptions(),
+    advance: Advance | None = None,
 ) -> Analysis:
-    """All statistics of a result set (see the module docstring for their definitions)."""
+    """All statistics of a result set (see the module docstring for their definitions).
+
+    ``advance`` is called after each comparison (see :func:`planned_comparisons`).
+    """
     chosen = resolve_baseline(results, baseline)
     layout = scenarios, metrics = tuple(results.scenarios), tuple(results.metrics)
     raw = collect_arms(results, scenarios, metrics)
@@ -278,12 +301,14 @@ def analyse(
         descriptive.append({"scenario": scenario, "metric": metric, **counts, **row})
         findings += [(scenario, metric, stat, reason) for stat, reason in reasons]
     notes = _notes(findings, NoteTable.DESCRIPTIVE)
-    comparisons, more = _comparisons(filtered, layout, chosen, options, NoteTable.COMPARISONS)
+    comparisons, more = _comparisons(
+        filtered, layout, chosen, options, NoteTable.COMPARISONS, advance
+    )
     notes += more
     unfiltered = comparisons.copy()
     if options.outlier_filter:
         table = NoteTable.COMPARISONS_UNFILTERED
-        unfiltered, more = _comparisons(raw, layout, chosen, options, table)
+        unfiltered, more = _comparisons(raw, layout, chosen, options, table, advance)
         notes += more
     return Analysis(
         baseline=chosen,
@@ -316,5 +341,22 @@ def write_stats(analysis: Analysis, out_dir: Path) -> None:
     )
     for name, frame, columns in tables:
         atomic_write_text(stats_dir / name, csv_text(frame, columns))
-    summary = json.dumps(analysis.summary(), indent=2, allow_nan=False, ensure_ascii=False)
-    atomic_write_text(stats_dir / "summary.json", summary + "\n")
+    summary = analysis.summary()
+    _check_finite(summary, "summary")
+    text = json.dumps(summary, indent=2, allow_nan=False, ensure_ascii=False)
+    atomic_write_text(stats_dir / "summary.json", text + "\n")
+
+
+def _check_finite(value: Any, where: str) -> None:
+    """Refuse to write a JSON document with a non-finite number (JSON has none)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ReportError(
+            f"the statistic {where} is {value}, which JSON cannot hold",
+            hint="check the input values of that metric for extreme magnitudes",
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_finite(item, f"{where}[{i}]")

@@ -8,7 +8,7 @@ a reason. The Mann–Whitney p-values are Holm-adjusted over the whole table.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,10 +35,11 @@ Finding = tuple[str | None, str, str, str]
 
 
 def change_pct(new: float, old: float) -> float:
-    """100·(new − old)/old; NaN when old is 0 or either is NaN."""
+    """100·(new − old)/old; NaN when old is 0, either is NaN, or the result overflows."""
     if old == 0 or math.isnan(old) or math.isnan(new):
         return math.nan
-    return 100.0 * (new - old) / old
+    change = 100.0 * (new - old) / old
+    return change if math.isfinite(change) else math.nan
 
 
 def _empty_row(n_baseline: int, n_scenario: int) -> dict[str, Any]:
@@ -65,8 +66,9 @@ def compare(
         change = change_pct(row[f"{kind}_scenario"], row[f"{kind}_baseline"])
         row[f"change_{kind}_pct"] = change
         if math.isnan(change):
+            why = "= 0" if row[f"{kind}_baseline"] == 0 else "too close to 0 for a finite ratio"
             reasons.append(
-                (f"change_{kind}_pct", f"relative change undefined: baseline {kind} = 0")
+                (f"change_{kind}_pct", f"relative change undefined: baseline {kind} {why}")
             )
     w = welch(scenario, baseline)
     row.update(welch_t=w.t, welch_df=w.df, welch_p=w.p)
@@ -92,6 +94,7 @@ def comparison_table(
     metrics: Sequence[str],
     resamples: int,
     seed: int,
+    advance: Callable[[float], None] | None = None,
 ) -> tuple[pd.DataFrame, list[Finding]]:
     """Metric-major rows, scenarios in order; p_holm over every row of the table.
 
@@ -113,6 +116,8 @@ def comparison_table(
             row, reasons = compare(values, base, resamples=resamples, rng=rng)
             rows.append({"metric": metric, "baseline": baseline, "scenario": scenario, **row})
             findings += [(scenario, metric, stat, why) for stat, why in reasons]
+            if advance is not None:
+                advance(1)
     frame = typed_frame(rows, COMPARISON_COLUMNS)
     frame["p_holm"] = holm(frame["mwu_p"].to_numpy(dtype=np.float64))
     return frame, findings

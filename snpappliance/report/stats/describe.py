@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from snpappliance.formats.results import ResultSet
+from snpappliance.report.load import ResultSet
 from snpappliance.report.stats.hypothesis import FloatArray
 
 DESCRIPTIVE_COLUMNS = ("scenario", "metric", "n", "n_removed", "mean", "median", "std", "min",

@@ -10,9 +10,8 @@ once and a baseline resample becomes a count vector over its sorted positions,
 whose running sum C gives, for every original scenario value s_j, the number of
 resampled baseline values below s_j (C at lo_j = #{b < s_j}) and at or below it
 (C at hi_j = #{b ≤ s_j}). With c_j the count of s_j in the scenario resample,
-2U = Σ_j c_j·(C[lo_j] + C[hi_j]). That is O(n₁ + n₂) per resample and vectorised
-over blocks of resamples, so 2 000 resamples of 2 000 values per arm take about
-0.1 s.
+2U = Σ_j c_j·(C[lo_j] + C[hi_j]). That is O(n₁ + n₂) per resample, all in
+one-dimensional arrays (two-dimensional fancy indexing was ten times slower).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: Resamples per vectorised block. Fixed: the random stream, and so the CI,
 #: depends on it.
@@ -76,13 +74,6 @@ def comparison_rng(seed: int, *key: str) -> np.random.Generator:
     return np.random.default_rng([seed, digest])
 
 
-def _block_counts(draws: IntArray, n: int) -> IntArray:
-    """Per-row counts over ``n`` positions of the drawn indices (one row per resample)."""
-    rows = draws.shape[0]
-    offset = (np.arange(rows, dtype=np.int64) * n)[:, None]
-    return np.bincount((draws + offset).ravel(), minlength=rows * n).reshape(rows, n)
-
-
 def bootstrap_deltas(
     scenario: FloatArray, baseline: FloatArray, *, resamples: int, rng: np.random.Generator
 ) -> FloatArray:
@@ -90,20 +81,23 @@ def bootstrap_deltas(
 
     Per block of resamples, the baseline indices (into the sorted baseline) are
     drawn first, then the scenario indices (into the scenario in its given order).
+    Each resample is then counted on its own, in one-dimensional arrays: 2U is the
+    sum, over the drawn scenario indices j, of C[lo_j] + C[hi_j].
     """
     ns, nb = len(scenario), len(baseline)
     ordered = np.sort(baseline)
     lo = np.searchsorted(ordered, scenario, side="left")
     hi = np.searchsorted(ordered, scenario, side="right")
     deltas = np.empty(resamples, dtype=np.float64)
+    running = np.zeros(nb + 1, dtype=np.int64)
     for start in range(0, resamples, BLOCK):
         rows = min(BLOCK, resamples - start)
-        b_counts = _block_counts(rng.integers(0, nb, size=(rows, nb)), nb)
-        s_counts = _block_counts(rng.integers(0, ns, size=(rows, ns)), ns)
-        running = np.zeros((rows, nb + 1), dtype=np.int64)
-        np.cumsum(b_counts, axis=1, out=running[:, 1:])
-        twice_u = np.einsum("ij,ij->i", s_counts, running[:, lo] + running[:, hi])
-        deltas[start : start + rows] = twice_u / (ns * nb) - 1.0
+        b_draws = rng.integers(0, nb, size=(rows, nb))
+        s_draws = rng.integers(0, ns, size=(rows, ns))
+        for row in range(rows):
+            np.cumsum(np.bincount(b_draws[row], minlength=nb), out=running[1:])
+            twice_u = (running[lo] + running[hi])[s_draws[row]].sum()
+            deltas[start + row] = twice_u / (ns * nb) - 1.0
     return deltas
 
 

@@ -139,7 +139,7 @@ def stage_campaign(
     )
     known_hosts = local_dir / "known_hosts"
     if not known_hosts.exists():
-        atomic_write_text(known_hosts, guestssh.known_hosts_line(host_key.public_line))
+        atomic_write_text(known_hosts, guestssh.known_hosts_line(host_key.public_line), mode=0o600)
     known_hosts.chmod(0o600)
     iso = local_dir / "seed" / "seed.iso"
     if iso.exists():

@@ -148,7 +148,7 @@ def build_seed(seed: CloudSeed, directory: Path) -> Path:
     files = []
     for name, text in rendered.items():
         path = directory / name
-        atomic_write_text(path, text)
+        atomic_write_text(path, text, mode=0o600)
         files.append(path)
     iso = directory / "seed.iso"
     iso.unlink(missing_ok=True)
