@@ -7,14 +7,9 @@ them failed. Ctrl-C stops and removes every container the build started.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import threading
-from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from types import FrameType
 
 from rich.markup import escape
 from rich.table import Table
@@ -62,8 +57,8 @@ def execute(plan: BuildPlan, engine: Engine, *, debian_mirror: str) -> list[Buil
     )  # fmt: skip
     pool = ThreadPoolExecutor(max_workers=plan.jobs, thread_name_prefix="snpapp-build")
     try:
-        with _sigterm_as_interrupt():
-            results = _schedule(plan, ctx, pool)
+        # The CLI edge turns SIGTERM and SIGHUP into KeyboardInterrupt as well.
+        results = _schedule(plan, ctx, pool)
     except KeyboardInterrupt:
         removed = engine.cancel()
         pool.shutdown(wait=False, cancel_futures=True)
@@ -73,23 +68,6 @@ def execute(plan: BuildPlan, engine: Engine, *, debian_mirror: str) -> list[Buil
         ) from None
     pool.shutdown(wait=True)
     return [results[c.name] for c in plan.components]
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C while building, so containers are removed either way."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _skip_or_submit(comp: ComponentPlan, ctx: BuildContext, pool: ThreadPoolExecutor,
