@@ -1,9 +1,10 @@
 """The SEV-SNP preflight checks: pure functions from :class:`HostFacts` to a :class:`Check`.
 
 Every check states what it saw (``evidence``) and, unless it passed, what to do
-(``hint``). The facts and hints follow AMD's SEV-SNP host set-up documentation
-(AMDESE/AMDSEV README and issues), the kernel's own log messages and
-virtee/snphost's ``ok`` checks.
+(``hint``). A check whose facts were not captured is ``unknown``, never
+``fail``. The checks cover virtee/snphost's ``ok`` (CPUID, SYSCFG and RMP MSRs,
+ASIDs, /dev/sev, kvm_amd, memlock) and go beyond it: a host is only ready when
+its kernel logged SNP initialisation.
 """
 
 from __future__ import annotations
@@ -13,53 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from snpappliance.doctor.facts import KVM_PARAMS, HostFacts
+from snpappliance.doctor import kernel_log as kl
+from snpappliance.doctor.diagnosis import BIOS, CAUSES, diagnose, snp_initialised
+from snpappliance.doctor.facts import KVM_PARAMS, RMP_BASE, RMP_END, SYSCFG, HostFacts
+from snpappliance.doctor.generations import generation
 
-GENOA_FAMILY = 0x19
-GENOA_MODELS = range(0x10, 0x20)
 MIN_SNP_API = (1, 51)
 #: Below this memlock limit SEV and SEV-ES guests of the default 2 GiB cannot pin their memory.
 MEMLOCK_WARN_KIB = 2 * 1024 * 1024
-
-_SNP_API = re.compile(r"SEV-SNP API:(\d+)\.(\d+)")
-_SNP_ENABLED = re.compile(r"SEV-SNP enabled \(ASIDs [^)]*\)")
-
-#: Kernel log lines of a host where SNP did not come up, and what to do about each.
-KNOWN_FAILURES: tuple[tuple[str, str], ...] = (
-    (
-        "SEV-SNP: failed to INIT",
-        "the SEV firmware or BIOS is too old or misconfigured: update the BIOS (Genoa's SEV "
-        "firmware only updates through the BIOS) and check the SNP BIOS settings",
-    ),
-    (
-        "SEV: failed to INIT",
-        "the PSP bootloader or BIOS needs an update: update the BIOS",
-    ),
-    (
-        "SNP: IOMMU is disabled or configured in passthrough mode",
-        "remove iommu=pt / amd_iommu=off from the kernel command line and enable the IOMMU "
-        "in the BIOS (some boards need IOMMU=auto)",
-    ),
-    (
-        "SEV-SNP support requires firmware version",
-        "the SEV firmware is older than 1.51: update the BIOS",
-    ),
-    (
-        "SEV-SNP requires private memory support via guest_memfd",
-        "QEMU and the host kernel do not match: deploy the QEMU built with this kernel",
-    ),
-)
-
-BIOS_HINT = (
-    "enable SEV-SNP in the BIOS: CPU Common → SMEE=Enabled, SNP Memory Coverage=Enabled, "
-    "SEV-ES ASID space limit > 1 (e.g. 100); NBIO Common → SEV-SNP=Enabled; IOMMU enabled"
-)
+BIOS_HINT = "enable SEV-SNP " + BIOS
 
 
 class Status(StrEnum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -84,114 +54,229 @@ def outcome(
     return Check(id, title, status, evidence, "" if status is Status.PASS else hint, required)
 
 
+def _unknown(id: str, title: str, evidence: str, hint: str, required: bool = True) -> Check:
+    return outcome(id, title, Status.UNKNOWN, evidence, hint, required)
+
+
+CAPTURE_HINT = "capture it from the host (`snpapp doctor --collect`)"
+
+
 def check_cpu(facts: HostFacts) -> Check:
-    title = "AMD EPYC Genoa CPU (family 0x19, model 0x10–0x1f)"
+    title = "SNP-capable AMD EPYC (Milan, Genoa, Bergamo/Siena, Turin)"
     cpu = facts.cpu
     if cpu is None:
-        return outcome("cpu", title, Status.FAIL, "/proc/cpuinfo unreadable", "check the host")
+        return _unknown("cpu", title, "no /proc/cpuinfo", CAPTURE_HINT)
     seen = f"{cpu.vendor} family {cpu.family} model {cpu.model} ({cpu.model_name})"
-    if cpu.vendor != "AuthenticAMD":
-        return outcome("cpu", title, Status.FAIL, seen, "SEV-SNP needs an AMD EPYC host")
-    if cpu.family == GENOA_FAMILY and cpu.model in GENOA_MODELS:
+    gen = generation(cpu.family, cpu.model, cpu.model_name)
+    if gen is None:
+        return outcome("cpu", title, Status.FAIL, f"{seen}: not an SNP-capable EPYC",
+                       CAUSES["not-amd-epyc"])  # fmt: skip
+    if gen.name == "Genoa":
         return outcome("cpu", title, Status.PASS, f"{seen}: Genoa")
-    return outcome(
-        "cpu", title, Status.WARN, f"{seen}: not a Genoa part", "results are for another EPYC "
-        "generation than the Genoa platform snpapp's stacks are validated on", required=False,
-    )  # fmt: skip
+    note = f"{seen}: {gen.name} (snpapp's case-study numbers are Genoa's, not {gen.name}'s)"
+    return outcome("cpu", title, Status.PASS, note)
 
 
 def check_bare_metal(facts: HostFacts) -> Check:
     title = "bare metal (not a virtual machine)"
     if facts.cpu is None:
-        return outcome("bare_metal", title, Status.WARN, "unknown", "check the host")
+        return _unknown("bare_metal", title, "no /proc/cpuinfo", CAPTURE_HINT)
     if "hypervisor" in facts.cpu.flags:
-        return outcome(
-            "bare_metal", title, Status.FAIL, "CPU flag 'hypervisor' is set",
-            "SNP guests cannot be nested in a VM: use a bare-metal host",
-        )  # fmt: skip
+        return outcome("bare_metal", title, Status.FAIL, "CPU flag 'hypervisor' is set",
+                       CAUSES["virtual-machine"])  # fmt: skip
     return outcome("bare_metal", title, Status.PASS, "no 'hypervisor' CPU flag")
 
 
 def check_cpu_flags(facts: HostFacts) -> Check:
     title = "CPU flags sev, sev_es, sev_snp"
-    flags = facts.cpu.flags if facts.cpu else frozenset()
-    missing = [f for f in ("sev", "sev_es", "sev_snp") if f not in flags]
+    if facts.cpu is None:
+        return _unknown("cpu_flags", title, "no /proc/cpuinfo", CAPTURE_HINT)
+    missing = [f for f in ("sev", "sev_es", "sev_snp") if f not in facts.cpu.flags]
     if not missing:
         return outcome("cpu_flags", title, Status.PASS, "sev sev_es sev_snp present")
     return outcome("cpu_flags", title, Status.FAIL, f"missing: {' '.join(missing)}", BIOS_HINT)
 
 
+def check_cpuid(facts: HostFacts) -> Check:
+    """snphost's CPUID 0x8000001F checks, from /dev/cpu/0/cpuid or a ``cpuid -r`` dump."""
+    title = "CPUID 0x8000001F: SME, SEV, SEV-ES, SNP, VMPL, page flush"
+    if facts.cpuid is None:
+        why = facts.cpuid_problem or "not captured"
+        return _unknown("cpuid", title, why, "`modprobe cpuid` and run as root", required=False)
+    eax, ebx, ecx, edx = facts.cpuid
+    bits = {"SME": 0, "SEV": 1, "page-flush MSR": 2, "SEV-ES": 3, "SNP": 4, "VMPL": 5}
+    missing = [name for name, bit in bits.items() if not eax >> bit & 1]
+    evidence = (
+        f"C-bit {ebx & 0x3F}, physical address reduction {ebx >> 6 & 0x3F}, "
+        f"{ebx >> 12 & 0xF} VMPLs, {ecx} encrypted guests, minimum SEV-only ASID {edx}"
+    )
+    if missing:
+        evidence = f"missing {' '.join(missing)}; {evidence}"
+        return outcome("cpuid", title, Status.FAIL, evidence, BIOS_HINT, required=False)
+    if edx == 1:
+        return outcome("cpuid", title, Status.FAIL, evidence, CAUSES["no-snp-asids"], False)
+    return outcome("cpuid", title, Status.PASS, evidence, required=False)
+
+
+def check_syscfg(facts: HostFacts) -> Check:
+    """snphost's MSR checks: SME and SNP enabled in SYSCFG, RMP_BASE/RMP_END set."""
+    title = "SYSCFG: SME and SNP enabled; RMP_BASE/RMP_END set"
+    syscfg = facts.msrs.get(SYSCFG)
+    if syscfg is None:
+        why = facts.msr_problem or "MSRs not captured"
+        return _unknown("syscfg", title, why, CAUSES["msr-unreadable"], required=False)
+    rmp = [facts.msrs.get(RMP_BASE), facts.msrs.get(RMP_END)]
+    evidence = f"SYSCFG={syscfg:#x}"
+    problems = [n for n, bit in (("SME", 23), ("SNP", 24)) if not syscfg >> bit & 1]
+    if None not in rmp:
+        evidence += f" RMP_BASE={rmp[0]:#x} RMP_END={rmp[1]:#x}"
+        if not all(rmp):
+            problems.append("RMP table")
+    if problems:
+        evidence = f"{evidence}: {' / '.join(problems)} not enabled"
+        return outcome("syscfg", title, Status.FAIL, evidence, BIOS_HINT, required=False)
+    return outcome("syscfg", title, Status.PASS, evidence, required=False)
+
+
+def check_ok_tool(facts: HostFacts) -> Check:
+    title = "captured `snphost ok` / `sevctl ok`"
+    if not facts.ok_lines:
+        return _unknown("ok_tool", title, "no snphost/sevctl output", "", required=False)
+    failed = [text for status, text in facts.ok_lines if status == "FAIL"]
+    if not failed:
+        evidence = f"all {len(facts.ok_lines)} lines PASS (not proof of SNP initialisation)"
+        return outcome("ok_tool", title, Status.PASS, evidence, required=False)
+    return outcome("ok_tool", title, Status.FAIL, " | ".join(failed),
+                   "see the diagnosis for each failed line", required=False)  # fmt: skip
+
+
 def check_kvm_params(facts: HostFacts) -> Check:
     title = "kvm_amd parameters sev, sev_es, sev_snp = Y"
-    values = {p: facts.kvm_amd.get(p, "missing") for p in KVM_PARAMS}
+    if "kvm_amd" in facts.unseen and not facts.kvm_amd:
+        return _unknown("kvm_params", title, "kvm_amd parameters not captured", CAPTURE_HINT)
+    values = {p: facts.kvm_amd[p] for p in KVM_PARAMS if p in facts.kvm_amd}
     evidence = ", ".join(f"{p}={v}" for p, v in values.items())
-    if all(v in ("Y", "1") for v in values.values()):
-        return outcome("kvm_params", title, Status.PASS, evidence)
-    if all(v == "missing" for v in values.values()):
-        hint = "load the module with SNP on: `modprobe kvm_amd sev_snp=1` (snpapp deploy sets it)"
-    else:
-        hint = (
-            "SNP did not initialise: check the kernel log lines below; sev_es/sev_snp = N "
-            "usually means the BIOS SEV-ES ASID limit is too low. " + BIOS_HINT
-        )
-    return outcome("kvm_params", title, Status.FAIL, evidence, hint)
+    if any(v not in ("Y", "1") for v in values.values()):
+        if all(v == "missing" for v in values.values()):
+            hint = "load the module: `modprobe kvm_amd sev_snp=1` (snpapp deploy sets it)"
+        else:
+            hint = (
+                "SNP did not initialise (see the diagnosis); sev_es/sev_snp = N usually means "
+                "the BIOS SEV-ES ASID limit is too low or SNP_INIT failed. " + BIOS_HINT
+            )
+        return outcome("kvm_params", title, Status.FAIL, evidence, hint)
+    if len(values) < len(KVM_PARAMS):
+        return _unknown("kvm_params", title, evidence or "not captured", CAPTURE_HINT)
+    return outcome("kvm_params", title, Status.PASS, evidence)
+
+
+#: Causes read from the CPU or MSRs, not from the kernel log.
+_NOT_FROM_LOG = frozenset({"not-amd-epyc", "virtual-machine", "msr-unreadable"})
 
 
 def check_kernel_log(facts: HostFacts) -> Check:
     title = "kernel log shows SEV-SNP initialised"
-    if facts.kernel_log is None:
-        return outcome(
-            "kernel_log", title, Status.WARN, "kernel log not readable",
-            "run doctor as root (or a user allowed to read dmesg) to see the SNP lines",
-            required=False,
-        )  # fmt: skip
-    failures = [
-        (line.strip(), hint)
-        for line in facts.kernel_log
-        for needle, hint in KNOWN_FAILURES
-        if needle in line
-    ]
-    if failures:
-        line, hint = failures[0]
-        return outcome("kernel_log", title, Status.FAIL, line, hint)
-    api = next((ln.strip() for ln in facts.kernel_log if _SNP_API.search(ln)), None)
-    enabled = next((ln.strip() for ln in facts.kernel_log if _SNP_ENABLED.search(ln)), None)
-    if api and enabled:
-        return outcome("kernel_log", title, Status.PASS, f"{api} | {enabled}")
-    missing = [n for n, v in (("SEV-SNP API:", api), ("SEV-SNP enabled (ASIDs", enabled)) if not v]
-    return outcome(
-        "kernel_log", title, Status.FAIL, f"no line with {' or '.join(missing)}",
-        "the host kernel did not bring up SNP: boot the deployed SNP host kernel "
-        "(snpapp deploy --reboot) with kvm_amd sev_snp=1. " + BIOS_HINT,
-    )  # fmt: skip
+    if facts.kernel_log is None or "kernel_log" in facts.unseen:
+        return _unknown("kernel_log", title, "kernel log not readable or not captured",
+                        "run doctor as root (or a user allowed to read dmesg)")  # fmt: skip
+    causes = [c for c in diagnose(facts) if c.cause not in _NOT_FROM_LOG]
+    if causes:
+        return outcome("kernel_log", title, Status.FAIL,
+                       f"{causes[0].cause}: {causes[0].evidence}", causes[0].fix)  # fmt: skip
+    log = facts.kernel_log
+    lines = [found[0] for p in (kl.SNP_API, kl.SNP_ASIDS) if (found := kl.first(log, p))]
+    if snp_initialised(facts):
+        return outcome("kernel_log", title, Status.PASS, " | ".join(lines))
+    if lines:
+        return _unknown("kernel_log", title, f"{lines[0]} (and no line for the other half)",
+                        "capture the full `dmesg | grep -i -e sev -e snp` output")  # fmt: skip
+    return outcome("kernel_log", title, Status.FAIL, "no SNP initialisation lines",
+                   CAUSES["no-snp-evidence"])  # fmt: skip
 
 
-def snp_api_version(facts: HostFacts) -> tuple[int, int] | None:
-    for line in facts.kernel_log or ():
-        match = _SNP_API.search(line)
+def firmware_version(facts: HostFacts) -> tuple[int, int, int | None] | None:
+    """The SEV firmware (major, minor, build): SNP API line, else SEV API line, else snphost."""
+    log = facts.kernel_log or ()
+    version = kl.api_version(log, kl.SNP_API) or kl.api_version(log, kl.SEV_API)
+    if version:
+        return version
+    for _, text in facts.ok_lines:
+        match = re.search(r"[Ff]irmware version: (\d+)\.(\d+)", text)
         if match:
-            return int(match.group(1)), int(match.group(2))
+            return int(match.group(1)), int(match.group(2)), None
     return None
 
 
+def snp_api_version(facts: HostFacts) -> tuple[int, int] | None:
+    version = kl.api_version(facts.kernel_log or (), kl.SNP_API)
+    return version[:2] if version else None
+
+
+def _shown(version: tuple[int, int, int | None]) -> str:
+    major, minor, build = version
+    return f"{major}.{minor}" + (f" build {build}" if build is not None else "")
+
+
 def check_firmware(facts: HostFacts) -> Check:
-    title = "SNP firmware ≥ 1.51"
-    version = snp_api_version(facts)
+    title = "SEV firmware ≥ 1.51"
+    hint = CAUSES["firmware-too-old"]
+    if old := kl.first(facts.kernel_log or (), kl.FW_TOO_OLD):
+        return outcome("firmware", title, Status.FAIL, old[0], hint)
+    version = firmware_version(facts)
     if version is None:
-        return outcome(
-            "firmware", title, Status.FAIL, "no 'SEV-SNP API:' line in the kernel log",
-            "the firmware version is unknown because SNP did not initialise; update the BIOS "
-            "if it is older than the AGESA release that brings SEV firmware 1.51",
-        )  # fmt: skip
-    shown = f"SEV-SNP API {version[0]}.{version[1]}"
-    if version >= MIN_SNP_API:
-        return outcome("firmware", title, Status.PASS, shown)
-    hint = "update the BIOS to get SEV firmware ≥ 1.51"
-    return outcome("firmware", title, Status.FAIL, shown, hint)
+        where = "the kernel logs 'SEV API:x.y' when ccp loads: capture the log as root"
+        return _unknown("firmware", title, "no firmware version in the facts", where)
+    if version[:2] >= MIN_SNP_API:
+        return outcome("firmware", title, Status.PASS, f"SEV firmware {_shown(version)}")
+    return outcome("firmware", title, Status.FAIL, f"SEV firmware {_shown(version)}", hint)
+
+
+def check_security_floor(facts: HostFacts) -> Check:
+    """AMD-SB-3015 (BadRAM) and AMD-SB-3019 firmware/TCB floors for the CPU's generation."""
+    title = "SNP firmware/TCB above the AMD-SB-3015 and AMD-SB-3019 floors"
+    cpu = facts.cpu
+    gen = generation(cpu.family, cpu.model, cpu.model_name) if cpu else None
+    version = firmware_version(facts)
+    if gen is None or gen.badram_floor is None or version is None or version[2] is None:
+        seen = f"SNP firmware {_shown(version)}" if version else "SNP firmware unknown"
+        why = f"; no published floor for {gen.name}" if gen and gen.badram_floor is None else ""
+        return _unknown("security_floor", title, seen + why, "", required=False)
+    shown = f"{gen.name}, SNP firmware {_shown(version)}"
+    if facts.tcb_snp_svn is not None:
+        shown += f", TCB SNP SVN {facts.tcb_snp_svn:#x}"
+    floor = gen.badram_floor
+    low = []
+    if (version[0], version[1], version[2]) < floor:
+        low.append(f"below {floor[0]}.{floor[1]} build {floor[2]} (AMD-SB-3015, BadRAM)")
+    svn, svn_floor = facts.tcb_snp_svn, gen.sb3019_snp_svn
+    if svn is not None and svn_floor is not None and svn < svn_floor:
+        low.append(f"TCB SNP SVN below {gen.sb3019_snp_svn:#x} (AMD-SB-3019)")
+    if not low:
+        return outcome("security_floor", title, Status.PASS, shown, required=False)
+    return outcome(
+        "security_floor", title, Status.WARN, f"{shown}: {'; '.join(low)}",
+        "update the BIOS/SEV firmware to the level AMD's bulletin names for this CPU "
+        "(AMD-SB-3015, AMD-SB-3019 on amd.com/en/resources/product-security)", required=False,
+    )  # fmt: skip
+
+
+def _ok_status(facts: HostFacts, needle: str) -> str | None:
+    return next((s for s, text in facts.ok_lines if needle in text), None)
 
 
 def check_devices(facts: HostFacts) -> Check:
     title = "/dev/sev and /dev/kvm usable"
+    if "devices" in facts.unseen and not facts.devices:
+        sev_r, sev_w = _ok_status(facts, "/dev/sev readable"), _ok_status(facts, "/dev/sev writ")
+        kvm = _ok_status(facts, "KVM supported")
+        if None in (sev_r, sev_w, kvm):
+            return _unknown("devices", title, "not captured", CAPTURE_HINT)
+        if sev_r == sev_w == kvm == "PASS":
+            return outcome(
+                "devices", title, Status.PASS, "snphost/sevctl: /dev/sev read/write, KVM"
+            )
+        return outcome("devices", title, Status.FAIL, "snphost/sevctl: /dev/sev or KVM failed",
+                       "`modprobe ccp kvm_amd` and run as root")  # fmt: skip
     problems = []
     for path in ("/dev/sev", "/dev/kvm"):
         dev = facts.devices.get(path)
@@ -210,19 +295,29 @@ def check_devices(facts: HostFacts) -> Check:
 
 def check_iommu(facts: HostFacts) -> Check:
     title = "IOMMU on and not in passthrough mode"
-    args = facts.cmdline.split()
-    bad = [a for a in args if a in ("iommu=pt", "amd_iommu=off", "iommu=off")]
-    hint = "remove iommu=pt / amd_iommu=off from the kernel command line; enable IOMMU in the BIOS"
-    if bad:
-        evidence = f"kernel command line has {' '.join(bad)}"
-        return outcome("iommu", title, Status.FAIL, evidence, hint)
+    found = next((c for c in diagnose(facts) if c.cause == "iommu-passthrough"), None)
+    if found:
+        return outcome("iommu", title, Status.FAIL, found.evidence, found.fix)
     log = facts.kernel_log or ()
-    if any("IOMMU SNP support enabled" in line for line in log):
-        return outcome("iommu", title, Status.PASS, "AMD-Vi: IOMMU SNP support enabled")
-    return outcome(
-        "iommu", title, Status.WARN, "no 'IOMMU SNP support enabled' line in the kernel log",
-        hint, required=False,
-    )  # fmt: skip
+    on = kl.first(log, kl.IOMMU_SNP_ON)
+    if on:
+        return outcome("iommu", title, Status.PASS, on[0])
+    if snp_initialised(facts):
+        return outcome("iommu", title, Status.PASS, "SNP initialised, which needs the IOMMU on")
+    return _unknown("iommu", title, "no IOMMU SNP line in the facts", CAPTURE_HINT)
+
+
+def check_rmp(facts: HostFacts) -> Check:
+    title = "RMP table reserved by the BIOS and covering all RAM"
+    causes = {c.cause: c for c in diagnose(facts)}
+    for cause in ("rmp-not-reserved", "rmp-coverage-partial"):
+        if cause in causes:
+            return outcome("rmp", title, Status.FAIL, causes[cause].evidence,
+                           causes[cause].fix, required=False)  # fmt: skip
+    found = kl.first(facts.kernel_log or (), kl.RMP_RANGE)
+    if found:
+        return outcome("rmp", title, Status.PASS, found[0], required=False)
+    return _unknown("rmp", title, "no RMP table line in the facts", "", required=False)
 
 
 def check_memlock(facts: HostFacts) -> Check:
@@ -231,7 +326,7 @@ def check_memlock(facts: HostFacts) -> Check:
     if kib == -1:
         return outcome("memlock", title, Status.PASS, "unlimited", required=False)
     if kib is None:
-        return outcome("memlock", title, Status.WARN, "unknown", "check `ulimit -l`", False)
+        return _unknown("memlock", title, "unknown", "check `ulimit -l`", required=False)
     shown = f"{kib} KiB"
     if kib >= MEMLOCK_WARN_KIB:
         return outcome("memlock", title, Status.PASS, shown, required=False)
@@ -247,10 +342,15 @@ ALL_SNP_CHECKS: tuple[Callable[[HostFacts], Check], ...] = (
     check_cpu,
     check_bare_metal,
     check_cpu_flags,
+    check_cpuid,
+    check_syscfg,
     check_kvm_params,
     check_kernel_log,
     check_firmware,
+    check_security_floor,
     check_devices,
     check_iommu,
+    check_rmp,
+    check_ok_tool,
     check_memlock,
 )

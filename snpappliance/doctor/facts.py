@@ -3,9 +3,11 @@
 :func:`gather` runs one small POSIX shell script on the host (any
 :class:`~snpappliance.hosts.Host`) that prints labelled sections: the first
 CPU of /proc/cpuinfo, the kernel command line, the kvm_amd parameters, the
-SEV/SNP/IOMMU lines of the kernel log, access to /dev/sev and /dev/kvm, the
-memlock limit, ``uname`` and the deployed release. :func:`parse_sections` and
-:func:`facts_from_sections` turn that text into a :class:`HostFacts`;
+SEV/SNP/IOMMU lines of the kernel log, CPUID 0x8000001F and the SYSCFG/RMP
+MSRs (when /dev/cpu/0/cpuid and /dev/cpu/0/msr are readable), access to
+/dev/sev and /dev/kvm, the memlock limit, ``uname`` and the deployed release.
+:func:`parse_sections` and :func:`facts_from_sections` turn that text into a
+:class:`HostFacts`;
 :func:`facts_from_tree` builds the same snapshot from files on disk (a
 captured host), so checks run identically on both.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from snpappliance.errors import InputError
@@ -25,7 +27,15 @@ from snpappliance.hosts.keyvalues import parse_key_values
 MARK = "@@snpapp "
 KVM_PARAMS = ("sev", "sev_es", "sev_snp")
 DEVICES = ("/dev/sev", "/dev/kvm")
-_KERNEL_LOG_PATTERN = "sev|snp|amd-vi|iommu|ccp"
+_KERNEL_LOG_PATTERN = "sev|snp|amd-vi|iommu|ccp|rmp|smt: |command line|memory encryption"
+#: The MSRs doctor reads: SYSCFG, RMP_BASE and RMP_END.
+SYSCFG, RMP_BASE, RMP_END = 0xC0010010, 0xC0010132, 0xC0010133
+CPUID_LEAF = 0x8000001F
+#: Sections the gather script always prints; a capture without one leaves its facts unknown.
+CORE_SECTIONS = frozenset(
+    {"cpuinfo", "cmdline", "kvm_amd", "kernel_log", "devices", "memlock", "cpuid", "msr",
+     "release_path"}
+)  # fmt: skip
 
 #: Prints one ``@@snpapp <name>`` header per section; $1 is the snpapp prefix.
 GATHER_SCRIPT = (
@@ -47,6 +57,21 @@ section kernel_log
 log=$(dmesg 2>/dev/null; journalctl -k -b --no-pager 2>/dev/null)
 if [ -n "$log" ]; then printf '%s\n' "$log" | grep -E -i 'PATTERN'
 else echo '@@unreadable'; fi
+section cpuid
+c=/dev/cpu/0/cpuid
+if [ -r "$c" ]; then
+  dd if="$c" bs=16 count=1 iflag=skip_bytes skip=CPUID_LEAF 2>/dev/null | od -An -tx4
+elif [ -e "$c" ]; then echo '@@unreadable no permission to read /dev/cpu/0/cpuid'
+else echo '@@unreadable no /dev/cpu/0/cpuid (cpuid module not loaded)'; fi
+section msr
+m=/dev/cpu/0/msr
+if [ -r "$m" ]; then
+  for r in MSRS; do
+    v=$(dd if="$m" bs=8 count=1 iflag=skip_bytes skip="$r" 2>/dev/null | od -An -tx8)
+    printf '%s %s\n' "$r" "$v"
+  done
+elif [ -e "$m" ]; then echo '@@unreadable no permission to read /dev/cpu/0/msr (run as root)'
+else echo '@@unreadable no /dev/cpu/0/msr (msr module not loaded: modprobe msr)'; fi
 section devices
 for d in /dev/sev /dev/kvm; do
   if [ -e "$d" ]; then
@@ -63,6 +88,8 @@ if [ -f "$prefix/current/SUMS_FILE" ]; then
 fi
 section end
 """.replace("PATTERN", _KERNEL_LOG_PATTERN)
+    .replace("CPUID_LEAF", str(CPUID_LEAF))
+    .replace("MSRS", " ".join(str(m) for m in (SYSCFG, RMP_BASE, RMP_END)))
     .replace("RELEASE_JSON", RELEASE_JSON)
     .replace("SUMS_FILE", SUMS_FILE)
 )
@@ -110,6 +137,19 @@ class HostFacts:
     devices: Mapping[str, Device] = field(default_factory=dict)
     memlock_kib: int | None = None
     release: DeployedRelease | None = None
+    #: CPUID 0x8000001F as (eax, ebx, ecx, edx), when it could be read.
+    cpuid: tuple[int, int, int, int] | None = None
+    #: MSR values by number (SYSCFG, RMP_BASE, RMP_END), when they could be read.
+    msrs: Mapping[int, int] = field(default_factory=dict)
+    #: Why the CPUID or MSRs could not be read ("" when they were, or were not captured).
+    cpuid_problem: str = ""
+    msr_problem: str = ""
+    #: ``(PASS|FAIL, text)`` lines of a captured ``snphost ok`` / ``sevctl ok``.
+    ok_lines: tuple[tuple[str, str], ...] = ()
+    #: SNP SVN of the platform TCB (from a captured ``snphost show tcb``).
+    tcb_snp_svn: int | None = None
+    #: Gather sections a capture did not hold: their facts are unknown, not absent.
+    unseen: frozenset[str] = frozenset()
 
 
 def parse_sections(text: str) -> dict[str, str]:
@@ -193,13 +233,77 @@ def parse_release(sections: Mapping[str, str]) -> DeployedRelease | None:
             exit_code = int(match.group(1))
         elif line.strip():
             problems.append(line.strip())
-    return DeployedRelease(path, info, exit_code, tuple(problems))
+    qemu_exit: int | None = None
+    qemu_version = ""
+    qemu = sections.get("release_qemu")
+    if qemu is not None:
+        status, _, qemu_version = qemu.partition("\n")
+        found = re.fullmatch(r"exit=(-?\d+)", status.strip())
+        qemu_exit = int(found.group(1)) if found else None
+    return DeployedRelease(path, info, exit_code, tuple(problems), qemu_version.strip(), qemu_exit)
+
+
+_UNREADABLE = "@@unreadable"
+_OK_LINE = re.compile(r"\[\s*(PASS|FAIL)\s*\]\s*-?\s*(.+)")
+_CPUID_DUMP = re.compile(r"eax=0x([0-9a-f]+) ebx=0x([0-9a-f]+) ecx=0x([0-9a-f]+) edx=0x([0-9a-f]+)")
+
+
+def _problem(text: str) -> str:
+    body = text.strip()
+    return body[len(_UNREADABLE) :].strip() or "unreadable" if body.startswith(_UNREADABLE) else ""
+
+
+def parse_cpuid(text: str) -> tuple[int, int, int, int] | None:
+    """CPUID 0x8000001F from ``od -tx4`` words or a ``cpuid -r`` line (``eax=0x… ebx=0x…``)."""
+    match = _CPUID_DUMP.search(text)
+    words = match.groups() if match else tuple(text.split())
+    if len(words) != 4 or not all(re.fullmatch(r"[0-9a-fA-F]{1,8}", w) for w in words):
+        return None
+    eax, ebx, ecx, edx = (int(w, 16) for w in words)
+    return eax, ebx, ecx, edx
+
+
+def parse_msrs(text: str) -> dict[int, int]:
+    """``<msr number> <hex value>`` lines (the gather script's ``od -tx8`` output)."""
+    out: dict[int, int] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit() and re.fullmatch(r"[0-9a-fA-F]+", parts[1]):
+            out[int(parts[0])] = int(parts[1], 16)
+    return out
+
+
+def parse_ok_lines(text: str) -> tuple[tuple[str, str], ...]:
+    """The ``[ PASS ] - …`` / ``[ FAIL ] - …`` lines of ``snphost ok`` or ``sevctl ok``."""
+    found = (_OK_LINE.search(line) for line in text.splitlines())
+    return tuple((m.group(1), m.group(2).strip()) for m in found if m)
+
+
+def parse_tcb_snp_svn(text: str) -> int | None:
+    """The ``SNP:`` SVN of the ``Platform TCB`` block of ``snphost show tcb``."""
+    in_platform = False
+    for line in text.splitlines():
+        if "TCB" in line:
+            in_platform = "Platform TCB" in line
+        match = re.match(r"\s*SNP:\s*(\d+)\s*$", line)
+        if in_platform and match:
+            return int(match.group(1))
+    return None
 
 
 def facts_from_sections(sections: Mapping[str, str]) -> HostFacts:
     log = sections.get("kernel_log")
-    kernel_log = None if log is None or log.strip() == "@@unreadable" else tuple(log.splitlines())
+    kernel_log = None if log is None or log.strip() == _UNREADABLE else tuple(log.splitlines())
+    cpuid_text = sections.get("cpuid", "")
+    msr_text = sections.get("msr", "")
     return HostFacts(
+        cpuid=parse_cpuid(cpuid_text),
+        cpuid_problem=_problem(cpuid_text),
+        msrs=parse_msrs(msr_text),
+        msr_problem=_problem(msr_text),
+        ok_lines=parse_ok_lines(sections.get("ok_tool", "")),
+        tcb_snp_svn=parse_tcb_snp_svn(sections.get("tcb", "")),
+        unseen=CORE_SECTIONS - sections.keys(),
         arch=sections.get("arch", "").strip(),
         kernel=sections.get("kernel", "").strip(),
         os_release=parse_key_values(sections.get("os_release", "")),
@@ -213,16 +317,19 @@ def facts_from_sections(sections: Mapping[str, str]) -> HostFacts:
     )
 
 
-def gather(host: Host, prefix: str) -> HostFacts:
-    """Collect :class:`HostFacts` from ``host``: one shell script, plus the release's QEMU."""
+def gather_text(host: Host, prefix: str) -> str:
+    """Everything doctor reads from ``host``, as labelled sections (what --collect stores).
+
+    One shell script, plus ``<release QEMU> --version`` when a release is deployed
+    (QEMU was built elsewhere: it must start here, with its shared libraries).
+    """
     result = host.run(
         ["sh", "-c", GATHER_SCRIPT, "snpapp-doctor", prefix], timeout=120, idempotent=True
     )
-    facts = facts_from_sections(parse_sections(result.stdout))
-    release = facts.release
+    text = result.stdout
+    release = parse_release(parse_sections(text))
     if release is None or release.info is None or not release.info.qemu:
-        return facts
-    # QEMU was built elsewhere: make sure it starts here (shared libraries present).
+        return text
     qemu = host.run(
         [f"{release.path}/{release.info.qemu}", "--version"],
         check=False,
@@ -230,8 +337,13 @@ def gather(host: Host, prefix: str) -> HostFacts:
         idempotent=True,
     )
     first = (qemu.stdout or qemu.stderr).strip().splitlines()
-    tried = replace(release, qemu_version=first[0] if first else "", qemu_exit=qemu.returncode)
-    return replace(facts, release=tried)
+    shown = first[0] if first else ""
+    return f"{text.rstrip()}\n{MARK}release_qemu\nexit={qemu.returncode}\n{shown}\n"
+
+
+def gather(host: Host, prefix: str) -> HostFacts:
+    """Collect :class:`HostFacts` from ``host`` (release under ``prefix``)."""
+    return facts_from_sections(parse_sections(gather_text(host, prefix)))
 
 
 def _read(path: Path) -> str | None:
@@ -265,6 +377,7 @@ def facts_from_tree(root: Path) -> HostFacts:
         text = _read(root / name)
         if text is not None:
             sections[section] = text
+    sections["release_path"] = ""
     release = root / CURRENT_LINK
     if release.is_dir():
         sections["release_path"] = str(release.resolve())

@@ -8,8 +8,16 @@ from snpappliance.doctor.facts import HostFacts
 DEPLOY_HINT = "deploy one with `snpapp deploy --host <host>`"
 
 
+def _not_captured(id: str, title: str, facts: HostFacts) -> Check | None:
+    if "release_path" not in facts.unseen:
+        return None
+    return outcome(id, title, Status.UNKNOWN, "the release was not captured", "", required=False)
+
+
 def check_release(facts: HostFacts) -> Check:
     title = "deployed release verified against its SHA256SUMS"
+    if (unknown := _not_captured("release", title, facts)) is not None:
+        return unknown
     release = facts.release
     if release is None:
         return outcome(
@@ -32,6 +40,8 @@ def check_release(facts: HostFacts) -> Check:
 
 def check_release_parts(facts: HostFacts) -> Check:
     title = "release has QEMU, OVMF.fd and a host kernel"
+    if (unknown := _not_captured("release_parts", title, facts)) is not None:
+        return unknown
     release = facts.release
     if release is None or release.info is None:
         return outcome(
@@ -53,6 +63,8 @@ def check_release_parts(facts: HostFacts) -> Check:
 
 def check_release_qemu(facts: HostFacts) -> Check:
     title = "the release's QEMU starts on this host"
+    if (unknown := _not_captured("release_qemu", title, facts)) is not None:
+        return unknown
     release = facts.release
     if release is None or release.info is None or release.qemu_exit is None:
         return outcome(
@@ -71,6 +83,8 @@ def check_release_qemu(facts: HostFacts) -> Check:
 
 def check_running_kernel(facts: HostFacts) -> Check:
     title = "running kernel is the deployed one"
+    if (unknown := _not_captured("running_kernel", title, facts)) is not None:
+        return unknown
     release = facts.release
     if release is None or release.info is None or not release.info.kernel_release:
         return outcome(

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.table import Table
 
 from snpappliance.doctor.checks import Check, Status
+from snpappliance.doctor.diagnosis import Cause
 from snpappliance.doctor.facts import DeployedRelease
 from snpappliance.errors import PreflightError
 
-_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red"}
+_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.UNKNOWN: "dim"}
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,21 @@ class DoctorReport:
     checks: tuple[Check, ...]
     #: The deployed release the checks looked at (None: none under the prefix).
     release: DeployedRelease | None = None
+    #: Why SNP is not up, each cause once (empty on a working host).
+    diagnosis: tuple[Cause, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """True when no required check failed."""
+        """True when no required check failed (the campaign and deploy refuse a host otherwise)."""
         return not self.blocking
+
+    @property
+    def verdict(self) -> bool | None:
+        """JSON ``ok``: True when every required check passed, False when one failed, else None."""
+        if self.blocking:
+            return False
+        required = [c for c in self.checks if c.required]
+        return True if all(c.status is Status.PASS for c in required) else None
 
     @property
     def blocking(self) -> tuple[Check, ...]:
@@ -39,7 +49,7 @@ class DoctorReport:
     def to_json(self) -> str:
         data = {
             "host": self.host,
-            "ok": self.ok,
+            "ok": self.verdict,
             "checks": [
                 {
                     "id": c.id,
@@ -50,6 +60,9 @@ class DoctorReport:
                     "hint": c.hint,
                 }
                 for c in self.checks
+            ],
+            "diagnosis": [
+                {"cause": d.cause, "evidence": d.evidence, "fix": d.fix} for d in self.diagnosis
             ],
         }
         return json.dumps(data, indent=2) + "\n"
@@ -67,6 +80,18 @@ class DoctorReport:
         )
 
 
+def causes_table(report: DoctorReport) -> Table | None:
+    """The diagnosis as a table (``None`` when there is no cause)."""
+    if not report.diagnosis:
+        return None
+    out = Table(title=f"Why SEV-SNP is not up on {report.host}", title_justify="left")
+    for column in ("cause", "evidence", "fix"):
+        out.add_column(column, overflow="fold")
+    for d in report.diagnosis:
+        out.add_row(f"[red]{d.cause}[/]", d.evidence, d.fix)
+    return out
+
+
 def table(report: DoctorReport) -> Table:
     """A rich table: one row per check with status, evidence and hint."""
     out = Table(title=f"SEV-SNP preflight of {report.host}", title_justify="left")
@@ -80,6 +105,11 @@ def table(report: DoctorReport) -> Table:
     return out
 
 
-def summary(checks: Sequence[Check]) -> str:
-    counts = {s: sum(1 for c in checks if c.status is s) for s in Status}
-    return ", ".join(f"{n} {s.value}" for s, n in counts.items())
+def summary(report: DoctorReport) -> str:
+    counts = {s: sum(1 for c in report.checks if c.status is s) for s in Status}
+    shown = {True: "ready", False: "NOT ready", None: "readiness unproven from these facts"}
+    return (
+        f"{report.host}: {shown[report.verdict]} ("
+        + ", ".join(f"{n} {s.value}" for s, n in counts.items())
+        + ")"
+    )

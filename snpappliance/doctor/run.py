@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from snpappliance.doctor.checks import ALL_SNP_CHECKS, Check, Status
+from snpappliance.doctor.diagnosis import diagnose
 from snpappliance.doctor.facts import HostFacts, facts_from_tree, gather
 from snpappliance.doctor.release_checks import RELEASE_CHECKS
 from snpappliance.doctor.report import DoctorReport
@@ -32,7 +33,7 @@ def evaluate(host_name: str, facts: HostFacts) -> DoctorReport:
     """Run every check on ``facts`` (pure)."""
     checks = tuple(check(facts) for check in (*ALL_SNP_CHECKS, *RELEASE_CHECKS))
     named = tuple(replace(c, hint=c.hint.replace("<host>", host_name)) for c in checks)
-    return DoctorReport(host=host_name, checks=named, release=facts.release)
+    return DoctorReport(host_name, named, facts.release, diagnose(facts))
 
 
 def run_doctor(host: Host, *, prefix: str = DEFAULT_PREFIX) -> DoctorReport:

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from snpappliance.doctor.checks import check_cpu, check_firmware, snp_api_version
-from snpappliance.doctor.facts import DeployedRelease, HostFacts, parse_cpuinfo, parse_sections
+from snpappliance.doctor.diagnosis import diagnose
+from snpappliance.doctor.facts import (
+    CpuInfo,
+    DeployedRelease,
+    HostFacts,
+    parse_cpuinfo,
+    parse_sections,
+)
 from snpappliance.doctor.run import Status, evaluate, facts_from_tree
 from snpappliance.errors import InputError, PreflightError
 from snpappliance.formats.release import ReleaseInfo
@@ -17,7 +24,7 @@ from snpappliance.formats.release import ReleaseInfo
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "snp-host"
 SNP_CHECKS = (
     "cpu", "bare_metal", "cpu_flags", "kvm_params", "kernel_log", "firmware", "devices", "iommu",
-    "memlock",
+    "rmp", "memlock",
 )  # fmt: skip
 
 
@@ -32,8 +39,13 @@ def test_published_working_host_passes_every_snp_check(working: HostFacts) -> No
         SNP_CHECKS, Status.PASS
     )
     assert report.ok
+    assert report.verdict is True
+    assert report.diagnosis == ()
     assert report.check("cpu").evidence.endswith("(AMD EPYC 9124 16-Core Processor): Genoa")
-    assert report.check("firmware").evidence == "SEV-SNP API 1.55"
+    assert report.check("firmware").evidence.startswith("SEV firmware 1.55")
+    # No MSR/CPUID reads in a published tree: unknown, and optional.
+    assert report.check("syscfg").status is Status.UNKNOWN
+    assert not report.check("syscfg").required
     assert "SEV-SNP enabled (ASIDs 1 - 99)" in report.check("kernel_log").evidence
     assert all(c.hint == "" for c in report.checks if c.status is Status.PASS)
 
@@ -45,14 +57,39 @@ def test_without_a_release_the_release_checks_only_warn(working: HostFacts) -> N
         assert "`snpapp deploy --host published`" in report.check(id).hint
 
 
-def test_milan_is_snp_capable_but_not_the_validated_genoa() -> None:
+def test_milan_is_an_snp_cpu_with_a_note_that_the_numbers_are_genoas() -> None:
     cpu = parse_cpuinfo((FIXTURE / "other-cpus/milan-7413/proc/cpuinfo").read_text())
     assert cpu is not None
     assert (cpu.family, cpu.model) == (25, 1)
     check = check_cpu(HostFacts(cpu=cpu))
-    assert check.status is Status.WARN
-    assert not check.required
-    assert "not a Genoa part" in check.evidence
+    assert check.status is Status.PASS
+    assert "Milan" in check.evidence
+    assert "case-study numbers are Genoa's" in check.evidence
+
+
+@pytest.mark.parametrize(
+    ("family", "model", "name", "generation"),
+    [
+        (0x19, 0x01, "AMD EPYC 7413 24-Core Processor", "Milan"),
+        (0x19, 0x11, "AMD EPYC 9124 16-Core Processor", "Genoa"),
+        (0x19, 0xA0, "AMD EPYC 9754 128-Core Processor", "Bergamo/Siena"),
+        (0x1A, 0x02, "AMD EPYC 9575F 64-Core Processor", "Turin"),
+        (0x17, 0x31, "AMD EPYC 7502 32-Core Processor", None),
+        (0x19, 0x21, "AMD Ryzen 9 5950X 16-Core Processor", None),
+    ],
+)
+def test_every_snp_epyc_generation_passes_and_others_fail_by_name(
+    family: int, model: int, name: str, generation: str | None
+) -> None:
+    cpu = CpuInfo("AuthenticAMD", family, model, name, frozenset({"sev", "sev_es", "sev_snp"}))
+    check = check_cpu(HostFacts(cpu=cpu))
+    if generation is None:
+        assert check.status is Status.FAIL
+        assert name in check.evidence
+        assert diagnose(HostFacts(cpu=cpu))[0].cause == "not-amd-epyc"
+    else:
+        assert check.status is Status.PASS
+        assert generation in check.evidence
 
 
 def _with_log(facts: HostFacts, *extra: str) -> HostFacts:
@@ -60,30 +97,39 @@ def _with_log(facts: HostFacts, *extra: str) -> HostFacts:
 
 
 @pytest.mark.parametrize(
-    ("line", "hint_words"),
+    ("line", "cause"),
     [
-        ("ccp 0000:01:00.5: SEV-SNP: failed to INIT rc -5, error 0x3", "update the BIOS"),
-        ("AMD-Vi: SNP: IOMMU is disabled or configured in passthrough mode, SNP cannot be "
-         "supported", "iommu=pt"),
-        ("ccp 0000:01:00.5: SEV-SNP support requires firmware version >= 1:51", "1.51"),
-        ("kvm_amd: SEV-SNP requires private memory support via guest_memfd.", "QEMU"),
+        # AMDESE/AMDSEV#189 (6.5, Milan 7443P), verbatim.
+        ("[   11.702131] ccp 0000:42:00.1: SEV-SNP: failed to INIT rc -5, error 0x3",
+         "snp-init-failed"),
+        # AMDESE/AMDSEV#113 (5.19), verbatim.
+        ("[   32.381854] AMD-Vi: SNP: IOMMU is disabled or configured in passthrough mode, SNP "
+         "cannot be supported", "iommu-passthrough"),
+        # AMDESE/AMDSEV#140, verbatim.
+        ("[   19.720420] ccp 0000:47:00.1: SEV-SNP support requires firmware version >= 1:51",
+         "firmware-too-old"),
     ],
 )  # fmt: skip
-def test_known_failure_lines_fail_with_their_hint(
-    working: HostFacts, line: str, hint_words: str
+def test_a_published_failure_line_fails_a_working_host(
+    working: HostFacts, line: str, cause: str
 ) -> None:
-    check = evaluate("h", _with_log(working, line)).check("kernel_log")
-    assert check.status is Status.FAIL
-    assert check.evidence == line
-    assert hint_words in check.hint
+    report = evaluate("h", _with_log(working, line))
+    assert report.check("kernel_log").status is Status.FAIL
+    assert report.diagnosis[0].cause == cause
+    assert report.diagnosis[0].evidence.startswith(line)
+    assert report.verdict is False
 
 
 def test_old_firmware_fails(working: HostFacts) -> None:
-    old = dataclasses.replace(working, kernel_log=("ccp 0000:01:00.5: SEV-SNP API:1.49 build:3",))
-    assert snp_api_version(old) == (1, 49)
+    # AMDESE/AMDSEV#113's API line (1.49), verbatim.
+    old = dataclasses.replace(
+        working, kernel_log=("[   84.094886] ccp 0000:42:00.1: SEV API:1.49 build:3",)
+    )
     check = check_firmware(old)
     assert check.status is Status.FAIL
+    assert check.evidence == "SEV firmware 1.49 build 3"
     assert "1.51" in check.hint
+    assert snp_api_version(working) == (1, 55)
 
 
 def test_kvm_parameters_off_point_at_the_bios(working: HostFacts) -> None:
@@ -92,23 +138,30 @@ def test_kvm_parameters_off_point_at_the_bios(working: HostFacts) -> None:
     assert check.status is Status.FAIL
     assert check.evidence == "sev=Y, sev_es=N, sev_snp=N"
     assert "ASID" in check.hint
-    unloaded = dataclasses.replace(working, kvm_amd={})
+    unloaded = dataclasses.replace(
+        working, kvm_amd=dict.fromkeys(("sev", "sev_es", "sev_snp"), "missing")
+    )
     assert "modprobe kvm_amd sev_snp=1" in evaluate("h", unloaded).check("kvm_params").hint
 
 
 def test_iommu_passthrough_on_the_command_line_fails(working: HostFacts) -> None:
     facts = dataclasses.replace(working, cmdline=working.cmdline + " iommu=pt")
-    check = evaluate("h", facts).check("iommu")
+    report = evaluate("h", facts)
+    check = report.check("iommu")
     assert check.status is Status.FAIL
     assert check.evidence == "kernel command line has iommu=pt"
+    assert [d.cause for d in report.diagnosis] == ["iommu-passthrough"]
 
 
-def test_unreadable_kernel_log_warns(working: HostFacts) -> None:
+def test_unreadable_kernel_log_leaves_readiness_unproven(working: HostFacts) -> None:
     facts = dataclasses.replace(working, kernel_log=None)
     report = evaluate("h", facts)
-    assert report.check("kernel_log").status is Status.WARN
+    assert report.check("kernel_log").status is Status.UNKNOWN
     assert "root" in report.check("kernel_log").hint
-    assert report.check("firmware").status is Status.FAIL
+    assert report.check("firmware").status is Status.UNKNOWN
+    assert report.ok  # nothing failed: the campaign is not refused ...
+    assert report.verdict is None  # ... but readiness is not claimed either
+    assert json.loads(report.to_json())["ok"] is None
 
 
 def _release(kernel: str | None, sums_exit: int = 0) -> DeployedRelease:
@@ -150,12 +203,16 @@ def test_release_checks(working: HostFacts) -> None:
 
 
 def test_report_json_and_error(working: HostFacts) -> None:
-    broken = dataclasses.replace(working, kvm_amd={})
+    broken = dataclasses.replace(
+        working, kvm_amd=dict.fromkeys(("sev", "sev_es", "sev_snp"), "missing")
+    )
     report = evaluate("genoa01", broken)
     data = json.loads(report.to_json())
     assert data["host"] == "genoa01"
     assert data["ok"] is False
+    assert data["diagnosis"] == []
     assert {c["id"] for c in data["checks"] if c["status"] == "fail"} == {"kvm_params"}
+    assert set(data["checks"][0]) == {"id", "title", "status", "required", "evidence", "hint"}
     with pytest.raises(PreflightError) as caught:
         report.raise_for_failures()
     assert "kvm_params" in caught.value.message
