@@ -46,13 +46,9 @@ Exits with status 12 when a required check fails.
 Examples:
 
   snpapp doctor                      # this machine
-
   snpapp doctor --host genoa01       # over SSH, as `ssh genoa01` would connect
-
   snpapp doctor --from dmesg.txt     # someone's pasted kernel log
-
   snpapp doctor --host genoa01 --collect genoa01.tar.gz
-
   snpapp doctor --host genoa01 --json | jq '.diagnosis[].cause'
 
 Default release prefix: {DEFAULT_PREFIX}.
