@@ -8,7 +8,10 @@ catches them; everything below it only raises.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class SnpappError(Exception):

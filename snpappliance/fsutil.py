@@ -8,10 +8,13 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import OutputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _CHUNK = 1 << 20
 
@@ -39,13 +42,15 @@ def ensure_writable_dir(path: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        msg = f"cannot create output directory {path}: {exc.strerror}"
         raise OutputError(
-            f"cannot create output directory {path}: {exc.strerror}",
+            msg,
             hint="choose another location with --out, or fix the permissions",
         ) from exc
     if not os.access(path, os.W_OK | os.X_OK):
+        msg = f"output directory {path} is not writable"
         raise OutputError(
-            f"output directory {path} is not writable",
+            msg,
             hint="choose another location with --out, or fix the permissions",
         )
     return path

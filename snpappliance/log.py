@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.logging import RichHandler
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 #: Everything for people goes to stderr; stdout is kept for data (--json, paths).
 console = Console(stderr=True, highlight=False)

@@ -57,8 +57,9 @@ def which(program: str, *, hint: str | None = None) -> str:
     """Absolute path of ``program`` on PATH, or a :class:`ToolNotFoundError`."""
     found = shutil.which(program)
     if found is None:
+        msg = f"{program} is not installed (not found on PATH)"
         raise ToolNotFoundError(
-            f"{program} is not installed (not found on PATH)",
+            msg,
             hint=hint or f"install {program}; on Debian: apt-get install {program}",
         )
     return found
@@ -134,8 +135,9 @@ def run(
             start_new_session=True,
         )
     except FileNotFoundError as exc:
+        msg = f"{args[0]} is not installed (not found on PATH)"
         raise ToolNotFoundError(
-            f"{args[0]} is not installed (not found on PATH)",
+            msg,
             hint=hint or f"install {Path(args[0]).name}",
         ) from exc
     try:
@@ -145,8 +147,9 @@ def run(
         stdout, stderr = proc.communicate()
         result = Completed(args, -9, stdout, stderr, time.monotonic() - start)
         _append_log(log_file, args, result)
+        msg = f"{Path(args[0]).name} did not finish within {timeout:g} s and was killed"
         raise CommandTimeoutError(
-            f"{Path(args[0]).name} did not finish within {timeout:g} s and was killed",
+            msg,
             argv=args,
             returncode=None,
             stderr_tail=tail(stderr),
@@ -213,8 +216,9 @@ def spawn(
             start_new_session=True,
         )
     except FileNotFoundError as exc:
+        msg = f"{args[0]} is not installed (not found on PATH)"
         raise ToolNotFoundError(
-            f"{args[0]} is not installed (not found on PATH)",
+            msg,
             hint=f"install {Path(args[0]).name}",
         ) from exc
     try:

@@ -23,10 +23,12 @@ import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, NoReturn
 
 from snpappliance.errors import ConfigError
+
+if typing.TYPE_CHECKING:
+    from pathlib import Path
 
 _RULE = "snpapp.rule"
 _SHORT = reprlib.Repr()
@@ -143,7 +145,8 @@ def setting(cls: type[Any], name: str) -> Setting:
 def fail(source: str, path: str, problem: str, *, hint: str | None = None) -> NoReturn:
     """Raise the :class:`ConfigError` for ``path`` in ``source``."""
     where = f"{source}: {path}" if path else source
-    raise ConfigError(f"{where}: {problem}", hint=hint)
+    msg = f"{where}: {problem}"
+    raise ConfigError(msg, hint=hint)
 
 
 def parse_toml(text: str, source: str, *, hint: str | None = None) -> dict[str, Any]:
@@ -267,7 +270,8 @@ class Table:
             ):
                 self.bad(key, raw, "a table of non-empty strings")
             return dict(raw)
-        raise TypeError(f"{key}: no TOML reading for {kind!r}")
+        msg = f"{key}: no TOML reading for {kind!r}"
+        raise TypeError(msg)
 
     def _number(self, s: Setting, raw: object) -> int | float:
         rule, key = s.rule, s.name

@@ -16,14 +16,17 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import docker.errors
 import requests.exceptions
 
 from snpappliance import proc
-from snpappliance.build.docker_engine import Engine
-from snpappliance.build.plan import BasePlan
 from snpappliance.errors import BuildError, DockerError, SourceError
+
+if TYPE_CHECKING:
+    from snpappliance.build.docker_engine import Engine
+    from snpappliance.build.plan import BasePlan
 
 MIRROR_ENV = "SNPAPP_DEBIAN_MIRROR"
 SNAPSHOT_APT_CONF = 'Acquire::Check-Valid-Until "false";\n'
@@ -46,8 +49,9 @@ def check_mirror(mirror: str, release: str, timeout_s: float = 20.0) -> None:
             return
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
+        msg = f"the Debian mirror {mirror} is unreachable ({reason})"
         raise SourceError(
-            f"the Debian mirror {mirror} is unreachable ({reason})",
+            msg,
             hint=offline_options(url),
         ) from exc
 
@@ -66,8 +70,9 @@ def _pull(ref: str, engine: Engine) -> str:
     try:
         image = engine.client.images.pull(ref)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        msg = f"cannot pull base image {ref}: {exc}"
         raise DockerError(
-            f"cannot pull base image {ref}: {exc}",
+            msg,
             hint="no registry reachable? build a local base with `snpapp build base` "
             "and drop --base-image",
         ) from exc
@@ -80,8 +85,9 @@ def bootstrap(base: BasePlan, engine: Engine, *, work_root: Path, log_file: Path
         "debootstrap", hint="install debootstrap (apt-get install debootstrap) to build the base"
     )
     if os.geteuid() != 0:
+        msg = "debootstrap needs root to create the base image's file system"
         raise BuildError(
-            "debootstrap needs root to create the base image's file system",
+            msg,
             hint="run `snpapp build base` as root (e.g. sudo), or use --base-image",
         )
     check_mirror(base.mirror, base.release)

@@ -12,8 +12,7 @@ The plain functions other parts of snpapp (and their tests) call:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.build.base import MIRROR_ENV
 from snpappliance.build.component import BuildResult, Status
@@ -31,6 +30,10 @@ from snpappliance.errors import BuildError
 from snpappliance.formats.manifest import ARTIFACTS_DIR
 from snpappliance.formats.stack import DEFAULT_STACK, load_stack
 from snpappliance.log import console
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
 __all__ = [
     "DEFAULT_STACK",
@@ -109,5 +112,6 @@ def build_components(
         first = failures[0]
         if first.error is not None:
             raise first.error
-        raise BuildError(f"building {first.component} failed", detail=f"log: {first.log_path}")
+        msg = f"building {first.component} failed"
+        raise BuildError(msg, detail=f"log: {first.log_path}")
     return results

@@ -14,11 +14,11 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.build import patches, sources
 from snpappliance.build.docker_engine import Engine, Mount, Progress
@@ -27,6 +27,9 @@ from snpappliance.errors import BuildError, InputError, SnpappError
 from snpappliance.formats.manifest import MANIFEST_FILE, Manifest, describe_files, verify
 from snpappliance.formats.stack import DebianSource, GitSource
 from snpappliance.fsutil import staged_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 LOG_FILE = "build.log"
 META_DIR = ".snpapp-meta"
@@ -227,8 +230,11 @@ def _run(comp: ComponentPlan, ctx: BuildContext, src_tree: Path | None, scratch:
         progress=lambda line: ctx.output(f"{comp.name}: {line}"),
     )
     if result.exit_code != 0:
+        msg = (
+            f"building {comp.name} failed: the build command exited with status {result.exit_code}"
+        )
         raise BuildError(
-            f"building {comp.name} failed: the build command exited with status {result.exit_code}",
+            msg,
             detail=f"{result.output_tail}\nfull log: {log_file}",
             hint="read the log; rerun with SNPAPP_KEEP_CONTAINER=1 to keep the container",
         )
@@ -274,8 +280,9 @@ def _manifest(comp: ComponentPlan, ctx: BuildContext, stage: Path, scratch: Path
         if p.is_file() and p.name not in (LOG_FILE, MANIFEST_FILE)
     )
     if not names:
+        msg = f"building {comp.name} produced no files in /out"
         raise BuildError(
-            f"building {comp.name} produced no files in /out",
+            msg,
             detail=f"full log: {_live_log_path(comp)}",
             hint="the component's command in the stack lock must copy its artefacts to $OUT",
         )

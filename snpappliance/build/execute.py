@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.table import Table
@@ -17,9 +17,13 @@ from rich.table import Table
 from snpappliance.build.base import ensure_base
 from snpappliance.build.component import BuildContext, BuildResult, Status, build_component
 from snpappliance.build.docker_engine import Engine, ThrottledProgress
-from snpappliance.build.plan import BuildPlan, ComponentPlan
 from snpappliance.errors import InterruptedByUser
 from snpappliance.log import console, step
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from snpappliance.build.plan import BuildPlan, ComponentPlan
 
 
 def base_log_path(plan: BuildPlan) -> Path:
@@ -62,8 +66,9 @@ def execute(plan: BuildPlan, engine: Engine, *, debian_mirror: str) -> list[Buil
     except KeyboardInterrupt:
         removed = engine.cancel()
         pool.shutdown(wait=False, cancel_futures=True)
+        msg = f"build interrupted; stopped and removed {removed} build container(s)"
         raise InterruptedByUser(
-            f"build interrupted; stopped and removed {removed} build container(s)",
+            msg,
             hint="run the same command again: finished components are kept and not rebuilt",
         ) from None
     pool.shutdown(wait=True)

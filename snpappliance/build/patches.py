@@ -9,13 +9,17 @@ naming the patch and the file before anything is changed.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance import proc
-from snpappliance.build.plan import PatchFile
 from snpappliance.errors import PatchError
 from snpappliance.fsutil import sha256_file
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from snpappliance.build.plan import PatchFile
 
 PATCH_ARGS = ("patch", "-p1", "--forward", "--batch", "--fuzz=0")
 _FILE_LINE = re.compile(r"^(?:checking|patching) file '?([^'\n]+)'?$")
@@ -27,14 +31,18 @@ def verify_patches(patches: Sequence[PatchFile]) -> None:
     """Every patch exists and has the SHA-256 the stack lock pins."""
     for patch in patches:
         if not patch.path.is_file():
+            msg = f"patch {patch.path} is missing"
             raise PatchError(
-                f"patch {patch.path} is missing",
+                msg,
                 hint="restore it, or remove its entry from the stack lock",
             )
         actual = sha256_file(patch.path)
         if actual != patch.sha256:
+            msg = (
+                f"patch {patch.path.name} has SHA-256 {actual}, the stack lock pins {patch.sha256}"
+            )
             raise PatchError(
-                f"patch {patch.path.name} has SHA-256 {actual}, the stack lock pins {patch.sha256}",
+                msg,
                 hint=f'if the change is intended, record sha256 = "{actual}" for it in the stack',
             )
 
@@ -61,8 +69,9 @@ def apply_patches(tree: Path, patches: Sequence[PatchFile], log_file: Path) -> N
         if not trial.ok:
             output = trial.stdout + trial.stderr
             files = failing_files(output) or ["(unknown file)"]
+            msg = f"patch {patch.path.name} does not apply to {', '.join(files)}"
             raise PatchError(
-                f"patch {patch.path.name} does not apply to {', '.join(files)}",
+                msg,
                 detail=f"{proc.tail(output, 8)}\npatch: {patch.path}\nfull log: {log_file}",
                 hint="rebase the patch onto the pinned source (and record its new SHA-256), "
                 "or check that the stack pins the source the patch was written for",

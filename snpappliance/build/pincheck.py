@@ -78,8 +78,10 @@ def http_get(url: str, head_only: bool) -> bytes:
             return b"" if head_only else bytes(response.read())
     except urllib.error.HTTPError as exc:
         if exc.code in (404, 410):
-            raise NotFound(f"HTTP {exc.code}") from exc
-        raise Unreachable(f"HTTP {exc.code}") from exc
+            msg = f"HTTP {exc.code}"
+            raise NotFound(msg) from exc
+        msg = f"HTTP {exc.code}"
+        raise Unreachable(msg) from exc
     except (urllib.error.URLError, OSError) as exc:
         raise Unreachable(str(getattr(exc, "reason", exc))) from exc
 

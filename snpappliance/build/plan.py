@@ -141,8 +141,9 @@ def _digest(data: object) -> str:
 
 def _tree_files(directory: Path) -> list[list[str]]:
     if not (directory / "Dockerfile").is_file():
+        msg = f"no Dockerfile in {directory}"
         raise ConfigError(
-            f"no Dockerfile in {directory}",
+            msg,
             hint="each component's recipe names a directory under Dockerfiles/ with a Dockerfile",
         )
     return [
@@ -156,8 +157,9 @@ def plan_base(stack: Stack, options: BuildOptions) -> BasePlan:
     snapshot_url = stack.base.snapshot_mirror
     if options.base_image is not None:
         if "@sha256:" not in options.base_image:
+            msg = f"--base-image {options.base_image} is not pinned by digest"
             raise UsageError(
-                f"--base-image {options.base_image} is not pinned by digest",
+                msg,
                 hint="give it as NAME@sha256:<64 hex>, e.g. debian:bookworm@sha256:…",
             )
         return BasePlan(
@@ -260,11 +262,13 @@ def _component_plan(
 def plan_build(stack: Stack, components: Sequence[str], options: BuildOptions) -> BuildPlan:
     """Plan building ``components`` (or ``all``) of ``stack``, dependencies included."""
     if options.jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {options.jobs}")
+        msg = f"--jobs must be at least 1, got {options.jobs}"
+        raise UsageError(msg)
     unknown_sources = sorted(set(options.sources) - set(stack.components))
     if unknown_sources:
+        msg = f"--source names unknown component {unknown_sources[0]!r}"
         raise UsageError(
-            f"--source names unknown component {unknown_sources[0]!r}",
+            msg,
             hint=f"components of stack {stack.name}: {', '.join(stack.components)}",
         )
     base = plan_base(stack, options)

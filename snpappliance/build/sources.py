@@ -22,13 +22,17 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance import proc
 from snpappliance.errors import CommandError, SourceError
-from snpappliance.formats.stack import DebianSource, GitSource
 from snpappliance.fsutil import sha256_file
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from snpappliance.formats.stack import DebianSource, GitSource
 
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
 _NET_ERRORS = re.compile(
@@ -80,8 +84,9 @@ def _clone_into(src: GitSource, component: str, final: Path, log_file: Path) -> 
         _git(["-c", "advice.detachedHead=false", "checkout", "-q", src.commit], scratch, log_file)
         head = _git(["rev-parse", "HEAD"], scratch, log_file).stdout.strip()
         if head != src.commit:
+            msg = f"{src.url} {src.ref}: HEAD is {head}, not the pinned {src.commit}"
             raise SourceError(
-                f"{src.url} {src.ref}: HEAD is {head}, not the pinned {src.commit}",
+                msg,
                 hint="the pin in the stack lock is wrong, or the remote serves another history",
             )
         if src.submodules:
@@ -109,8 +114,9 @@ def _fetch_commit(src: GitSource, component: str, repo: Path, log_file: Path) ->
         _git(["fetch", "-q", "--unshallow", "origin", want], repo, log_file)
         return
     reason = error.stderr_tail.splitlines()[-1] if error and error.stderr_tail else "unknown"
+    msg = f"cannot fetch {src.url} ({src.ref} @ {src.commit[:12]}): {reason}"
     raise SourceError(
-        f"cannot fetch {src.url} ({src.ref} @ {src.commit[:12]}): {reason}",
+        msg,
         detail=f"full log: {log_file}",
         hint=offline_hint(component, f"{src.ref} at {src.commit}"),
     )
@@ -120,16 +126,18 @@ def _submodules(src: GitSource, component: str, repo: Path, log_file: Path) -> N
     try:
         _git(["submodule", "update", "--init", "--recursive"], repo, log_file)
     except CommandError as exc:
+        msg = f"cannot fetch the submodules of {src.url} @ {src.commit[:12]}"
         raise SourceError(
-            f"cannot fetch the submodules of {src.url} @ {src.commit[:12]}",
+            msg,
             detail=f"{exc.stderr_tail}\nfull log: {log_file}",
             hint=offline_hint(component, f"{src.ref} at {src.commit} with its submodules"),
         ) from exc
     status = _git(["submodule", "status", "--recursive"], repo, log_file).stdout
     off = [line for line in status.splitlines() if line[:1] in ("+", "-", "U")]
     if off:
+        msg = f"submodules of {src.url} are not at their gitlinks: {'; '.join(off)}"
         raise SourceError(
-            f"submodules of {src.url} are not at their gitlinks: {'; '.join(off)}",
+            msg,
             hint="remove the source cache entry and build again",
         )
 
@@ -150,15 +158,17 @@ def _download(url: str, dest: Path, sha256: str, component: str) -> Path:
                 fh.write(chunk)
     except (urllib.error.URLError, OSError) as exc:
         partial.unlink(missing_ok=True)
+        msg = f"cannot download {url}: {getattr(exc, 'reason', exc)}"
         raise SourceError(
-            f"cannot download {url}: {getattr(exc, 'reason', exc)}",
+            msg,
             hint=f"is the Debian mirror reachable? Pass a reachable one with --mirror URL; "
             f"or {offline_hint(component, url.rsplit('/', 1)[-1])}",
         ) from exc
     if digest.hexdigest() != sha256:
         partial.unlink(missing_ok=True)
+        msg = f"{url} has SHA-256 {digest.hexdigest()}, the pin says {sha256}"
         raise SourceError(
-            f"{url} has SHA-256 {digest.hexdigest()}, the pin says {sha256}",
+            msg,
             hint="the mirror serves different bytes for this version: check the stack lock's pin",
         )
     partial.replace(dest)
@@ -169,7 +179,8 @@ def dsc_files(dsc_text: str) -> list[tuple[str, str]]:
     """(name, sha256) of every file a ``.dsc`` lists under Checksums-Sha256."""
     match = re.search(r"^Checksums-Sha256:\n((?:[ \t].*\n?)+)", dsc_text, re.MULTILINE)
     if match is None:
-        raise SourceError("the .dsc has no Checksums-Sha256 field")
+        msg = "the .dsc has no Checksums-Sha256 field"
+        raise SourceError(msg)
     files = []
     for line in match.group(1).splitlines():
         sha, _size, name = line.split()
@@ -211,8 +222,9 @@ def _unpack_debian(src: DebianSource, component: str, mirror: str, cache_root: P
 def local_tree_digest(tree: Path) -> str:
     """What identifies a local tree: git HEAD plus status, or the hash of every file."""
     if not tree.is_dir():
+        msg = f"--source directory {tree} does not exist"
         raise SourceError(
-            f"--source directory {tree} does not exist",
+            msg,
             hint="give an existing source tree as --source COMPONENT=DIR",
         )
     if (tree / ".git").exists():

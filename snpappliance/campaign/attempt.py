@@ -19,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -49,6 +48,9 @@ from snpappliance.formats.smoke import (
     smoke_rows,
 )
 from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: The status of an attempt cut short by Ctrl-C or a signal (recorded, never committed).
 STATUS_INTERRUPTED = "interrupted"

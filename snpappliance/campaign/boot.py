@@ -20,12 +20,15 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from snpappliance.campaign.console import marker_kind
-from snpappliance.hosts.base import Host
 from snpappliance.hosts.sshcmd import SSH_FAILURE
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from snpappliance.hosts.base import Host
 
 #: How long QEMU may take to exit after the guest printed its END marker.
 SHUTDOWN_S = 15.0

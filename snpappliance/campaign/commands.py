@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.campaign.plan import check_hosts
 from snpappliance.campaign.profiles import DEFAULT_PROFILE, profile_header, profile_path
@@ -29,10 +28,15 @@ from snpappliance.campaign.runner import (
 from snpappliance.campaign.spec import CampaignSpec, check_run_count, load_spec, with_overrides
 from snpappliance.campaign.specdump import spec_template
 from snpappliance.errors import CampaignError, OutputError
-from snpappliance.formats.campaigndir import CampaignDir
-from snpappliance.hosts.base import Host
 from snpappliance.hosts.connect import connect
 from snpappliance.toml import read_toml
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from snpappliance.formats.campaigndir import CampaignDir
+    from snpappliance.hosts.base import Host
 
 
 def make_host(name: str, *, ssh_config: Path | None = None) -> Host:
@@ -54,8 +58,9 @@ def resolve_spec(
 ) -> CampaignSpec:
     """The spec of a built-in profile or a file, with command-line overrides applied."""
     if profile and spec_file:
+        msg = "choose either --profile or --spec, not both"
         raise CampaignError(
-            "choose either --profile or --spec, not both",
+            msg,
             hint="--spec FILE runs your own spec; --profile NAME a built-in one",
         )
     spec = load_spec(spec_file or profile_path(profile or DEFAULT_PROFILE))
@@ -134,10 +139,13 @@ def _resume(
         digest = target.prepared.guest.manifest.digest
         was = recorded_digest(recorded, target.host.name)
         if was != digest:
-            raise CampaignError(
+            msg = (
                 f"the guest artefacts on host {target.host.name} changed since campaign "
                 f"{cdir.campaign_id} started (manifest digest {digest[:12]}, "
-                f"recorded {was[:12]})",
+                f"recorded {was[:12]})"
+            )
+            raise CampaignError(
+                msg,
                 hint="resume with the same build, or start a new campaign",
             )
     execute_on(cdir, spec, targets, max_failures=max_failures)
@@ -154,12 +162,14 @@ def write_spec_template(*, target: Path | None, profile: str, force: bool) -> st
     if target is None:
         return text
     if target.exists() and not force:
+        msg = f"{target} already exists"
         raise OutputError(
-            f"{target} already exists",
+            msg,
             hint="choose another file name, or pass --force to overwrite it",
         )
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror}") from exc
+        msg = f"cannot write {target}: {exc.strerror}"
+        raise OutputError(msg) from exc
     return text

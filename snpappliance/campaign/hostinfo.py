@@ -9,9 +9,12 @@ campaign runs it first); here are only the facts doctor does not establish:
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import CampaignError, PreflightError
-from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from snpappliance.hosts.base import Host
 
 CPUID_LEAF_SEV = 0x8000001F
 
@@ -28,8 +31,9 @@ def read_text(host: Host, path: str) -> str | None:
 
 def require_kvm(host: Host) -> None:
     if not _exists(host, "-c", "/dev/kvm"):
+        msg = f"host {host.name} has no /dev/kvm"
         raise PreflightError(
-            f"host {host.name} has no /dev/kvm",
+            msg,
             hint="load kvm_amd (or kvm_intel), or set qemu.accel = 'tcg' in the spec",
         )
 
@@ -64,13 +68,15 @@ def cbitpos_from_cpuid(host: Host) -> int:
     try:
         _, ebx, _, _ = parse_cpuid_words(result.stdout)
     except ValueError as exc:
+        msg = f"cannot read CPUID 0x8000001F on host {host.name}: {exc}"
         raise CampaignError(
-            f"cannot read CPUID 0x8000001F on host {host.name}: {exc}",
+            msg,
             hint="set [snp] cbitpos in the spec (51 on Genoa)",
         ) from exc
     if cbitpos_from_ebx(ebx) == 0:
+        msg = f"host {host.name} reports no C-bit position (CPUID 0x8000001F EBX={ebx:#x})"
         raise PreflightError(
-            f"host {host.name} reports no C-bit position (CPUID 0x8000001F EBX={ebx:#x})",
+            msg,
             hint="this CPU does not support memory encryption, or it is disabled in the BIOS",
         )
     return cbitpos_from_ebx(ebx)

@@ -58,43 +58,45 @@ def _hint(log: str) -> str:
 
 def _check_finished(boot: BootRecord, guest: GuestOutput, run_id: str, log: str) -> None:
     if boot.outcome == Outcome.BOOT_TIMEOUT:
-        raise GuestError(
-            f"{run_id}: boot timeout: the workload did not start in time", hint=_hint(log)
-        )
+        msg = f"{run_id}: boot timeout: the workload did not start in time"
+        raise GuestError(msg, hint=_hint(log))
     if boot.outcome == Outcome.HANG:
-        raise GuestError(
-            f"{run_id}: hang: the guest did not finish before the hard deadline", hint=_hint(log)
-        )
+        msg = f"{run_id}: hang: the guest did not finish before the hard deadline"
+        raise GuestError(msg, hint=_hint(log))
     if not guest.finished and boot.outcome == Outcome.CONNECTION_LOST:
-        raise TransportError(
+        msg = (
             f"{run_id}: connection lost: the SSH connection to the host dropped before the "
-            "guest's END marker (ssh exit status 255)",
+            "guest's END marker (ssh exit status 255)"
+        )
+        raise TransportError(
+            msg,
             hint="the runner retries this run; if the host stays unreachable the campaign "
             "stops and `snpapp campaign --resume DIR` continues it",
         )
     if not guest.finished:
+        msg = f"{run_id}: crash: QEMU exited (status {boot.qemu_rc}) before the guest's END marker"
         raise GuestError(
-            f"{run_id}: crash: QEMU exited (status {boot.qemu_rc}) before the guest's END marker",
+            msg,
             hint=_hint(log),
         )
     if guest.run_id is not None and guest.run_id != run_id:
-        raise GuestError(
-            f"{run_id}: the console belongs to guest {guest.run_id!r}", hint=_hint(log)
-        )
+        msg = f"{run_id}: the console belongs to guest {guest.run_id!r}"
+        raise GuestError(msg, hint=_hint(log))
     if guest.rc == WATCHDOG_RC:
-        raise GuestError(
-            f"{run_id}: watchdog: the workload ran past the guest's timeout", hint=_hint(log)
-        )
+        msg = f"{run_id}: watchdog: the workload ran past the guest's timeout"
+        raise GuestError(msg, hint=_hint(log))
     if guest.rc != 0:
-        raise GuestError(f"{run_id}: the workload exited with status {guest.rc}", hint=_hint(log))
+        msg = f"{run_id}: the workload exited with status {guest.rc}"
+        raise GuestError(msg, hint=_hint(log))
 
 
 def _measurements(guest: GuestOutput, workload: str, source: str) -> tuple[Measurement, ...]:
     sysbench_text, time_text = guest.sections()
     score = parse_sysbench(sysbench_text, source=source).measurement
     if score.workload != workload:
+        msg = f"{source}: expected {workload} output, found {score.workload}"
         raise ParseError(
-            f"{source}: expected {workload} output, found {score.workload}",
+            msg,
             hint="the guest ran the wrong workload; see the raw log",
         )
     wall = parse_gnu_time(time_text, source=source, workload=workload)
@@ -104,8 +106,9 @@ def _measurements(guest: GuestOutput, workload: str, source: str) -> tuple[Measu
 def _smoke(guest: GuestOutput, source: str) -> tuple[SmokeResult, ...]:
     _, marker, xml = guest.payload.partition(COMPOSITE_MARKER + "\n")
     if not marker:
+        msg = f"{source}: the smoke run printed no {COMPOSITE_MARKER} and composite.xml"
         raise ParseError(
-            f"{source}: the smoke run printed no {COMPOSITE_MARKER} and composite.xml",
+            msg,
             hint="phoronix-test-suite saved no result; see the raw log for its output",
         )
     return tuple(parse_composite(xml, source=f"{source} (composite.xml)"))

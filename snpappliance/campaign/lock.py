@@ -12,10 +12,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import CampaignError
-from snpappliance.formats.campaigndir import CampaignDir
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from snpappliance.formats.campaigndir import CampaignDir
 
 
 def _holder(fd: int) -> int | None:

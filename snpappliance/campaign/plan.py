@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from snpappliance.campaign.spec import CampaignSpec, Order, PtsSmoke
 from snpappliance.errors import CampaignError
 from snpappliance.formats.names import host_slug
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 PLAN_VERSION = 1
 
@@ -87,8 +90,9 @@ def check_hosts(hosts: Sequence[str]) -> None:
     slugs = [host_slug(h) for h in hosts]
     repeated = sorted({h for h, s in zip(hosts, slugs, strict=True) if slugs.count(s) > 1})
     if repeated:
+        msg = f"host {', '.join(repeated)} is given more than once"
         raise CampaignError(
-            f"host {', '.join(repeated)} is given more than once",
+            msg,
             hint="name every host once with --host (use different ssh aliases for one machine)",
         )
 
@@ -153,8 +157,9 @@ def plan_from_json(text: str, source: str) -> tuple[PlannedRun, ...]:
             for r in data["runs"]
         )
     except (ValueError, KeyError, TypeError) as exc:
+        msg = f"{source} is not a valid campaign plan: {exc}"
         raise CampaignError(
-            f"{source} is not a valid campaign plan: {exc}",
+            msg,
             hint="the campaign directory is damaged; start a new campaign",
         ) from exc
     return runs

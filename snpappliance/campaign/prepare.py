@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snpappliance import __version__
 from snpappliance.campaign import hostinfo
@@ -23,13 +22,17 @@ from snpappliance.campaign.guests.cloud.guest import CloudImageGuest
 from snpappliance.campaign.guests.minimal import guest_dir, host_sha256, prepare_minimal
 from snpappliance.campaign.ptsguest import guest_packages
 from snpappliance.campaign.spec import Accel, CampaignSpec, GuestKind, ScenarioKind
-from snpappliance.doctor.facts import DeployedRelease
 from snpappliance.doctor.run import DoctorReport, run_doctor
 from snpappliance.errors import CampaignError
 from snpappliance.formats.manifest import MANIFEST_FILE, Manifest
 from snpappliance.formats.release import DEFAULT_PREFIX
-from snpappliance.hosts.base import Host
 from snpappliance.hosts.connect import LOCAL
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from snpappliance.doctor.facts import DeployedRelease
+    from snpappliance.hosts.base import Host
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ class Prepared:
 
 def _require(host: Host, test: str, path: str, what: str, hint: str) -> None:
     if not host.run(["test", test, path], check=False, idempotent=True).ok:
-        raise CampaignError(f"{what} {path} does not exist on host {host.name}", hint=hint)
+        msg = f"{what} {path} does not exist on host {host.name}"
+        raise CampaignError(msg, hint=hint)
 
 
 def _deploy_hint(spec: CampaignSpec, host: Host, override: str) -> str:
@@ -101,14 +105,18 @@ def _require_release(spec: CampaignSpec, host: Host, release: DeployedRelease | 
     """The spec runs from a deployed release: it must be there and be of the spec's stack."""
     prefix = spec.release_prefix or DEFAULT_PREFIX
     if release is None or release.info is None:
+        msg = f"no snpapp release is deployed under {prefix} on host {host.name}"
         raise CampaignError(
-            f"no snpapp release is deployed under {prefix} on host {host.name}",
+            msg,
             hint=_deploy_hint(spec, host, "qemu.binary, qemu.firmware and guest.artifacts"),
         )
     if release.info.stack != spec.stack:
-        raise CampaignError(
+        msg = (
             f"the release deployed on {host.name} ({release.info.name}) is of stack "
-            f"{release.info.stack}, but the campaign uses stack {spec.stack}",
+            f"{release.info.stack}, but the campaign uses stack {spec.stack}"
+        )
+        raise CampaignError(
+            msg,
             hint=_deploy_hint(spec, host, f"campaign.stack = {release.info.stack!r}"),
         )
 

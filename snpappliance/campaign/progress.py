@@ -5,10 +5,8 @@ from __future__ import annotations
 import csv
 import statistics
 from collections import Counter
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.progress import (
     BarColumn,
@@ -20,10 +18,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from snpappliance.campaign.attempt import RunOutcome
-from snpappliance.campaign.plan import PlannedRun
 from snpappliance.formats.results import RESULTS_FILE, STATUS_OK
 from snpappliance.log import console
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+    from types import TracebackType
+
+    from snpappliance.campaign.attempt import RunOutcome
+    from snpappliance.campaign.plan import PlannedRun
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,9 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snpappliance.campaign import store
 from snpappliance.campaign.attempt import RunContext, RunOutcome
@@ -52,6 +51,9 @@ from snpappliance.hosts.private_dir import ensure_private_dir
 from snpappliance.hosts.ssh import SshHost
 from snpappliance.log import console
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
 #: The ``campaign.json`` key of the ssh client config (``--ssh-config``) the campaign uses.
 SSH_CONFIG_KEY = "ssh_config"
 
@@ -66,7 +68,8 @@ def _reserve_id(root: Path, name: str) -> Path:
         except FileExistsError:
             continue
         return candidate
-    raise CampaignError(f"too many campaigns named {name} under {root} in one second")
+    msg = f"too many campaigns named {name} under {root} in one second"
+    raise CampaignError(msg)
 
 
 @contextlib.contextmanager
@@ -140,9 +143,12 @@ def recorded_ssh_config(cdir: CampaignDir) -> Path | None:
         return None
     path = Path(str(recorded))
     if not path.is_file():
-        raise CampaignError(
+        msg = (
             f"campaign {cdir.campaign_id} ran with the ssh client config {path}, "
-            "which no longer exists",
+            "which no longer exists"
+        )
+        raise CampaignError(
+            msg,
             hint=f"pass the config to use now: snpapp campaign --resume {cdir.path} "
             "--ssh-config FILE",
         )
@@ -306,15 +312,21 @@ def execute_on(
                 else:
                     run_parallel(jobs, records, shared, progress)
         except KeyboardInterrupt:
-            raise InterruptedByUser(
+            msg = (
                 f"campaign {cdir.campaign_id} stopped: {saved + _ran(jobs)} "
-                f"of {len(plan)} runs are saved; {_in_flight(jobs, shared)}",
+                f"of {len(plan)} runs are saved; {_in_flight(jobs, shared)}"
+            )
+            raise InterruptedByUser(
+                msg,
                 hint=f"resume with: snpapp campaign --resume {cdir.path}",
             ) from None
         except TransportError as exc:  # the host is gone: say how to continue
-            raise CampaignError(
+            msg = (
                 f"campaign {cdir.campaign_id} stopped: {exc.message}; "
-                f"{saved + _ran(jobs)} of {len(plan)} runs are saved",
+                f"{saved + _ran(jobs)} of {len(plan)} runs are saved"
+            )
+            raise CampaignError(
+                msg,
                 detail=exc.detail,
                 hint=f"once `ssh {targets[0].host.name} true` works again, resume with: "
                 f"snpapp campaign --resume {cdir.path}",
@@ -330,8 +342,9 @@ def execute_on(
 def _check_any_ok(cdir: CampaignDir, statuses: Sequence[str], planned: int) -> None:
     """A finished campaign none of whose runs succeeded measured nothing: that is an error."""
     if planned and len(statuses) >= planned and "ok" not in statuses:
+        msg = f"campaign {cdir.campaign_id} finished, but none of its {planned} runs succeeded"
         raise CampaignError(
-            f"campaign {cdir.campaign_id} finished, but none of its {planned} runs succeeded",
+            msg,
             hint=f"`snpapp campaign status {cdir.path}` shows why; the raw console of every "
             f"attempt is in {cdir.logs}/",
         )
@@ -352,8 +365,9 @@ def _ran(jobs: Sequence[HostJob]) -> int:
 
 def _check_abort(cdir: CampaignDir, shared: Shared, limit: int | None) -> None:
     if shared.aborted:
+        msg = f"campaign aborted: {shared.failures} run(s) failed (--max-failures {limit})"
         raise CampaignError(
-            f"campaign aborted: {shared.failures} run(s) failed (--max-failures {limit})",
+            msg,
             hint=f"see {cdir.attempts} and {cdir.logs}/; fix the cause, then "
             f"`snpapp campaign --resume {cdir.path}`",
         )
@@ -372,8 +386,9 @@ def _check_stopped_hosts(
         if job.error is not None
     )
     names = " ".join(job.name for job in stopped)
+    msg = f"campaign {cdir.campaign_id} incomplete: {lines}; {saved} of {planned} runs are saved"
     raise CampaignError(
-        f"campaign {cdir.campaign_id} incomplete: {lines}; {saved} of {planned} runs are saved",
+        msg,
         detail="\n".join(job.error.detail or "" for job in stopped if job.error is not None),
         hint=f"fix host(s) {names} (e.g. check `ssh {stopped[0].name} true`), then resume "
         f"with: snpapp campaign --resume {cdir.path}",

@@ -8,10 +8,8 @@ planned run count, the cloud guest's image) is checked here afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snpappliance.campaign.specmodel import (
     EMULATED_LABEL,
@@ -44,6 +42,10 @@ from snpappliance.toml import (
     setting,
     settings,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 HINT = "fix the spec; `snpapp campaign init` writes a commented example"
 

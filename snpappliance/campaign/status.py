@@ -37,8 +37,9 @@ def latest_campaign_dir(root: Path = CAMPAIGNS_DIR) -> Path:
     """The most recently active campaign directory under ``root`` (running or not)."""
     found = [d for d in root.iterdir() if (d / PLAN_FILE).is_file()] if root.is_dir() else []
     if not found:
+        msg = f"no campaign under {root}/"
         raise CampaignError(
-            f"no campaign under {root}/",
+            msg,
             hint="start one with `snpapp campaign`, or pass a campaign directory",
         )
 

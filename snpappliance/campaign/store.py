@@ -18,14 +18,17 @@ import os
 import signal
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from snpappliance.campaign.plan import PlannedRun
-from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.results import repair_tail
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from snpappliance.campaign.plan import PlannedRun
+    from snpappliance.formats.campaigndir import CampaignDir
 
 #: Held around every append to ``attempts.jsonl`` and ``results.csv`` (re-entrant).
 WRITE_LOCK = threading.RLock()

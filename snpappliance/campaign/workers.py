@@ -17,13 +17,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snpappliance.campaign import store
 from snpappliance.campaign.attempt import RunContext, RunOutcome, execute_run
 from snpappliance.campaign.plan import PlannedRun
-from snpappliance.campaign.progress import LiveProgress
 from snpappliance.errors import SnpappError
+
+if TYPE_CHECKING:
+    from snpappliance.campaign.progress import LiveProgress
 
 #: How often the main thread looks whether the workers are done (Ctrl-C stays prompt).
 WAIT_POLL_S = 0.2
@@ -101,7 +103,7 @@ def _worker(
     except SnpappError as exc:  # this host stops; the others go on
         job.error = exc
         progress.host_stopped(job.name, exc.message)
-    except BaseException as exc:  # handed to the main thread, re-raised there
+    except BaseException as exc:  # noqa: BLE001  handed to the main thread, re-raised there
         job.crash = exc
         shared.stop.set()
     finally:

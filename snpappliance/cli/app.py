@@ -82,13 +82,13 @@ def _global_options(
     debug: Annotated[
         bool, typer.Option("--debug", help="Log every external command and show tracebacks.")
     ] = False,
-    version: Annotated[
+    version: Annotated[  # noqa: ARG001  handled by its eager callback
         bool,
         typer.Option(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
-    help_: HelpOption = False,
+    help_: HelpOption = False,  # noqa: ARG001  handled by its eager callback
 ) -> None:
     state.debug = debug
     setup_logging(debug=debug)

@@ -85,8 +85,9 @@ def parse_sources(values: list[str] | None) -> dict[str, Path]:
     for value in values or []:
         component, sep, directory = value.partition("=")
         if not sep or not component or not directory:
+            msg = f"--source {value!r} is not COMPONENT=DIR"
             raise UsageError(
-                f"--source {value!r} is not COMPONENT=DIR",
+                msg,
                 hint="for example --source kernel=$HOME/src/linux",
             )
         sources[component] = Path(directory).expanduser()

@@ -158,8 +158,9 @@ def campaign_command(
 
     if resume is not None:
         if profile or spec or reps or host or seed is not None:
+            msg = "--resume continues a campaign exactly as planned"
             raise UsageError(
-                "--resume continues a campaign exactly as planned",
+                msg,
                 hint="drop --profile/--spec/--reps/--host/--seed with --resume",
             )
         path = resume_campaign(

@@ -88,7 +88,8 @@ def doctor_cli(
     from snpappliance.doctor.command import doctor
 
     if source is not None and (collect_to is not None or host != "local"):
-        raise typer.BadParameter("--from reads a capture: it takes neither --host nor --collect")
+        msg = "--from reads a capture: it takes neither --host nor --collect"
+        raise typer.BadParameter(msg)
     doctor(
         host=host, ssh_config=ssh_config, prefix=prefix, as_json=as_json, source=source,
         collect_to=collect_to,

@@ -115,7 +115,8 @@ def build_command() -> typer.core.TyperGroup:
     """The ``snpapp`` command tree: help reflowed, commands in pipeline order."""
     command = typer.main.get_command(app)
     if not isinstance(command, typer.core.TyperGroup):
-        raise TypeError(f"snpapp is a command group, not a {type(command).__name__}")
+        msg = f"snpapp is a command group, not a {type(command).__name__}"
+        raise TypeError(msg)
     _reflow_tree(command)
     command.commands = {name: command.commands[name] for name in _in_pipeline_order(command)}
     return command

@@ -52,7 +52,7 @@ def stop_signals_interrupt() -> Iterator[Interrupts]:
         yield seen
         return
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
+    def interrupt(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001  signal API
         if seen.signum is None:
             seen.signum = signum
         raise KeyboardInterrupt

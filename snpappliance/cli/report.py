@@ -92,9 +92,8 @@ def report_command(
         from snpappliance.report.publish import render_report
         from snpappliance.report.stats.analysis import CiMethod, StatsOptions
     except KeyboardInterrupt:
-        raise InterruptedByUser(
-            "loading the report's libraries stopped; no report was published"
-        ) from None
+        msg = "loading the report's libraries stopped; no report was published"
+        raise InterruptedByUser(msg) from None
 
     options = StatsOptions(outlier_filter=not no_outlier_filter, ci=CiMethod(ci))
     pdf = render_report(results, out=out, baseline=baseline, options=options)

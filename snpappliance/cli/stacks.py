@@ -94,9 +94,12 @@ def _check(stacks: list[Stack], mirror_opt: str | None) -> None:
             "with --mirror URL",
         )
     if unknown:
-        raise SourceError(
+        msg = (
             f"{len(unknown)} pin(s) could not be checked, their servers did not answer: "
-            f"{_names(unknown)}",
+            f"{_names(unknown)}"
+        )
+        raise SourceError(
+            msg,
             hint="check the network, or pass a reachable Debian mirror with --mirror URL "
             f"(or {MIRROR_ENV}=URL)",
         )

@@ -39,8 +39,9 @@ def load_components(artifacts_root: Path, stack: str) -> tuple[LocalComponent, .
     """
     stack_dir = artifacts_root / stack
     if not stack_dir.is_dir():
+        msg = f"no artefacts for stack {stack} under {artifacts_root}"
         raise DeployError(
-            f"no artefacts for stack {stack} under {artifacts_root}",
+            msg,
             hint=f"build them first: `snpapp build all --stack {stack}`",
         )
     found = []
@@ -52,8 +53,9 @@ def load_components(artifacts_root: Path, stack: str) -> tuple[LocalComponent, .
         _check_component(directory, manifest)
         found.append(LocalComponent(directory.name, directory, manifest))
     if not found:
+        msg = f"{stack_dir} has no built component (no {MANIFEST_FILE} anywhere)"
         raise DeployError(
-            f"{stack_dir} has no built component (no {MANIFEST_FILE} anywhere)",
+            msg,
             hint=f"build them first: `snpapp build all --stack {stack}`",
         )
     return tuple(found)
@@ -62,14 +64,16 @@ def load_components(artifacts_root: Path, stack: str) -> tuple[LocalComponent, .
 def _check_component(directory: Path, manifest: Manifest) -> None:
     unsafe = [f.path for f in manifest.files if not safe_relative_path(f.path)]
     if unsafe:
+        msg = f"{directory / MANIFEST_FILE} names unsafe paths: {', '.join(map(repr, unsafe))}"
         raise DeployError(
-            f"{directory / MANIFEST_FILE} names unsafe paths: {', '.join(map(repr, unsafe))}",
+            msg,
             hint="rebuild the component; manifests only list files inside their directory",
         )
     problems = verify(directory, manifest)
     if problems:
+        msg = f"refusing to deploy {directory}: its files do not match {MANIFEST_FILE}"
         raise DeployError(
-            f"refusing to deploy {directory}: its files do not match {MANIFEST_FILE}",
+            msg,
             detail="\n".join(problems[:10]),
             hint=f"rebuild it (`snpapp build {directory.name}`); something changed the artefacts",
         )

@@ -9,7 +9,7 @@ returns ``current`` to the previous release and makes its kernel the boot defaul
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.deploy.artifacts import load_components
 from snpappliance.deploy.execute import DeployOutcome, execute_deploy
@@ -26,6 +26,9 @@ from snpappliance.deploy.rollback import execute_rollback, read_rollback
 from snpappliance.deploy.system import SystemMode
 from snpappliance.hosts.connect import connect
 from snpappliance.log import console
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["DeployOutcome", "DeployPlan", "RollbackPlan", "SystemMode", "deploy", "rollback"]
 

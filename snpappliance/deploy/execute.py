@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.deploy.plan import DeployPlan, Unpack, unpack_tar_argv
 from snpappliance.deploy.system import (
@@ -25,9 +26,11 @@ from snpappliance.deploy.system import (
 )
 from snpappliance.errors import DeployError
 from snpappliance.formats.release import CURRENT_LINK, SUMS_FILE
-from snpappliance.hosts.base import Host
 from snpappliance.hosts.keyvalues import parse_key_values
 from snpappliance.log import step
+
+if TYPE_CHECKING:
+    from snpappliance.hosts.base import Host
 
 Say = Callable[[str], None]
 
@@ -82,8 +85,9 @@ def probe_host(
         raise prefix_not_writable(host.name, prefix, probe["blocked"], probe.get("user", "?"))
     problems = host_fit_problems(probe)
     if problems and not force:
+        msg = f"{host.name} does not fit a snpapp release: {'; '.join(problems)}"
         raise DeployError(
-            f"{host.name} does not fit a snpapp release: {'; '.join(problems)}",
+            msg,
             hint="snpapp deploys x86_64 Debian/Ubuntu hosts; pass --force to deploy anyway",
         )
     for problem in problems:
@@ -100,9 +104,12 @@ def check_privileges(host: Host, *, uid: str | None, mode: SystemMode, sudo: boo
             raise refusal
         return
     if mode is SystemMode.APPLY and uid != "0":
-        raise DeployError(
+        msg = (
             f"installing the kernel and boot settings needs root on {host.name} "
-            f"(connected as uid {uid or 'unknown'})",
+            f"(connected as uid {uid or 'unknown'})"
+        )
+        raise DeployError(
+            msg,
             hint="pass --sudo if the SSH user has passwordless sudo, connect as root (User "
             "root for this host in your ssh config), or pass --system-steps check to "
             "upload the release and only validate those steps",
@@ -182,8 +189,9 @@ def _verify_staging(host: Host, plan: DeployPlan, say: Say) -> None:
             _upload(host, plan, {path.split("/", 1)[0] for path in bad})
             bad = verify_remote(host, plan.staging)
         if bad:
+            msg = f"the upload to {host.name} is corrupt: {len(bad)} file(s) do not match"
             raise DeployError(
-                f"the upload to {host.name} is corrupt: {len(bad)} file(s) do not match",
+                msg,
                 detail="\n".join(bad[:10]),
                 hint="check the host's disk and memory; the current release was not changed",
             )
@@ -212,8 +220,9 @@ def _existing_release(host: Host, plan: DeployPlan, *, force: bool, say: Say) ->
         say(f"release {plan.info.name} is already on {host.name} and verified")
         return True
     if not force:
+        msg = f"{plan.final} exists on {host.name} but {len(bad)} file(s) do not match"
         raise DeployError(
-            f"{plan.final} exists on {host.name} but {len(bad)} file(s) do not match",
+            msg,
             detail="\n".join(bad[:10]),
             hint="deploy again with --force to replace it",
         )

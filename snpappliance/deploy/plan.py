@@ -13,11 +13,10 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
-from snpappliance.deploy.artifacts import LocalComponent
 from snpappliance.deploy.system import (
     MODPROBE_CONF,
     MODPROBE_NAME,
@@ -46,6 +45,11 @@ from snpappliance.formats.release import (
     unpacked_qemu,
 )
 from snpappliance.fsutil import sha256_file
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from snpappliance.deploy.artifacts import LocalComponent
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _KERNEL_DEB = re.compile(r"linux-image-(?P<krel>[^_/]+)_[^_/]+_[^_/]+\.deb")
@@ -118,8 +122,9 @@ class DeployPlan:
 
 def check_name(kind: str, value: str) -> str:
     if not _NAME.fullmatch(value):
+        msg = f"{kind} name {value!r} is not usable in a release path"
         raise ConfigError(
-            f"{kind} name {value!r} is not usable in a release path",
+            msg,
             hint="use letters, digits, '.', '_' and '-' only",
         )
     return value
@@ -128,8 +133,9 @@ def check_name(kind: str, value: str) -> str:
 def check_prefix(prefix: str) -> str:
     path = PurePosixPath(prefix)
     if not path.is_absolute() or ".." in path.parts or not prefix.isprintable():
+        msg = f"--prefix {prefix!r} must be an absolute path on the host"
         raise UsageError(
-            f"--prefix {prefix!r} must be an absolute path on the host",
+            msg,
             hint="for example --prefix /opt/snpapp",
         )
     return str(path)
@@ -167,8 +173,9 @@ def describe_release(stack: str, components: Sequence[LocalComponent]) -> Releas
     roles = _roles(components)
     krels = sorted({m.group("krel") for d in roles["debs"] if (m := _KERNEL_DEB.search(d))})
     if len(krels) > 1:
+        msg = f"the artefacts hold more than one host kernel: {', '.join(krels)}"
         raise ConfigError(
-            f"the artefacts hold more than one host kernel: {', '.join(krels)}",
+            msg,
             hint="keep one kernel build per stack in artifacts/<stack>/",
         )
     qemu = roles["qemu"][0] if roles["qemu"] else None

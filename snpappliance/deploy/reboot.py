@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import time
+from typing import TYPE_CHECKING
 
-from snpappliance.deploy.execute import Say
-from snpappliance.deploy.plan import DeployPlan
 from snpappliance.deploy.system import SystemMode, SystemStep, make_default_step, reboot_step
 from snpappliance.doctor.run import run_doctor
 from snpappliance.errors import AuthenticationError, CommandTimeoutError, DeployError, HostError
-from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from snpappliance.deploy.execute import Say
+    from snpappliance.deploy.plan import DeployPlan
+    from snpappliance.hosts.base import Host
 
 BOOT_ID = "/proc/sys/kernel/random/boot_id"
 #: What a host going down or coming up looks like over SSH: no connection, a lost
@@ -49,8 +52,9 @@ def wait_for_boot(
     while True:
         elapsed = time.monotonic() - start
         if elapsed > timeout_s:
+            msg = f"{host.name} did not come back within {timeout_s:.0f} s after the reboot"
             raise DeployError(
-                f"{host.name} did not come back within {timeout_s:.0f} s after the reboot",
+                msg,
                 hint=hint,
             )
         try:
@@ -67,8 +71,9 @@ def wait_for_boot(
         if answer and answer[0] != old_boot_id:
             running = answer[1] if len(answer) > 1 else "unknown"
             if running != kernel:
+                msg = f"{host.name} came back with kernel {running}, not the expected {kernel}"
                 raise DeployError(
-                    f"{host.name} came back with kernel {running}, not the expected {kernel}",
+                    msg,
                     hint="the kernel did not boot (GRUB fell back to another entry); check "
                     "the host's console. " + hint,
                 )
@@ -105,8 +110,9 @@ def reboot_and_confirm(
     """Reboot into the deployed kernel, wait, run doctor, then make the kernel the default."""
     kernel = plan.info.kernel_release
     if kernel is None:
+        msg = "--reboot needs a host kernel in the release, and this one has none"
         raise DeployError(
-            "--reboot needs a host kernel in the release, and this one has none",
+            msg,
             hint="build the kernel (`snpapp build kernel`) or deploy without --reboot",
         )
     default = make_default_step(kernel, sudo=plan.sudo)
@@ -122,9 +128,12 @@ def reboot_and_confirm(
     report = run_doctor(host, prefix=plan.prefix)
     if not report.ok:
         failed = ", ".join(c.id for c in report.blocking)
-        raise DeployError(
+        msg = (
             f"{host.name} runs {kernel} but the SEV-SNP preflight fails ({failed}); "
-            "the kernel was not made the default",
+            "the kernel was not made the default"
+        )
+        raise DeployError(
+            msg,
             detail="\n".join(f"{c.title}: {c.evidence}" for c in report.blocking),
             hint=f"see `snpapp doctor --host {host.name}`; " + rollback_hint(host.name),
         )

@@ -9,13 +9,17 @@ The running kernel only changes at the next boot (``--reboot`` does it now).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from snpappliance.deploy.execute import Say, check_privileges, run_system_steps
 from snpappliance.deploy.plan import RollbackPlan, plan_rollback
 from snpappliance.deploy.reboot import reboot_into
 from snpappliance.deploy.system import SystemMode, reboot_step
 from snpappliance.errors import DeployError, InputError
 from snpappliance.formats.release import PREVIOUS_LINK, RELEASE_JSON, ReleaseInfo
-from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from snpappliance.hosts.base import Host
 
 #: $1 prefix. Prints where current and previous point, then previous's release.json.
 READ = (
@@ -40,14 +44,16 @@ def read_rollback(host: Host, prefix: str, *, sudo: bool) -> RollbackPlan:
     """Plan the rollback from the host's links and the previous ``release.json`` (read only)."""
     result = host.run(["sh", "-c", READ, "snpapp-rollback", prefix], check=False, idempotent=True)
     if result.returncode == 3:
+        msg = f"cannot roll back on {host.name}: no {PREVIOUS_LINK} release under {prefix}"
         raise DeployError(
-            f"cannot roll back on {host.name}: no {PREVIOUS_LINK} release under {prefix}",
+            msg,
             hint=NO_PREVIOUS_HINT,
         )
     lines = result.stdout.split("\n", 2)
     if not result.ok or len(lines) < 3:
+        msg = f"cannot roll back on {host.name}: {result.stderr.strip() or 'unreadable links'}"
         raise DeployError(
-            f"cannot roll back on {host.name}: {result.stderr.strip() or 'unreadable links'}",
+            msg,
             hint=f"the previous release must be a complete snpapp release with {RELEASE_JSON}; "
             f"look at {prefix} on the host",
         )
@@ -55,7 +61,8 @@ def read_rollback(host: Host, prefix: str, *, sudo: bool) -> RollbackPlan:
     try:
         info = ReleaseInfo.from_json(text)
     except InputError as exc:
-        raise DeployError(f"{previous} on {host.name}: {exc.message}", hint=exc.hint) from exc
+        msg = f"{previous} on {host.name}: {exc.message}"
+        raise DeployError(msg, hint=exc.hint) from exc
     return plan_rollback(
         host.name, prefix, current=current, previous=previous, previous_info=info, sudo=sudo
     )
@@ -69,9 +76,12 @@ def execute_rollback(
     default_set = False
     if kernel is None or default is None:
         if reboot:
-            raise DeployError(
+            msg = (
                 f"--reboot with --rollback boots the previous release's kernel, and "
-                f"{plan.previous} has none",
+                f"{plan.previous} has none"
+            )
+            raise DeployError(
+                msg,
                 hint="roll back without --reboot; nothing was changed",
             )
     else:
@@ -85,8 +95,9 @@ def execute_rollback(
     )
     if not result.ok:
         changed = f"kernel {kernel} is the boot default now; " if default_set else ""
+        msg = f"rollback on {host.name} failed: {result.stderr.strip()}"
         raise DeployError(
-            f"rollback on {host.name} failed: {result.stderr.strip()}",
+            msg,
             hint=f"{changed}see where {plan.prefix}/current and previous point now, "
             "then roll back again if needed",
         )

@@ -14,9 +14,12 @@ nothing is re-parsed by a shell on the way.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: ``-n``: fail instead of prompting, since no terminal reaches a password prompt.
 SUDO = ("sudo", "-n", "--")

@@ -16,10 +16,8 @@ from __future__ import annotations
 import re
 import tarfile
 import zlib
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from snpappliance.doctor.facts import (
     KVM_PARAMS,
@@ -30,6 +28,10 @@ from snpappliance.doctor.facts import (
     parse_sections,
 )
 from snpappliance.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
 
 #: Kernel log lines kept per capture (a 200 MB log is streamed, not held).
 MAX_LOG_LINES = 20_000
@@ -288,7 +290,8 @@ def read_capture(path: Path) -> Capture:
     Raises :class:`InputError` when ``path`` is missing or holds nothing doctor recognises.
     """
     if not path.exists():
-        raise InputError(f"{path} does not exist", hint="pass a file or directory of host output")
+        msg = f"{path} does not exist"
+        raise InputError(msg, hint="pass a file or directory of host output")
     found = _Found()
     skipped: list[str] = []
     files = _read_path(found, path, skipped)
@@ -302,8 +305,9 @@ def read_capture(path: Path) -> Capture:
         sections = found.sections()
         if not sections:
             shown = f"; skipped {', '.join(skipped[:3])}" if skipped else ""
+            msg = f"no SEV/SNP host output recognised in {path} ({files} file(s) read{shown})"
             raise InputError(
-                f"no SEV/SNP host output recognised in {path} ({files} file(s) read{shown})",
+                msg,
                 hint="pass the host's dmesg or `journalctl -k`, /proc/cpuinfo, /proc/cmdline, "
                 "kvm_amd parameters, `snphost ok` output, or a bundle from "
                 "`snpapp doctor --collect`",

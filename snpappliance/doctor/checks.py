@@ -10,14 +10,17 @@ its kernel logged SNP initialisation.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from snpappliance.doctor import kernel_log as kl
 from snpappliance.doctor.diagnosis import BIOS, CAUSES, diagnose, snp_initialised
 from snpappliance.doctor.facts import KVM_PARAMS, RMP_BASE, RMP_END, SYSCFG, HostFacts
 from snpappliance.doctor.generations import generation
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MIN_SNP_API = (1, 51)
 #: Below this memlock limit SEV and SEV-ES guests of the default 2 GiB cannot pin their memory.

@@ -10,11 +10,15 @@ from __future__ import annotations
 import io
 import tarfile
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.doctor.facts import MARK, gather_text
 from snpappliance.fsutil import atomic_write_bytes
-from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from snpappliance.hosts.base import Host
 
 MEMBER = "snpapp-doctor.txt"
 

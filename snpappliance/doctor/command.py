@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -13,6 +13,9 @@ from snpappliance.doctor.report import DoctorReport, causes_table, summary, tabl
 from snpappliance.doctor.run import evaluate, run_doctor
 from snpappliance.hosts.connect import connect
 from snpappliance.log import console
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def doctor(

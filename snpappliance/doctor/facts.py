@@ -17,12 +17,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import InputError
 from snpappliance.formats.release import CURRENT_LINK, RELEASE_JSON, SUMS_FILE, ReleaseInfo
-from snpappliance.hosts.base import Host
 from snpappliance.hosts.keyvalues import parse_key_values
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from snpappliance.hosts.base import Host
 
 MARK = "@@snpapp "
 KVM_PARAMS = ("sev", "sev_es", "sev_snp")
@@ -167,8 +171,9 @@ def parse_sections(text: str) -> dict[str, str]:
     if name is not None:
         sections[name] = "\n".join(lines).strip("\n")
     if "end" not in sections:
+        msg = "the host's facts are incomplete (the gather script stopped early)"
         raise InputError(
-            "the host's facts are incomplete (the gather script stopped early)",
+            msg,
             hint="run `snpapp doctor --debug` to see the raw output",
         )
     return sections

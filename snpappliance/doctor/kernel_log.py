@@ -11,7 +11,10 @@ never anchored at the start of the line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 #: SEV firmware status codes (AMD "SEV Secure Nested Paging Firmware ABI
 #: Specification", status code table; also include/uapi/linux/psp-sev.h).

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from snpappliance.doctor.checks import Check, Status, outcome
-from snpappliance.doctor.facts import HostFacts
+
+if TYPE_CHECKING:
+    from snpappliance.doctor.facts import HostFacts
 
 DEPLOY_HINT = "deploy one with `snpapp deploy --host <host>`"
 

@@ -72,9 +72,12 @@ class DoctorReport:
         if self.ok:
             return
         failed = self.blocking
-        raise PreflightError(
+        msg = (
             f"{self.host} is not ready for SEV-SNP: {len(failed)} required check(s) failed "
-            f"({', '.join(c.id for c in failed)})",
+            f"({', '.join(c.id for c in failed)})"
+        )
+        raise PreflightError(
+            msg,
             detail="\n".join(f"{c.title}: {c.evidence}" for c in failed),
             hint=failed[0].hint or f"run `snpapp doctor --host {self.host}` for details",
         )

@@ -9,6 +9,7 @@ whose report is not ``ok``.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from snpappliance.doctor.checks import ALL_SNP_CHECKS, Check, Status
 from snpappliance.doctor.diagnosis import diagnose
@@ -16,7 +17,9 @@ from snpappliance.doctor.facts import HostFacts, facts_from_tree, gather
 from snpappliance.doctor.release_checks import RELEASE_CHECKS
 from snpappliance.doctor.report import DoctorReport
 from snpappliance.formats.release import DEFAULT_PREFIX
-from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from snpappliance.hosts.base import Host
 
 __all__ = [
     "Check",

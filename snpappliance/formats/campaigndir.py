@@ -99,7 +99,8 @@ class CampaignDir:
 
     def require_existing(self) -> None:
         if not self.plan.is_file() or not self.spec.is_file():
+            msg = f"{self.path} is not a campaign directory (no {PLAN_FILE} or {SPEC_FILE})"
             raise CampaignError(
-                f"{self.path} is not a campaign directory (no {PLAN_FILE} or {SPEC_FILE})",
+                msg,
                 hint="pass a directory under campaigns/ that `snpapp campaign` created",
             )

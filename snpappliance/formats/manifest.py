@@ -83,12 +83,14 @@ class Manifest:
                 format_version=int(raw.get("format_version", FORMAT_VERSION)),
             )
         except FileNotFoundError as exc:
+            msg = f"{directory} has no {MANIFEST_FILE}: it is not a complete build"
             raise InputError(
-                f"{directory} has no {MANIFEST_FILE}: it is not a complete build",
+                msg,
                 hint="build it with `snpapp build <component>`",
             ) from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path} is not a valid snpapp manifest: {exc}") from exc
+            msg = f"{path} is not a valid snpapp manifest: {exc}"
+            raise InputError(msg) from exc
 
 
 def describe_files(directory: Path, names: Sequence[str] | None = None) -> tuple[FileEntry, ...]:

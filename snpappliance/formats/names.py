@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import ConfigError, OutputError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: What a user-chosen name that becomes a path component may be.
 NAME_RULE = "1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
@@ -31,8 +34,9 @@ def is_valid_name(value: str) -> bool:
 def check_name(value: str, what: str) -> str:
     """``value`` unchanged if it follows :data:`NAME_RULE`; else a :class:`ConfigError`."""
     if not is_valid_name(value):
+        msg = f"{what} {value!r} cannot be used as a file name"
         raise ConfigError(
-            f"{what} {value!r} cannot be used as a file name",
+            msg,
             hint=f"use {NAME_RULE}",
         )
     return value
@@ -61,8 +65,9 @@ def inside(parent: Path, child: Path) -> Path:
     """``child`` resolved, if it lies inside ``parent``; else an :class:`OutputError`."""
     resolved = child.resolve()
     if not resolved.is_relative_to(parent.resolve()):
+        msg = f"{child} is outside {parent}"
         raise OutputError(
-            f"{child} is outside {parent}",
+            msg,
             hint="names that become paths may not contain '/' or '..'",
         )
     return resolved

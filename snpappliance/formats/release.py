@@ -126,7 +126,8 @@ class ReleaseInfo:
                 format_version=int(raw.get("format_version", RELEASE_FORMAT_VERSION)),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            msg = f"{RELEASE_JSON} is not a valid snpapp release description: {exc}"
             raise InputError(
-                f"{RELEASE_JSON} is not a valid snpapp release description: {exc}",
+                msg,
                 hint="deploy the release again with `snpapp deploy --force`",
             ) from exc

@@ -159,8 +159,9 @@ def check_column_names(names: Sequence[str], path: Path) -> None:
     for name in names:
         key = name.strip()
         if key in seen:
+            msg = f"{path}: the column {key!r} appears twice in the header"
             raise InputError(
-                f"{path}: the column {key!r} appears twice in the header",
+                msg,
                 hint="give every column one name; remove or rename the repeated one",
             )
         seen.add(key)
@@ -185,9 +186,11 @@ class CampaignInfo:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise InputError(f"cannot read {path}: {exc}") from exc
+            msg = f"cannot read {path}: {exc}"
+            raise InputError(msg) from exc
         if not isinstance(raw, dict):
-            raise InputError(f"{path} is not a JSON object", hint="restore campaign.json")
+            msg = f"{path} is not a JSON object"
+            raise InputError(msg, hint="restore campaign.json")
         known = {"campaign_id", "baseline", "profile", "emulated", "label"}
         return cls(
             campaign_id=str(raw.get("campaign_id", directory.name)),
@@ -221,14 +224,16 @@ def resolve_results_path(path: Path) -> tuple[Path, CampaignInfo | None]:
     if path.is_dir():
         candidate = path / RESULTS_FILE
         if not candidate.is_file():
+            msg = f"{path} is a directory without {RESULTS_FILE}"
             raise InputError(
-                f"{path} is a directory without {RESULTS_FILE}",
+                msg,
                 hint="pass a campaign directory (campaigns/<id>/) or a .csv/.jsonl results file",
             )
         return candidate, CampaignInfo.load(path)
     if not path.exists():
+        msg = f"results file {path} does not exist"
         raise InputError(
-            f"results file {path} does not exist",
+            msg,
             hint="run `snpapp campaign` first, or pass a .csv/.jsonl file in the long format",
         )
     return path, None
@@ -263,8 +268,9 @@ def append_rows(path: Path, rows: Iterable[Mapping[str, object]]) -> int:
     if new_file:
         writer.writerow(COLUMNS)
     elif not _header_matches(path):
+        msg = f"{path} exists but its header is not snpapp's results header"
         raise InputError(
-            f"{path} exists but its header is not snpapp's results header",
+            msg,
             hint=f"write to a new file, or use one that starts with: {','.join(COLUMNS)}",
         )
     count = 0

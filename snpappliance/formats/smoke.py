@@ -11,14 +11,17 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import InputError
 from snpappliance.formats.results import Direction
 from snpappliance.fsutil import ensure_writable_dir
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from pathlib import Path
 
 SMOKE_FILE = "smoke.csv"
 SMOKE_COLUMNS = (
@@ -157,8 +160,9 @@ def load_smoke(path: Path) -> list[SmokeRow]:
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         if tuple(reader.fieldnames or ()) != SMOKE_COLUMNS:
+            msg = f"{path} does not start with the smoke header {','.join(SMOKE_COLUMNS)}"
             raise InputError(
-                f"{path} does not start with the smoke header {','.join(SMOKE_COLUMNS)}",
+                msg,
                 hint=_HINT,
             )
         return [_row(record, f"{path}:{n}") for n, record in enumerate(reader, start=2)]
@@ -181,7 +185,8 @@ def _row(record: dict[str, str], where: str) -> SmokeRow:
             run_id=record["run_id"],
         )
     except (ValueError, TypeError) as exc:
-        raise InputError(f"{where}: invalid smoke row ({exc})", hint=_HINT) from exc
+        msg = f"{where}: invalid smoke row ({exc})"
+        raise InputError(msg, hint=_HINT) from exc
 
 
 @dataclass(frozen=True)

@@ -172,8 +172,9 @@ class Stack:
         try:
             return self.components[name]
         except KeyError:
+            msg = f"stack {self.name} has no component {name!r}"
             raise ConfigError(
-                f"stack {self.name} has no component {name!r}",
+                msg,
                 hint=f"its components are: {', '.join(self.components)}",
             ) from None
 
@@ -285,8 +286,9 @@ def load_stack(name_or_path: str) -> Stack:
     shipped = stack_files()
     path = shipped.get(name_or_path) or Path(name_or_path)
     if not path.is_file():
+        msg = f"unknown stack {name_or_path!r}"
         raise ConfigError(
-            f"unknown stack {name_or_path!r}",
+            msg,
             hint=f"choose one of {', '.join(shipped)} (see `snpapp stacks`) or give a .toml path",
         )
     return parse_stack(read_toml(path, hint=HINT), path.resolve())

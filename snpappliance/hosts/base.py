@@ -9,13 +9,15 @@ open (an SSH host's multiplexed master connection; nothing for this machine)::
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import IO, Protocol, Self, runtime_checkable
+from typing import IO, TYPE_CHECKING, Protocol, Self, runtime_checkable
 
-from snpappliance.proc import Completed
+if TYPE_CHECKING:
+    import contextlib
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from snpappliance.proc import Completed
 
 
 @runtime_checkable

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from snpappliance.hosts.base import Host
 from snpappliance.hosts.local import LocalHost
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from snpappliance.hosts.base import Host
 
 #: The name that means "this machine" wherever a host is expected.
 LOCAL = "local"

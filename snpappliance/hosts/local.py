@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from snpappliance import proc
 from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
 
 
 class LocalHost(Host):
@@ -32,7 +34,7 @@ class LocalHost(Host):
         check: bool = True,
         input: str | None = None,
         env: Mapping[str, str] | None = None,
-        idempotent: bool = False,
+        idempotent: bool = False,  # noqa: ARG002  nothing to retry on this machine
     ) -> proc.Completed:
         """Run ``argv`` here; ``idempotent`` changes nothing: no connection, no retries."""
         return proc.run(argv, timeout=timeout, check=check, input=input, env=env)

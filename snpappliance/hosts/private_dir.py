@@ -15,9 +15,12 @@ between two SSH connections.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import HostError
-from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from snpappliance.hosts.base import Host
 
 #: snpapp's own directory inside the user's cache directory on the host.
 TOP = "snpapp"
@@ -49,8 +52,9 @@ def private_dir_names(relative: str) -> list[str]:
     """The directory names of ``relative`` (``work/<id>``) below snpapp's top directory."""
     names = relative.split("/")
     if not all(_NAME.fullmatch(name) for name in names):
+        msg = f"{relative!r} cannot name a private directory on a host"
         raise HostError(
-            f"{relative!r} cannot name a private directory on a host",
+            msg,
             hint="use names of letters, digits, '.', '_' and '-' separated by '/' "
             "(no '..', no leading '/' or '.')",
         )
@@ -70,16 +74,22 @@ def ensure_private_dir(host: Host, relative: str) -> str:
     result = host.run(argv, check=False, timeout=60, idempotent=True)
     if result.returncode == REFUSED:
         path, _, reason = result.stdout.strip().partition("\t")
-        raise HostError(
+        msg = (
             f"snpapp will not use {path} on {host.name}: it {reason}, so another user "
-            "could read or replace what snpapp keeps there",
+            "could read or replace what snpapp keeps there"
+        )
+        raise HostError(
+            msg,
             hint=f"check who made it; if it is yours, make it private (chmod 700 {path}), "
             f"else remove it (ssh {host.name} rm -r {path}) and run snpapp again",
         )
     if not result.ok:
-        raise HostError(
+        msg = (
             f"cannot make snpapp's private directory {relative} on {host.name} "
-            f"(exit status {result.returncode})",
+            f"(exit status {result.returncode})"
+        )
+        raise HostError(
+            msg,
             detail=(result.stderr or result.stdout).strip() or None,
             hint=f"check that the SSH user's home directory on {host.name} exists and is "
             "writable, or set XDG_CACHE_HOME there to a directory it owns",

@@ -16,9 +16,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import subprocess
-from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from tenacity import (
     RetryCallState,
@@ -38,6 +37,9 @@ from snpappliance.errors import (
 from snpappliance.hosts import sshcmd
 from snpappliance.hosts.base import Host
 from snpappliance.hosts.sshcmd import SshSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
 log = logging.getLogger("snpapp.ssh")
 
@@ -113,8 +115,9 @@ class SshHost(Host):
             tuple(argv), result.returncode, result.stdout, result.stderr, result.duration_s
         )
         if check and not completed.ok:
+            msg = f"{argv[0]} failed on {self.name} with exit status {completed.returncode}"
             raise CommandError(
-                f"{argv[0]} failed on {self.name} with exit status {completed.returncode}",
+                msg,
                 argv=argv,
                 returncode=completed.returncode,
                 stderr_tail=proc.tail(completed.stderr or completed.stdout),

@@ -12,9 +12,9 @@ import os
 import re
 import shlex
 import tempfile
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import (
     AuthenticationError,
@@ -23,6 +23,9 @@ from snpappliance.errors import (
     HostError,
     TransportError,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 #: ssh's own exit status for "the connection failed" (the remote command's status otherwise).
 SSH_FAILURE = 255
@@ -107,8 +110,9 @@ def validate_destination(destination: str) -> str:
     A name that starts with ``-`` would be read by ssh or rsync as an option.
     """
     if not destination or destination.startswith("-") or not _DESTINATION.fullmatch(destination):
+        msg = f"{destination!r} is not a valid SSH host name"
         raise ConfigError(
-            f"{destination!r} is not a valid SSH host name",
+            msg,
             hint="use the host's name or an alias from your ssh config, e.g. --host genoa01",
         )
     return destination
@@ -121,8 +125,9 @@ def resolve_config(config: Path | None, environ: Mapping[str, str] | None = None
     if chosen is None and env.get(SSH_CONFIG_ENV):
         chosen = Path(env[SSH_CONFIG_ENV])
     if chosen is not None and not chosen.is_file():
+        msg = f"ssh client config {chosen} does not exist"
         raise ConfigError(
-            f"ssh client config {chosen} does not exist",
+            msg,
             hint=f"pass an existing file with --ssh-config, or unset {SSH_CONFIG_ENV}",
         )
     return chosen
@@ -139,9 +144,12 @@ def ensure_private_dir(path: Path) -> Path:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     st = path.stat()
     if st.st_uid != os.getuid() or st.st_mode & 0o077:
-        raise HostError(
+        msg = (
             f"the ssh control directory {path} is not private (owner uid {st.st_uid}, "
-            f"mode {st.st_mode & 0o777:o})",
+            f"mode {st.st_mode & 0o777:o})"
+        )
+        raise HostError(
+            msg,
             hint=f"remove {path} or make it yours with mode 0700 (chmod 700 {path})",
         )
     return path
@@ -180,7 +188,8 @@ def remote_command(
     on the host after that many seconds.
     """
     if not argv:
-        raise ValueError("empty command")
+        msg = "empty command"
+        raise ValueError(msg)
     prefix = ["env", *(f"{k}={v}" for k, v in env.items())] if env else []
     if limit_s is None:
         return shlex.join([*prefix, *argv])

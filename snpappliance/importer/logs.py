@@ -66,8 +66,9 @@ def _natural_key(path: Path) -> tuple[str | int, ...]:
 def _logs_in(directory: Path) -> list[Path]:
     files = [p for p in directory.iterdir() if p.is_file() and p.suffix in LOG_SUFFIXES]
     if not files:
+        msg = f"directory {directory} holds no *.log or *.txt files"
         raise InputError(
-            f"directory {directory} holds no *.log or *.txt files",
+            msg,
             hint="pass the log files themselves, or the directory that holds them",
         )
     return sorted(files, key=_natural_key)
@@ -80,7 +81,8 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
     numbers follow the run numbers in the names.
     """
     if not paths:
-        raise UsageError("no log files given", hint="e.g. snpapp import logs/*.log --scenario ...")
+        msg = "no log files given"
+        raise UsageError(msg, hint="e.g. snpapp import logs/*.log --scenario ...")
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -88,8 +90,9 @@ def expand_inputs(paths: Sequence[Path]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
+            msg = f"log file {path} does not exist"
             raise InputError(
-                f"log file {path} does not exist",
+                msg,
                 hint="check the path; glob patterns are expanded by your shell",
             )
     return files
@@ -107,11 +110,13 @@ def read_logs(files: Sequence[Path]) -> list[ParsedLog]:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+            msg = f"cannot read {path}: {exc.strerror}"
+            raise InputError(msg) from exc
         digest = hashlib.sha256(data).hexdigest()[:DIGEST_CHARS]
         if digest in seen:
+            msg = f"{path} has the same content as {seen[digest]}"
             raise UsageError(
-                f"{path} has the same content as {seen[digest]}",
+                msg,
                 hint="name each log once; its measurements would otherwise be counted twice",
             )
         seen[digest] = path
@@ -128,20 +133,24 @@ def _existing_rows(out: Path) -> list[dict[str, str]]:
     try:
         text = out.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise InputError(f"cannot read {out}: {exc.strerror}") from exc
+        msg = f"cannot read {out}: {exc.strerror}"
+        raise InputError(msg) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"{out} is not UTF-8 text", hint="write to a new results file") from exc
+        msg = f"{out} is not UTF-8 text"
+        raise InputError(msg, hint="write to a new results file") from exc
     if not text:
         return []
     if not text.endswith("\n"):
+        msg = f"{out} does not end with a newline: its last line may be cut off"
         raise InputError(
-            f"{out} does not end with a newline: its last line may be cut off",
+            msg,
             hint="check the last line of the file, complete or delete it, then run again",
         )
     reader = csv.reader(io.StringIO(text, newline=""))
     if next(reader, []) != list(COLUMNS):
+        msg = f"{out} exists but its header is not snpapp's results header"
         raise InputError(
-            f"{out} exists but its header is not snpapp's results header",
+            msg,
             hint=f"write to a new file, or use one that starts with: {','.join(COLUMNS)}",
         )
     return [dict(zip(COLUMNS, row, strict=False)) for row in reader if row]
@@ -155,8 +164,9 @@ def _last_reps(out: Path, rows: Iterable[Mapping[str, str]]) -> dict[ArmKey, int
         if not rep:
             continue
         if not rep.isdigit():
+            msg = f"{out}:{lineno}: column 'rep' is not a whole number: {rep!r}"
             raise InputError(
-                f"{out}:{lineno}: column 'rep' is not a whole number: {rep!r}",
+                msg,
                 hint="rep numbers count runs from 1; fix the row or write to a new file",
             )
         key = (row.get("scenario", ""), row.get("metric", ""))
@@ -174,9 +184,12 @@ def _check_not_imported(
             existing.setdefault(match.group(1), row.get("run_id", ""))
     for log in logs:
         if log.digest in existing:
-            raise InputError(
+            msg = (
                 f"{log.path} is already in {out}: scenario {scenario!r} has a log with the "
-                f"same content (run_id {existing[log.digest]!r})",
+                f"same content (run_id {existing[log.digest]!r})"
+            )
+            raise InputError(
+                msg,
                 hint="import each log once; to start over, write to a new results file",
             )
 
@@ -217,19 +230,22 @@ def plan_rows(
 def _check_name(value: str, option: str) -> str:
     value = value.strip()
     if not value:
-        raise UsageError(f"{option} is empty", hint=f"give it a name, e.g. {option} sev_on")
+        msg = f"{option} is empty"
+        raise UsageError(msg, hint=f"give it a name, e.g. {option} sev_on")
     return value
 
 
 def _check_out(out: Path) -> None:
     if out.is_dir():
+        msg = f"--out {out} is a directory"
         raise UsageError(
-            f"--out {out} is a directory",
+            msg,
             hint="name the results file, e.g. --out results.csv (it is created if missing)",
         )
     if out.suffix.lower() != ".csv":
+        msg = f"--out {out} is not a .csv file"
         raise UsageError(
-            f"--out {out} is not a .csv file",
+            msg,
             hint="import appends CSV rows; name the results file *.csv",
         )
 

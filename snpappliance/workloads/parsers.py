@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from snpappliance.errors import ParseError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SysbenchTest = Literal["cpu", "memory"]
 
@@ -103,8 +105,9 @@ def _one(
     """The single match of ``pattern``; more than one means several runs in one log."""
     found = _matches(lines, pattern)
     if len(found) > 1:
+        msg = f"{source}: {len(found)} {what} lines; expected the output of exactly one run"
         raise ParseError(
-            f"{source}: {len(found)} {what} lines; expected the output of exactly one run",
+            msg,
             hint="keep one sysbench run per log file",
         )
     return found[0] if found else None
@@ -113,8 +116,9 @@ def _one(
 def _require_text(text: str, *, source: str) -> list[str]:
     lines = _lines(text)
     if not any(lines):
+        msg = f"{source} is empty"
         raise ParseError(
-            f"{source} is empty",
+            msg,
             hint="the run produced no output; check how the log was captured and run it again",
         )
     return lines
@@ -122,8 +126,9 @@ def _require_text(text: str, *, source: str) -> list[str]:
 
 def _positive(value: float, *, source: str, what: str) -> float:
     if not math.isfinite(value) or value <= 0:
+        msg = f"{source}: {what} is {value:g}, which is not a measurement"
         raise ParseError(
-            f"{source}: {what} is {value:g}, which is not a measurement",
+            msg,
             hint="the run did no work in its time limit; give it more time and run it again",
         )
     return value
@@ -133,17 +138,21 @@ def _detect_test(lines: Sequence[str], *, source: str) -> SysbenchTest:
     is_cpu = any(p.search(line) for p in _CPU_MARKERS for line in lines)
     is_memory = any(p.search(line) for p in _MEMORY_MARKERS for line in lines)
     if is_cpu and is_memory:
+        msg = f"{source} holds both sysbench cpu and memory output"
         raise ParseError(
-            f"{source} holds both sysbench cpu and memory output",
+            msg,
             hint="keep one sysbench run per log file",
         )
     if is_cpu:
         return "cpu"
     if is_memory:
         return "memory"
-    raise ParseError(
+    msg = (
         f"{source} is not sysbench cpu or memory output: no 'Prime numbers limit:', "
-        "'CPU speed:' or 'Running memory speed test' line",
+        "'CPU speed:' or 'Running memory speed test' line"
+    )
+    raise ParseError(
+        msg,
         hint="pass the stdout of `sysbench cpu run` or `sysbench memory run`",
     )
 
@@ -151,8 +160,9 @@ def _detect_test(lines: Sequence[str], *, source: str) -> SysbenchTest:
 def _cpu_measurement(lines: Sequence[str], *, source: str) -> Measurement:
     eps = _one(lines, _CPU_EPS, source=source, what="'events per second:'")
     if eps is None:
+        msg = f"{source}: sysbench cpu output has no 'events per second:' line (under 'CPU speed:')"
         raise ParseError(
-            f"{source}: sysbench cpu output has no 'events per second:' line (under 'CPU speed:')",
+            msg,
             hint="the run failed or its output was cut off; see the log and run it again",
         )
     value = _positive(float(eps.group(1)), source=source, what="events per second")
@@ -160,9 +170,12 @@ def _cpu_measurement(lines: Sequence[str], *, source: str) -> Measurement:
     if eps11 is not None and not math.isclose(
         value, float(eps11.group(1)), rel_tol=_EPS_REL_TOL, abs_tol=_EPS_ABS_TOL
     ):
-        raise ParseError(
+        msg = (
             f"{source}: 'events per second: {eps.group(1)}' disagrees with "
-            f"'events/s (eps): {eps11.group(1)}'",
+            f"'events/s (eps): {eps11.group(1)}'"
+        )
+        raise ParseError(
+            msg,
             hint="the log mixes the output of different runs; keep one run per log file",
         )
     return Measurement(METRIC_CPU, value, "events/s", WORKLOAD_CPU)
@@ -174,13 +187,17 @@ def _memory_measurement(lines: Sequence[str], *, source: str) -> Measurement:
         value = _positive(float(mib.group(2)), source=source, what="MiB/sec")
         return Measurement(METRIC_RAM_BW, value, "MiB/s", WORKLOAD_MEMORY)
     if _matches(lines, _MEM_OPER_NONE):
-        raise ParseError(
+        msg = (
             f"{source}: sysbench memory ran with --memory-oper=none, which transfers no data "
-            "and prints no 'MiB transferred (… MiB/sec)' line",
+            "and prints no 'MiB transferred (… MiB/sec)' line"
+        )
+        raise ParseError(
+            msg,
             hint="measure bandwidth with --memory-oper=write or --memory-oper=read",
         )
+    msg = f"{source}: sysbench memory output has no 'MiB transferred (… MiB/sec)' line"
     raise ParseError(
-        f"{source}: sysbench memory output has no 'MiB transferred (… MiB/sec)' line",
+        msg,
         hint="the run failed or its output was cut off; see the log and run it again",
     )
 
@@ -253,13 +270,15 @@ def parse_gnu_time(text: str, *, source: str, workload: str = WORKLOAD_TIME) -> 
             why = f"the timed command exited with non-zero status {failed.group(2)}"
         else:
             why = f"the timed command was terminated by signal {failed.group(3)}"
+        msg = f"{source}: {why}; a failed run's time is not a measurement"
         raise ParseError(
-            f"{source}: {why}; a failed run's time is not a measurement",
+            msg,
             hint="see the log for why the run failed, then run it again",
         )
     if last is None:
+        msg = f"{source}: no GNU time '-f %e' line (elapsed seconds such as '12.34')"
         raise ParseError(
-            f"{source}: no GNU time '-f %e' line (elapsed seconds such as '12.34')",
+            msg,
             hint="wrap the run in `/usr/bin/time -f %e` and keep its stderr (or use -o FILE)",
         )
     return Measurement(wall_metric(workload), float(lines[last].strip()), "s", workload)
@@ -286,8 +305,9 @@ def parse_log(text: str, *, source: str) -> list[Measurement]:
     wall = parse_gnu_time(text, source=source) if _has_time_output(lines) else None
     if not _has_sysbench_output(lines):
         if wall is None:
+            msg = f"{source} holds neither sysbench cpu/memory output nor a GNU time '-f %e' line"
             raise ParseError(
-                f"{source} holds neither sysbench cpu/memory output nor a GNU time '-f %e' line",
+                msg,
                 hint="pass raw sysbench output and/or `/usr/bin/time -f %e` output",
             )
         return [wall]

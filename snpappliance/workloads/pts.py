@@ -15,11 +15,14 @@ statistics (see :mod:`snpappliance.formats.smoke`).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import ParseError
 from snpappliance.formats.results import Direction
 from snpappliance.formats.smoke import SmokeResult
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PARSE_HINT = (
     "the file is not a Phoronix Test Suite result file; check the run's raw log "
@@ -35,8 +38,9 @@ def parse_composite_file(path: Path) -> list[SmokeResult]:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
+        msg = f"cannot read the PTS result file {path}: {exc.strerror}"
         raise ParseError(
-            f"cannot read the PTS result file {path}: {exc.strerror}",
+            msg,
             hint="check that the smoke run copied composite.xml out of the guest",
         ) from exc
     return parse_composite(text, source=str(path))
@@ -47,14 +51,15 @@ def parse_composite(text: str, *, source: str) -> list[SmokeResult]:
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise ParseError(f"{source} is not well-formed XML: {exc}", hint=PARSE_HINT) from exc
+        msg = f"{source} is not well-formed XML: {exc}"
+        raise ParseError(msg, hint=PARSE_HINT) from exc
     if root.tag != "PhoronixTestSuite":
-        raise ParseError(
-            f"{source}: the root element is <{root.tag}>, not <PhoronixTestSuite>", hint=PARSE_HINT
-        )
+        msg = f"{source}: the root element is <{root.tag}>, not <PhoronixTestSuite>"
+        raise ParseError(msg, hint=PARSE_HINT)
     results = root.findall("Result")
     if not results:
-        raise ParseError(f"{source} has no <Result> element", hint=PARSE_HINT)
+        msg = f"{source} has no <Result> element"
+        raise ParseError(msg, hint=PARSE_HINT)
     parsed: list[SmokeResult] = []
     for number, result in enumerate(results, start=1):
         parsed += _result(result, f"{source}: Result #{number}")
@@ -65,7 +70,8 @@ def _text(element: ET.Element, tag: str, where: str, *, required: bool = True) -
     child = element.find(tag)
     value = (child.text or "").strip() if child is not None else ""
     if required and not value:
-        raise ParseError(f"{where} has no <{tag}>", hint=PARSE_HINT)
+        msg = f"{where} has no <{tag}>"
+        raise ParseError(msg, hint=PARSE_HINT)
     return value
 
 
@@ -73,7 +79,8 @@ def _number(text: str, where: str, what: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise ParseError(f"{where}: {what} {text!r} is not a number", hint=PARSE_HINT) from None
+        msg = f"{where}: {what} {text!r} is not a number"
+        raise ParseError(msg, hint=PARSE_HINT) from None
 
 
 def _result(result: ET.Element, where: str) -> list[SmokeResult]:
@@ -81,10 +88,12 @@ def _result(result: ET.Element, where: str) -> list[SmokeResult]:
     where = f"{where} ({test})"
     proportion = _text(result, "Proportion", where)
     if proportion not in _PROPORTIONS:
-        raise ParseError(f"{where}: Proportion {proportion!r} is not HIB or LIB", hint=PARSE_HINT)
+        msg = f"{where}: Proportion {proportion!r} is not HIB or LIB"
+        raise ParseError(msg, hint=PARSE_HINT)
     entries = result.findall("Data/Entry")
     if not entries:
-        raise ParseError(f"{where} has no <Data>/<Entry>", hint=PARSE_HINT)
+        msg = f"{where} has no <Data>/<Entry>"
+        raise ParseError(msg, hint=PARSE_HINT)
     parsed = []
     for n, entry in enumerate(entries, start=1):
         value, raw = _values(entry, f"{where} Entry #{n}")
@@ -105,7 +114,8 @@ def _result(result: ET.Element, where: str) -> list[SmokeResult]:
 
 def _values(entry: ET.Element, where: str) -> tuple[float | None, tuple[float, ...]]:
     if entry.find("Value") is None:
-        raise ParseError(f"{where} has no <Value>", hint=PARSE_HINT)
+        msg = f"{where} has no <Value>"
+        raise ParseError(msg, hint=PARSE_HINT)
     value_text = _text(entry, "Value", where, required=False)
     raw_text = _text(entry, "RawString", where, required=False)
     if not value_text:

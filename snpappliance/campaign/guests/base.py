@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from snpappliance.campaign.boot import BootLimits, BootRecord
 from snpappliance.campaign.qemu import BootConfig
 from snpappliance.campaign.spec import Workload
-from snpappliance.formats.manifest import Manifest
 from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from snpappliance.formats.manifest import Manifest
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,19 @@ import json
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snpappliance.campaign.boot import BootRecord, boot_guest
-from snpappliance.campaign.guests.base import BootRequest, BootSite
 from snpappliance.campaign.hostinfo import read_text
 from snpappliance.campaign.qemu import qemu_argv
-from snpappliance.campaign.spec import CampaignSpec
 from snpappliance.errors import CampaignError
 from snpappliance.formats.manifest import MANIFEST_FILE, Manifest, component_dir
 from snpappliance.formats.release import GUEST_COMPONENT
-from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from snpappliance.campaign.guests.base import BootRequest, BootSite
+    from snpappliance.campaign.spec import CampaignSpec
+    from snpappliance.hosts.base import Host
 
 KERNEL_FILE = "vmlinuz"
 INITRD_FILE = "initramfs.cpio.gz"
@@ -74,9 +76,8 @@ def prepare_minimal(host: Host, directory: str, build_hint: str) -> MinimalGuest
         path = f"{directory}/{name}"
         if not host.run(["test", "-r", path], check=False, idempotent=True).ok:
             what = "guest manifest" if name == MANIFEST_FILE else "guest artefact"
-            raise CampaignError(
-                f"{what} {path} does not exist on host {host.name}", hint=build_hint
-            )
+            msg = f"{what} {path} does not exist on host {host.name}"
+            raise CampaignError(msg, hint=build_hint)
     with tempfile.TemporaryDirectory(prefix="snpapp-manifest-") as tmp:
         host.get(f"{directory}/{MANIFEST_FILE}", Path(tmp) / MANIFEST_FILE)
         return MinimalGuest(directory, Manifest.load(Path(tmp)))

@@ -8,10 +8,13 @@ profile file holds values only, below a comment block that describes it;
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import ConfigError
 from snpappliance.resources import package_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEFAULT_PROFILE = "local"
 
@@ -24,8 +27,9 @@ def profile_names() -> list[str]:
 def profile_path(name: str) -> Path:
     """The spec file of built-in profile ``name``."""
     if name not in profile_names():
+        msg = f"there is no built-in profile {name!r}"
         raise ConfigError(
-            f"there is no built-in profile {name!r}",
+            msg,
             hint=f"choose one of {', '.join(profile_names())}, or pass your own with --spec FILE",
         )
     return package_file("campaign", "profiles", f"{name}.toml")

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.campaign.guests.cloud import guestssh
 from snpappliance.campaign.guests.cloud.image import fetch_image, local_image, qemu_img_for
 from snpappliance.campaign.guests.cloud.seed import DEFAULT_PACKAGES, CloudSeed, build_seed
 from snpappliance.campaign.guests.cloud.sshkey import HOST_KEY, ensure_guest_key, make_private_dir
-from snpappliance.campaign.spec import CampaignSpec
 from snpappliance.errors import CampaignError
 from snpappliance.formats.manifest import FileEntry, Manifest
 from snpappliance.fsutil import atomic_write_text, sha256_file
-from snpappliance.hosts.base import Host
 from snpappliance.hosts.private_dir import ensure_private_dir
+
+if TYPE_CHECKING:
+    from snpappliance.campaign.spec import CampaignSpec
+    from snpappliance.hosts.base import Host
 
 #: Where base images are kept on a remote host, named by their SHA-256: this
 #: directory under snpapp's private directory in the SSH user's cache directory.
@@ -79,9 +82,11 @@ def _upload(host: Host, local: Path, sha256: str) -> str:
         return remote
     host.put(local, remote)
     if (found := _host_sha256(host, remote)) != sha256:
+        msg = (
+            f"the guest image copied to {host.name}:{remote} has SHA-256 {found}, expected {sha256}"
+        )
         raise CampaignError(
-            f"the guest image copied to {host.name}:{remote} has SHA-256 {found}, "
-            f"expected {sha256}",
+            msg,
             hint=f"check free space under {images} on {host.name} and start again",
         )
     return remote
@@ -97,8 +102,9 @@ def prepare_cloud(
     if not host.run(
         ["sh", "-c", 'command -v "$1"', "sh", qemu_img], check=False, idempotent=True
     ).ok:
+        msg = f"{qemu_img} (for the guest's per-run disk) is missing on host {host.name}"
         raise CampaignError(
-            f"{qemu_img} (for the guest's per-run disk) is missing on host {host.name}",
+            msg,
             hint="install qemu-img (Debian/Ubuntu: apt-get install qemu-utils)",
         )
     manifest = Manifest(

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from snpappliance.campaign.boot import BootRecord
-from snpappliance.campaign.guests.base import BootRequest, BootSite
 from snpappliance.campaign.guests.cloud.assets import CloudGuest, stage_campaign
 from snpappliance.campaign.guests.cloud.run import CloudRun, cloud_boot
 from snpappliance.formats.manifest import Manifest
-from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from snpappliance.campaign.boot import BootRecord
+    from snpappliance.campaign.guests.base import BootRequest, BootSite
+    from snpappliance.hosts.base import Host
 
 #: The campaign's cloud files, locally and on the host, live in this work subdirectory.
 CLOUD_WORK = "cloud"
@@ -28,7 +30,7 @@ class CloudImageGuest:
     #: Packages the seed installs beside sysbench and time (the PTS smoke tests' needs).
     packages: tuple[str, ...] = ()
 
-    def record(self, host: Host) -> dict[str, Any]:
+    def record(self, host: Host) -> dict[str, Any]:  # noqa: ARG002  the Guest interface
         return {
             "kind": "cloud",
             "image": self.image.source,

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from snpappliance.campaign.qemu import workload_script
-from snpappliance.campaign.spec import Workload
+
+if TYPE_CHECKING:
+    from snpappliance.campaign.spec import Workload
 
 #: The name the guest's host key is recorded under in the campaign's known_hosts.
 HOST_KEY_ALIAS = "snpapp-cloud-guest"

@@ -15,10 +15,13 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.errors import CampaignError
 from snpappliance.fsutil import sha256_file
-from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from snpappliance.hosts.base import Host
 
 DOWNLOAD_TIMEOUT_S = 30.0
 _CHUNK = 1 << 20
@@ -49,14 +52,16 @@ def _download(url: str, dest: Path) -> None:
                 out.write(chunk)
     except urllib.error.HTTPError as exc:
         exc.close()
+        msg = f"cannot download the guest image {url}: HTTP {exc.code} {exc.reason}"
         raise CampaignError(
-            f"cannot download the guest image {url}: HTTP {exc.code} {exc.reason}",
+            msg,
             hint=_offline_hint(url),
         ) from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
+        msg = f"cannot download the guest image {url}: {reason}"
         raise CampaignError(
-            f"cannot download the guest image {url}: {reason}",
+            msg,
             hint=_offline_hint(url),
         ) from exc
 
@@ -74,9 +79,12 @@ def fetch_image(url: str, sha256: str, cache_dir: Path) -> Path:
         _download(url, partial)
         actual = sha256_file(partial)
         if actual != sha256:
-            raise CampaignError(
+            msg = (
                 f"the guest image downloaded from {url} has SHA-256 {actual}, "
-                f"but the spec's image_sha256 is {sha256}",
+                f"but the spec's image_sha256 is {sha256}"
+            )
+            raise CampaignError(
+                msg,
                 hint="check image_sha256 against the SHA256SUMS published next to the image "
                 "(a moving link such as release/ changes with every Ubuntu build)",
             )
@@ -89,14 +97,18 @@ def fetch_image(url: str, sha256: str, cache_dir: Path) -> Path:
 def local_image(path: Path, sha256: str | None) -> Path:
     """A local image file given in the spec, checked against ``sha256`` when given."""
     if not path.is_file():
+        msg = f"the guest image {path} does not exist"
         raise CampaignError(
-            f"the guest image {path} does not exist",
+            msg,
             hint="set guest.image to an existing cloud image file, or remove it to download "
             "guest.image_url",
         )
     if sha256 is not None and (actual := sha256_file(path)) != sha256:
+        msg = (
+            f"the guest image {path} has SHA-256 {actual}, but the spec's image_sha256 is {sha256}"
+        )
         raise CampaignError(
-            f"the guest image {path} has SHA-256 {actual}, but the spec's image_sha256 is {sha256}",
+            msg,
             hint="fix guest.image_sha256 or use the image it names",
         )
     return path
@@ -108,8 +120,9 @@ def image_format(host: Host, qemu_img: str, path: str) -> str:
     try:
         fmt = json.loads(result.stdout)["format"]
     except (ValueError, KeyError, TypeError) as exc:
+        msg = f"qemu-img info on {host.name} did not say the format of {path}"
         raise CampaignError(
-            f"qemu-img info on {host.name} did not say the format of {path}",
+            msg,
             hint=QEMU_IMG_HINT,
             detail=result.stdout[-500:],
         ) from exc

@@ -15,9 +15,8 @@ import contextlib
 import random
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.campaign.boot import SHUTDOWN_S, BootLimits, BootRecord, Outcome, boot_guest
 from snpappliance.campaign.guests.cloud.assets import CampaignFiles, CloudGuest
@@ -31,9 +30,14 @@ from snpappliance.campaign.guests.cloud.guestssh import (
 )
 from snpappliance.campaign.guests.cloud.image import create_overlay
 from snpappliance.campaign.guests.cloud.qemuargs import CloudDrives, cloud_qemu_argv
-from snpappliance.campaign.qemu import BootConfig
-from snpappliance.campaign.spec import Workload
-from snpappliance.hosts.base import Host
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from snpappliance.campaign.qemu import BootConfig
+    from snpappliance.campaign.spec import Workload
+    from snpappliance.hosts.base import Host
 
 #: Seconds between SSH readiness probes.
 POLL_S = 3.0

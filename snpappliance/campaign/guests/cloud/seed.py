@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
@@ -26,6 +26,9 @@ from snpappliance.campaign.guests.cloud.sshkey import make_private_dir
 from snpappliance.errors import ConfigError, OutputError
 from snpappliance.fsutil import atomic_write_text
 from snpappliance.resources import data_dir
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: The ISO 9660 volume label cloud-init's NoCloud datasource looks for.
 SEED_LABEL = "cidata"
@@ -117,8 +120,9 @@ def render_seed(seed: CloudSeed) -> dict[str, str]:
     try:
         return {name: env.get_template(f"{name}.j2").render(seed=seed) for name in SEED_FILES}
     except jinja2.TemplateError as exc:
+        msg = f"cannot render the cloud-init seed: {exc}"
         raise OutputError(
-            f"cannot render the cloud-init seed: {exc}",
+            msg,
             hint="reinstall snpapp; if you edited templates/cloud-init/, check that file",
         ) from exc
 

@@ -50,9 +50,12 @@ def ensure_guest_key(directory: Path, comment: str, name: str = CLIENT_KEY) -> G
     private = directory / name
     public = directory / f"{name}.pub"
     if private.exists() != public.exists():
-        raise ConfigError(
+        msg = (
             f"half a guest key pair in {directory}: {private.name} and {public.name} "
-            "must both exist or both be absent",
+            "must both exist or both be absent"
+        )
+        raise ConfigError(
+            msg,
             hint=f"delete {private} and {public}; a new pair is made on the next start",
         )
     make_private_dir(directory)
