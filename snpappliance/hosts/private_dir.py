@@ -6,8 +6,10 @@ there. So snpapp's directories on a host live under the connecting user's own
 cache directory (``$XDG_CACHE_HOME``, else ``~/.cache``), in ``snpapp/``. Each
 directory on the way down from there is made exclusively (``mkdir``, never
 ``mkdir -p``) with mode 0700, or accepted only when it is a real directory (not
-a symbolic link), owned by the connecting user, with mode 0700; anything else is
-refused. ``$XDG_RUNTIME_DIR`` is not used: it is a small tmpfs that logind
+a symbolic link), owned by the connecting user, that no one else may write to;
+every directory below ``snpapp/`` must have mode 0700 (``snpapp/`` itself may be
+the user's readable cache of build sources). Anything else is refused.
+``$XDG_RUNTIME_DIR`` is not used: it is a small tmpfs that logind
 empties when the user's last session ends, too small for guest images and gone
 between two SSH connections.
 """
@@ -35,15 +37,19 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 ENSURE = (
     "dir=${XDG_CACHE_HOME:-${HOME:-}/.cache}; uid=$(id -u) || exit 1; "
     'case $dir in /*) ;; *) printf "%s\\tis not an absolute path\\n" "$dir"; exit 3;; esac; '
-    'mkdir -p -- "$dir" || exit 1; '
-    'for name in "$@"; do dir=$dir/$name; '
+    'mkdir -p -- "$dir" || exit 1; level=0; '
+    'for name in "$@"; do dir=$dir/$name; level=$((level + 1)); '
     'mkdir -m 700 -- "$dir" 2>/dev/null && continue; '
     'if [ -L "$dir" ]; then printf "%s\\tis a symbolic link\\n" "$dir"; exit 3; fi; '
     'if [ ! -d "$dir" ]; then printf "%s\\tis not a directory\\n" "$dir"; exit 3; fi; '
-    'owner=$(stat -c %u -- "$dir") && mode=$(stat -c %a -- "$dir") || exit 1; '
-    'if [ "$owner" != "$uid" ] || [ "$mode" != 700 ]; then '
-    'printf "%s\\thas owner uid %s and mode %s, not uid %s and mode 700\\n" '
-    '"$dir" "$owner" "$mode" "$uid"; exit 3; fi; '
+    'owner=$(stat -c %u -- "$dir") && mode=$(stat -c %a -- "$dir") && '
+    'perm=$(stat -c %A -- "$dir") || exit 1; '
+    'if [ "$owner" != "$uid" ]; then '
+    'printf "%s\\thas owner uid %s, not uid %s\\n" "$dir" "$owner" "$uid"; exit 3; fi; '
+    "case $perm in ?????w*|????????w*) "
+    'printf "%s\\thas mode %s: others may write to it\\n" "$dir" "$mode"; exit 3;; esac; '
+    'if [ "$level" -gt 1 ] && [ "$mode" != 700 ]; then '
+    'printf "%s\\thas mode %s, not 700\\n" "$dir" "$mode"; exit 3; fi; '
     'done; printf "%s\\n" "$dir"'
 )
 
@@ -66,8 +72,8 @@ def ensure_private_dir(host: Host, relative: str) -> str:
     private directory in the host user's cache directory, made if missing; its absolute path.
 
     Raises :class:`HostError` when that directory or one above it (up to
-    ``snpapp/``) is a symbolic link, not a directory, or not owned by the
-    connecting user with mode 0700.
+    ``snpapp/``) is a symbolic link, not a directory, not owned by the connecting
+    user, writable by others, or (below ``snpapp/``) not of mode 0700.
     """
     names = private_dir_names(relative)
     argv = ["sh", "-c", ENSURE, "snpapp-private-dir", *names]

@@ -9,12 +9,10 @@ import pytest
 
 from snpappliance.deploy.reboot import boot_id, wait_for_boot
 from snpappliance.errors import DeployError
-from tests.integration import sshd
 from tests.integration.sshd import SshServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.ssh]
 
-ssh_server = sshd.ssh_server
 
 
 def test_waits_through_the_outage_until_the_new_boot_answers(ssh_server: SshServer) -> None:

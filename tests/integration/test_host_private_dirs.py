@@ -153,6 +153,22 @@ def test_an_open_or_linked_dir_is_refused(host_cache: tuple[SshServer, Path]) ->
     assert not (top / "work" / "c-1").exists()
 
 
+@pytest.mark.ssh
+def test_a_readable_snpapp_cache_is_shared_but_never_writable_by_others(
+    host_cache: tuple[SshServer, Path],
+) -> None:
+    # ~/.cache/snpapp is also where `snpapp build` caches sources (mode 755 there).
+    server, cache = host_cache
+    host = server.host()
+    top = cache / "snpapp"
+    top.mkdir(parents=True)
+    top.chmod(0o755)
+    made = ensure_private_dir(host, "images")
+    assert (_mode(Path(made)), _mode(top)) == (0o700, 0o755)
+    top.chmod(0o775)
+    assert "others may write to it" in _refused(host, "images")
+
+
 PAYLOAD = b"a guest image, only bytes here\n" * 64
 
 SPEC = """

@@ -7,12 +7,10 @@ import pytest
 from snpappliance import proc
 from snpappliance.hosts import sshcmd
 from snpappliance.hosts.ssh import SshHost
-from tests.integration import sshd
 from tests.integration.sshd import SshServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.ssh]
 
-ssh_server = sshd.ssh_server
 
 
 def _master_running(host: SshHost) -> bool:

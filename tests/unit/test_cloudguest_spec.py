@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from snpappliance.campaign.guests.cloud.image import cached_path, overlay_argv, qemu_img_for
 from snpappliance.campaign.guests.cloud.qemuargs import CloudDrives, cloud_qemu_argv
-from snpappliance.campaign.qemu import BootConfig, qemu_argv
-from snpappliance.campaign.spec import UBUNTU_NOBLE_URL, Accel, GuestKind, ScenarioKind, parse_spec
+from snpappliance.campaign.qemu import qemu_argv
+from snpappliance.campaign.spec import UBUNTU_NOBLE_URL, GuestKind, ScenarioKind, parse_spec
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.errors import ConfigError
+from tests.factories import GENOA_SNP_BOOT
 
 SHA = "ab" * 32
 SPEC = """
@@ -88,20 +90,14 @@ def test_invalid_cloud_settings_name_their_key(guest: str, where: str, problem: 
     assert problem in message
 
 
-CFG = BootConfig(
+CFG = replace(
+    GENOA_SNP_BOOT,
     qemu="/opt/snpapp/current/qemu/root/usr/local/bin/qemu-system-x86_64",
-    accel=Accel.KVM,
-    kind=ScenarioKind.SNP,
-    vcpus=8,
-    memory_mib=8192,
     kernel="unused",
     initrd="unused",
     workload_file="unused",
     run_id="r0001",
-    watchdog_s=600,
-    cpu="EPYC-v4",
     firmware="/opt/snpapp/current/ovmf/OVMF.fd",
-    cbitpos=51,
 )
 DRIVES = CloudDrives(disk="/w/r0001.qcow2", seed="/w/seed.iso", ssh_port=40022)
 
@@ -128,7 +124,7 @@ def test_cloud_guest_boots_its_disk_with_the_seed_and_forwarded_ssh() -> None:
 
 @pytest.mark.parametrize("kind", [ScenarioKind.SNP, ScenarioKind.SNP_LAYOUT])
 def test_both_snp_scenarios_share_the_minimal_guests_machine(kind: ScenarioKind) -> None:
-    cfg = BootConfig(**{**CFG.__dict__, "kind": kind})
+    cfg = replace(CFG, kind=kind)
     cloud = cloud_qemu_argv(cfg, DRIVES)
     minimal = qemu_argv(cfg)
     machine = minimal[: minimal.index("-kernel")]

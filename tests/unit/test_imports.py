@@ -32,12 +32,13 @@ BASE = frozenset({"__init__", "errors", "log", "proc", "fsutil", "resources", "t
 #: import is still a dependency.
 ALLOWED: dict[str, frozenset[str]] = {
     "formats": frozenset(),
+    "attestation": frozenset({"formats"}),
     "hosts": frozenset(),
     "workloads": frozenset({"formats"}),
     "build": frozenset({"formats"}),
     "doctor": frozenset({"formats", "hosts"}),
     "deploy": frozenset({"formats", "hosts", "doctor"}),
-    "campaign": frozenset({"formats", "hosts", "workloads", "doctor"}),
+    "campaign": frozenset({"formats", "hosts", "workloads", "doctor", "attestation"}),
     "importer": frozenset({"formats", "workloads"}),
     "report": frozenset({"formats"}),
 }

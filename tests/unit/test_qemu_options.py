@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from snpappliance.campaign.guests.cloud.qemuargs import CloudDrives, cloud_device_argv
 from snpappliance.campaign.qemu import BootConfig, option_value, qemu_argv
 from snpappliance.campaign.spec import Accel, ScenarioKind
+from tests.factories import GENOA_SNP_BOOT
 
 
 def _cfg(workload_file: str) -> BootConfig:
-    return BootConfig(
-        qemu="qemu-system-x86_64",
-        accel=Accel.TCG,
-        kind=ScenarioKind.PLAIN,
-        vcpus=1,
-        memory_mib=256,
-        kernel="/k",
-        initrd="/i",
-        workload_file=workload_file,
-        run_id="r1",
-        watchdog_s=60,
+    return replace(
+        GENOA_SNP_BOOT, accel=Accel.TCG, kind=ScenarioKind.PLAIN, workload_file=workload_file
     )
 
 
