@@ -52,7 +52,7 @@ e2e-build: system-deps-test $(STAMP)
 ## e2e-deploy: `snpapp deploy --reboot` and `--rollback --reboot` for real, against a
 ## throwaway Debian VM (QEMU TCG, OVMF, GRUB); root; about 15 minutes; not part of `make test`
 e2e-deploy: system-deps-e2e-deploy $(STAMP)
-	$(BIN)/python benchmarks/e2e_deploy.py
+	$(BIN)/python -m tests.e2e.deploy_vm
 
 ## test: install what is needed, lint, type-check, run every test
 test: system-deps-test $(STAMP) lint typecheck

@@ -47,7 +47,8 @@ def _cli(stack: Path, root: Path) -> float:
     result = proc.run(argv, env=env)
     elapsed = time.perf_counter() - start
     if "up to date" not in result.stdout + result.stderr:
-        raise SystemExit(f"expected a no-op build, got:\n{result.stderr}")
+        msg = f"expected a no-op build, got:\n{result.stderr}"
+        raise SystemExit(msg)
     return elapsed
 
 

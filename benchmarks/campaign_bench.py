@@ -30,6 +30,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,9 +40,9 @@ sys.path.insert(0, str(REPO))
 from snpappliance import proc  # noqa: E402
 from snpappliance.campaign.commands import make_host  # noqa: E402
 from snpappliance.campaign.console import parse_console  # noqa: E402
-from snpappliance.campaign.prepare import Prepared  # noqa: E402
+from snpappliance.campaign.guests.minimal import MinimalGuest  # noqa: E402
 from snpappliance.campaign.profiles import profile_path  # noqa: E402
-from snpappliance.campaign.qemu import BootConfig, qemu_argv, workload_script  # noqa: E402
+from snpappliance.campaign.qemu import qemu_argv, workload_script  # noqa: E402
 from snpappliance.campaign.runner import create_campaign, execute_campaign  # noqa: E402
 from snpappliance.campaign.spec import (  # noqa: E402
     EMULATED_LABEL,
@@ -50,8 +51,12 @@ from snpappliance.campaign.spec import (  # noqa: E402
     load_spec,
 )
 from snpappliance.campaign.store import read_records  # noqa: E402
-from snpappliance.formats.results import load_results  # noqa: E402
+from snpappliance.report.load import load_results  # noqa: E402
 from snpappliance.workloads.parsers import parse_sysbench  # noqa: E402
+from tests.factories import GENOA_SNP_BOOT  # noqa: E402
+
+if TYPE_CHECKING:
+    from snpappliance.campaign.prepare import Prepared
 
 TARGET_OVERHEAD = 0.03
 BOOTSTRAP = 5000
@@ -66,20 +71,27 @@ def hand_command_lines(spec: CampaignSpec, prepared: Prepared, work: Path) -> di
     """The QEMU command line per scenario, as one would type it for one boot."""
     script = work / "by-hand.sh"
     script.write_text(workload_script(spec.workloads[0], spec.guest.vcpus), encoding="utf-8")
+    guest = prepared.guest
+    if not isinstance(guest, MinimalGuest):
+        msg = "the benchmark boots the minimal guest by hand; the spec names another"
+        raise SystemExit(msg)
     lines = {}
     for scenario in spec.scenarios:
-        cfg = BootConfig(
+        cfg = replace(
+            GENOA_SNP_BOOT,
             qemu=spec.qemu.binary,
             accel=spec.qemu.accel,
             kind=scenario.kind,
             vcpus=spec.guest.vcpus,
             memory_mib=spec.guest.memory_mib,
-            kernel=prepared.kernel,
-            initrd=prepared.initrd,
+            kernel=guest.kernel,
+            initrd=guest.initrd,
             workload_file=str(script),
             run_id="by-hand",
             watchdog_s=int(spec.timeouts.workload_s),
+            cpu=spec.guest.cpu,
             firmware=prepared.firmware,
+            cbitpos=prepared.cbitpos,
         )
         lines[scenario.name] = list(qemu_argv(cfg))
     return lines

@@ -9,23 +9,55 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
 from snpappliance.cli import run_cli
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(message: str) -> NoReturn:
+    """Skip the test (locally) or fail it (in CI): something it needs is missing."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def require_program(name: str) -> str:
     """Path of ``name``; skip (locally) or fail (in CI) when it is missing."""
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed (make test installs it when run as root)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{name} is not installed (make test installs it when run as root)")
     return path
+
+
+def require_file(path: Path, package: str) -> Path:
+    """``path``; skip (locally) or fail (in CI) when missing (Debian package ``package``)."""
+    if not path.is_file():
+        unavailable(f"{path} is missing (apt-get install {package}; make test does it as root)")
+    return path
+
+
+def wait_for(
+    condition: Callable[[], object], what: str, timeout_s: float = 30.0, every_s: float = 0.1
+) -> None:
+    """Poll ``condition`` until it is true; fail the test saying ``what`` never happened.
+
+    Tests synchronise with real programs this way, never with a fixed sleep:
+    the deadline only bounds a failure, it is not a timing assertion.
+    """
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {timeout_s:g} s")
+        time.sleep(every_s)
 
 
 class SnpappRunner:

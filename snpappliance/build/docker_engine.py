@@ -21,15 +21,18 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import docker
 import docker.errors
 import requests.exceptions
-from docker.models.containers import Container
+from docker.utils import kwargs_from_env
 
 from snpappliance.errors import BuildError, DockerError, InterruptedByUser
 from snpappliance.proc import tail
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
 
 log = logging.getLogger("snpapp.docker")
 
@@ -92,8 +95,9 @@ class Engine:
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             if client is not None:
                 client.close()
+            msg = f"the Docker engine at {where} does not answer"
             raise DockerError(
-                f"the Docker engine at {where} does not answer",
+                msg,
                 detail=str(exc),
                 hint=START_HINT,
             ) from exc
@@ -111,7 +115,8 @@ class Engine:
         except docker.errors.ImageNotFound:
             return None
         except docker.errors.APIError as exc:
-            raise DockerError(f"cannot inspect image {tag}: {exc.explanation}") from exc
+            msg = f"cannot inspect image {tag}: {exc.explanation}"
+            raise DockerError(msg) from exc
 
     def image_labels(self, tag: str) -> dict[str, str]:
         image = self.client.images.get(tag)
@@ -132,35 +137,39 @@ class Engine:
             fh.write(f"+ docker build -t {tag} {context}\n")
             output = _BuildOutput(fh, progress)
             try:
-                stream = self.client.api.build(
-                    path=os.fspath(context),
-                    tag=tag,
-                    buildargs=dict(build_args),
-                    labels=dict(labels),
-                    rm=True,
-                    forcerm=True,
-                    pull=False,
-                    decode=True,
-                )
-                for chunk in stream:
-                    output.feed(str(chunk.get("stream", "")))
-                    if "error" in chunk:
-                        raise output.failure(tag, str(chunk["error"]).strip(), log_file)
+                with _streaming_api() as api:
+                    stream = api.build(
+                        path=os.fspath(context),
+                        tag=tag,
+                        buildargs=dict(build_args),
+                        labels=dict(labels),
+                        rm=True,
+                        forcerm=True,
+                        pull=False,
+                        decode=True,
+                    )
+                    for chunk in stream:
+                        output.feed(str(chunk.get("stream", "")))
+                        if "error" in chunk:
+                            raise output.failure(tag, str(chunk["error"]).strip(), log_file)
             except requests.exceptions.RequestException as exc:
+                msg = f"lost the Docker engine while building image {tag}: {exc}"
                 raise DockerError(
-                    f"lost the Docker engine while building image {tag}: {exc}",
+                    msg,
                     detail=f"full log: {log_file}",
                     hint="check that dockerd is still running (its log tells why it failed)",
                 ) from exc
             except docker.errors.APIError as exc:
+                msg = f"the Docker engine refused to build image {tag}: {exc.explanation}"
                 raise BuildError(
-                    f"the Docker engine refused to build image {tag}: {exc.explanation}",
+                    msg,
                     detail=f"full log: {log_file}",
                     hint=_base_hint(str(exc.explanation)),
                 ) from exc
         image_id = self.image_id(tag)
         if image_id is None:
-            raise BuildError(f"building image {tag} finished but the image is missing")
+            msg = f"building image {tag} finished but the image is missing"
+            raise BuildError(msg)
         return image_id
 
     def import_rootfs(self, tarball: Path, tag: str, *, changes: Sequence[str]) -> str:
@@ -171,10 +180,12 @@ class Engine:
                 os.fspath(tarball), repository=repository, tag=version, changes=list(changes)
             )
         except docker.errors.APIError as exc:
-            raise DockerError(f"docker import of {tarball} failed: {exc.explanation}") from exc
+            msg = f"docker import of {tarball} failed: {exc.explanation}"
+            raise DockerError(msg) from exc
         image_id = self.image_id(tag)
         if image_id is None:
-            raise DockerError(f"docker import of {tarball} did not produce image {tag}")
+            msg = f"docker import of {tarball} did not produce image {tag}"
+            raise DockerError(msg)
         return image_id
 
     # -------------------------------------------------------- containers
@@ -193,7 +204,8 @@ class Engine:
     ) -> Iterator[Container]:
         """Create and start a container; stop and remove it when the block ends."""
         if self._cancelled.is_set():
-            raise InterruptedByUser("interrupted: no new container is started")
+            msg = "interrupted: no new container is started"
+            raise InterruptedByUser(msg)
         name = f"{name_prefix}-{uuid.uuid4().hex[:8]}"
         volumes = {
             os.fspath(m.source): {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
@@ -212,12 +224,14 @@ class Engine:
                 detach=True,
             )
         except docker.errors.APIError as exc:
-            raise DockerError(f"cannot create a container from {image}: {exc.explanation}") from exc
+            msg = f"cannot create a container from {image}: {exc.explanation}"
+            raise DockerError(msg) from exc
         with self._lock:
             self._started[name] = container
         try:
             if self._cancelled.is_set():  # cancelled while the engine was creating it
-                raise InterruptedByUser("interrupted: the new container is removed")
+                msg = "interrupted: the new container is removed"
+                raise InterruptedByUser(msg)
             container.start()
             yield container
         finally:
@@ -267,8 +281,9 @@ class Engine:
                              name_prefix=name_prefix, workdir=workdir, user=user,
                              progress=progress)  # fmt: skip
         except (docker.errors.APIError, requests.exceptions.RequestException) as exc:
+            msg = f"the Docker engine failed while running a container from {image}: {exc}"
             raise DockerError(
-                f"the Docker engine failed while running a container from {image}: {exc}",
+                msg,
                 detail=f"full log: {log_file}",
                 hint="check that dockerd is still running (its log tells why it failed)",
             ) from exc
@@ -293,10 +308,11 @@ class Engine:
                 workdir=workdir, user=user,
             ) as container,
             log_file.open("a", encoding="utf-8") as fh,
+            contextlib.closing(container.logs(stream=True, follow=True)) as logs,
         ):  # fmt: skip
             fh.write(f"+ docker run {image} {' '.join(command)}\n")
             pending = ""
-            for raw in container.logs(stream=True, follow=True):
+            for raw in logs:
                 pending += raw.decode("utf-8", errors="replace")
                 *complete, pending = pending.split("\n")
                 for line in complete:
@@ -350,6 +366,30 @@ class _BuildOutput:
         )
 
 
+@contextlib.contextmanager
+def _streaming_api() -> Iterator[docker.APIClient]:
+    """A low-level client of its own for one streamed request (an image build).
+
+    Closing a client closes only the connections back in its pool. A response
+    left half-read (a failed build, Ctrl-C) keeps its connection, which the
+    garbage collector would close at some later moment, as a ``ResourceWarning``.
+    So every response this client received is closed with it, read or not.
+    """
+    api = docker.APIClient(version=API_VERSION, timeout=STREAM_TIMEOUT_S, **kwargs_from_env())
+    responses: list[requests.Response] = []
+
+    def keep(response: requests.Response, **_hook_kwargs: object) -> None:
+        responses.append(response)
+
+    api.hooks["response"].append(keep)
+    try:
+        yield api
+    finally:
+        for response in responses:
+            response.close()
+        api.close()
+
+
 def _probe_unix_socket(where: str) -> None:
     """Fail early (and without leaking a socket, as the SDK would) when nothing listens."""
     try:
@@ -357,8 +397,9 @@ def _probe_unix_socket(where: str) -> None:
             probe.settimeout(10)
             probe.connect(where.removeprefix("unix://"))
     except OSError as exc:
+        msg = f"the Docker engine at {where} does not answer"
         raise DockerError(
-            f"the Docker engine at {where} does not answer",
+            msg,
             detail=exc.strerror or str(exc),
             hint=START_HINT,
         ) from exc

@@ -7,6 +7,7 @@ engine fails the tests instead of skipping them. ``base_image`` bootstraps
 the Debian base once; its tag is a content hash, so later runs reuse it.
 ``guest_artifacts`` builds the benchmark guest once per session through
 `snpapp build guest`'s machinery, for every campaign test that boots it.
+``ssh_server`` is a loopback OpenSSH server per test (see sshd.py).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -23,7 +24,11 @@ from snpappliance import proc
 from snpappliance.build.commands import build_base, build_components
 from snpappliance.build.docker_engine import Engine
 from snpappliance.errors import DockerError
-from tests.conftest import IN_CI, require_program
+from tests.conftest import require_file, require_program, unavailable
+from tests.integration.sshd import SshServer, require_sshd
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 #: Mirror for the test base image: deb.debian.org unless the environment says otherwise.
 TEST_MIRROR = os.environ.get("SNPAPP_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -36,12 +41,6 @@ def _connect() -> Engine | None:
     with contextlib.suppress(DockerError):
         return Engine.connect()
     return None
-
-
-def _unavailable(message: str) -> None:
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @contextlib.contextmanager
@@ -65,7 +64,7 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
         engine.close()
         return
     if os.geteuid() != 0:
-        _unavailable("no Docker engine answers and starting dockerd needs root")
+        unavailable("no Docker engine answers and starting dockerd needs root")
     log_path = tmp_path_factory.mktemp("dockerd") / "dockerd.log"
     with _started_dockerd(log_path) as started:
         yield started
@@ -76,7 +75,7 @@ def base_image(docker_engine: Engine, tmp_path_factory: pytest.TempPathFactory) 
     """The bootstrapped Debian base (``snpapp-base:bookworm-<hash>``), built at most once."""
     require_program("debootstrap")
     if os.geteuid() != 0:
-        _unavailable("bootstrapping the base image needs root (debootstrap)")
+        unavailable("bootstrapping the base image needs root (debootstrap)")
     root = tmp_path_factory.mktemp("base")
     return build_base(
         "genoa-2025", artifacts_root=root / "artifacts", mirror=TEST_MIRROR,
@@ -88,10 +87,21 @@ def base_image(docker_engine: Engine, tmp_path_factory: pytest.TempPathFactory) 
 def guest_artifacts(base_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An artefacts root holding the guest built by `snpapp build guest`'s machinery."""
     require_program("qemu-system-x86_64")
-    if not Path(OVMF).is_file():
-        _unavailable(f"{OVMF} is missing (Debian package ovmf)")
+    require_file(Path(OVMF), "ovmf")
     root = tmp_path_factory.mktemp("guest-artifacts")
     build_components(
         GUEST_STACK, ["guest"], artifacts_root=root, mirror=TEST_MIRROR, cache_root=root / "cache"
     )
     return root
+
+
+@pytest.fixture
+def ssh_server(tmp_path: Path) -> Iterator[SshServer]:
+    """A started :class:`SshServer`; stopped, with its master connections, afterwards."""
+    require_sshd()
+    server = SshServer(tmp_path / "sshd")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()

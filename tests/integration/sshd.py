@@ -1,12 +1,12 @@
 """A real OpenSSH server on loopback for the SSH host, doctor and deploy tests.
 
 :class:`SshServer` runs Debian's ``/usr/sbin/sshd -D -e`` as a child process on
-a free 127.0.0.1 port with generated host and user keys, and writes an ssh
-client config whose ``genoa01`` alias points at it with the real host key
-pinned (``StrictHostKeyChecking yes``). Import the ``ssh_server`` fixture into a
-test module explicitly::
-
-    from tests.integration.sshd import SshServer, ssh_server  # noqa: F401
+a 127.0.0.1 port with generated host and user keys, and writes an ssh client
+config whose ``genoa01`` alias points at it with the real host key pinned
+(``StrictHostKeyChecking yes``). sshd cannot be given port 0 portably, so a
+port that another process takes before sshd binds it is not an error: sshd's
+log says "Address already in use" and the server starts again on another port.
+Tests get a started server from the ``ssh_server`` fixture (tests/integration/conftest.py).
 """
 
 from __future__ import annotations
@@ -14,28 +14,32 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
+import re
 import shutil
 import signal
 import socket
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from snpappliance import proc
 from snpappliance.hosts.ssh import SshHost
 from snpappliance.hosts.sshcmd import SshSettings
-from tests.conftest import IN_CI, require_program
+from tests.conftest import require_file, require_program, unavailable
 
 ALIAS = "genoa01"
 SSHD = "/usr/sbin/sshd"
 PRIVSEP_DIR = Path("/run/sshd")
+#: How often sshd is started again on a fresh port when its port was taken meanwhile.
+BIND_ATTEMPTS = 5
+#: How long sshd may take to listen (a loaded 2-core machine can be slow to fork it).
+LISTEN_WAIT_S = 30.0
+ADDRESS_IN_USE = "Address already in use"
+_PORT_LINE = re.compile(r"^(\s*Port) \d+$", re.MULTILINE)
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now (it may be taken later)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -109,21 +113,50 @@ class SshServer:
         )
 
     def start(self) -> None:
-        """Start sshd and wait until it says it is listening."""
-        log = self._stack.enter_context(self.log_path.open("ab"))
-        argv = [SSHD, "-D", "-e", "-f", self.root / "sshd_config"]
-        child = self._stack.enter_context(proc.spawn(argv, stdout=log, stderr=log))
-        self._pid = child.pid
-        listening = f"Server listening on 127.0.0.1 port {self.port}."
-        already = self.log_path.read_text(errors="replace").count(listening)
-        deadline = time.monotonic() + 30  # a loaded 2-core machine can be slow to fork sshd
-        while time.monotonic() < deadline:
-            if child.poll() is not None:
-                raise RuntimeError(f"sshd exited: {self.log_path.read_text()}")
-            if self.log_path.read_text(errors="replace").count(listening) > already:
+        """Start sshd and wait until it listens; if its port was taken, on a fresh port."""
+        for _ in range(BIND_ATTEMPTS):
+            if self._start_on_current_port():
                 return
-            time.sleep(0.05)
-        raise RuntimeError(f"sshd did not listen on port {self.port} within 30 s")
+            self._move_to_port(free_port())
+        msg = f"sshd found its port taken {BIND_ATTEMPTS} times; see {self.log_path}"
+        raise RuntimeError(msg)
+
+    def _start_on_current_port(self) -> bool:
+        """True once sshd listens; False when it exited because the port is in use."""
+        with contextlib.ExitStack() as attempt:
+            log = attempt.enter_context(self.log_path.open("ab"))
+            offset = log.tell()
+            argv: list[str | Path] = [SSHD, "-D", "-e", "-f", self.root / "sshd_config"]
+            child = attempt.enter_context(proc.spawn(argv, stdout=log, stderr=log))
+            listening = f"Server listening on 127.0.0.1 port {self.port}."
+            deadline = time.monotonic() + LISTEN_WAIT_S
+            while time.monotonic() < deadline:
+                exited = child.poll() is not None
+                text = self._log_since(offset)
+                if listening in text:
+                    self._pid = child.pid
+                    self._stack.enter_context(attempt.pop_all())
+                    return True
+                if exited:
+                    if ADDRESS_IN_USE in text:
+                        return False
+                    msg = f"sshd exited: {text}"
+                    raise RuntimeError(msg)
+                time.sleep(0.05)
+        msg = f"sshd did not listen on port {self.port} within {LISTEN_WAIT_S:g} s"
+        raise RuntimeError(msg)
+
+    def _log_since(self, offset: int) -> str:
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+
+    def _move_to_port(self, port: int) -> None:
+        """Point the server's and the client's configuration at ``port``, keeping all else."""
+        self.port = port
+        for path in (self.root / "sshd_config", self.client_config):
+            text = path.read_text(encoding="utf-8")
+            path.write_text(_PORT_LINE.sub(rf"\g<1> {port}", text), encoding="utf-8")
 
     def stop(self) -> None:
         """Stop sshd and every connection it serves (as a reboot would)."""
@@ -137,6 +170,7 @@ class SshServer:
         _kill(_children(self._pid) if self._pid else [])
 
     def restart(self, downtime_s: float = 0.0) -> None:
+        """Stop, stay down ``downtime_s`` (an outage clients must ride out), start again."""
         self.stop()
         time.sleep(downtime_s)
         self.start()
@@ -178,24 +212,8 @@ def require_sshd() -> None:
     """Skip (locally) or fail (in CI) when OpenSSH's server or client is missing."""
     for program in ("ssh", "ssh-keygen", "rsync"):
         require_program(program)
-    if not Path(SSHD).exists():
-        message = f"{SSHD} is not installed (apt-get install openssh-server)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    require_file(Path(SSHD), "openssh-server")
     if not PRIVSEP_DIR.is_dir():
         if os.geteuid() != 0:
-            pytest.skip(f"sshd needs {PRIVSEP_DIR}, which only root can create")
+            unavailable(f"sshd needs {PRIVSEP_DIR}, which only root can create")
         PRIVSEP_DIR.mkdir(mode=0o755)
-
-
-@pytest.fixture
-def ssh_server(tmp_path: Path) -> Iterator[SshServer]:
-    """A started :class:`SshServer`; stopped, with its master connections, afterwards."""
-    require_sshd()
-    server = SshServer(tmp_path / "sshd")
-    try:
-        server.start()
-        yield server
-    finally:
-        server.close()

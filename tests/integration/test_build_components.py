@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,6 +14,9 @@ from snpappliance.formats.manifest import Manifest, verify
 from snpappliance.fsutil import sha256_file
 from tests.integration.build_fixtures import FixtureStack, greeting_patch, make_fixture_stack
 from tests.integration.conftest import TEST_MIRROR
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
 

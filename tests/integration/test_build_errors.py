@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +12,9 @@ from snpappliance.build.sources import fetch_git
 from snpappliance.errors import DockerError, SourceError
 from snpappliance.formats.stack import GitSource
 from tests.conftest import require_program
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 

@@ -7,8 +7,7 @@ import functools
 import hashlib
 import http.server
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +17,10 @@ from snpappliance.errors import SourceError
 from snpappliance.formats.stack import DebianSource, GitSource
 from tests.conftest import require_program
 from tests.integration.build_fixtures import GIT_ENV
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 
@@ -73,10 +76,16 @@ def test_a_commit_the_remote_does_not_have_is_a_source_error(tmp_path: Path) -> 
         fetch_git(src, "qemu", tmp_path / "cache", tmp_path / "fetch.log")
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files without logging each request to the test's stderr."""
+
+    def log_message(self, _format: str, *_args: object) -> None:
+        return
+
+
 @contextlib.contextmanager
 def _http_server(root: Path) -> Iterator[str]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign,assignment]
+    handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -9,7 +9,7 @@ import json
 import signal
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +18,9 @@ from snpappliance.campaign.lock import runner_pid
 from snpappliance.formats.campaigndir import CampaignDir
 from tests.conftest import SnpappRunner, wait_for
 from tests.integration.test_campaign_runs import REPO, no_qemu_left, run_campaign, spec_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = [pytest.mark.integration, pytest.mark.qemu, pytest.mark.docker, pytest.mark.slow]
 

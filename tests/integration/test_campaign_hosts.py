@@ -11,25 +11,26 @@ import json
 import threading
 import time
 from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance import proc
 from snpappliance.campaign import store
-from snpappliance.formats.results import load_results
-from tests.conftest import SnpappRunner
+from snpappliance.report.load import load_results
+from tests.conftest import SnpappRunner, wait_for
 from tests.integration import sshd
-from tests.integration.sshd import SshServer
 from tests.integration.test_campaign_ssh import SPEC
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.integration.sshd import SshServer
 
 pytestmark = [
     pytest.mark.integration, pytest.mark.ssh, pytest.mark.qemu, pytest.mark.docker,
     pytest.mark.slow,
 ]  # fmt: skip
-
-ssh_server = sshd.ssh_server
-__all__ = ["ssh_server"]
 
 
 def two_alias_config(server: SshServer) -> Path:
@@ -103,14 +104,11 @@ def _scenarios(cdir: Path) -> list[str]:
 
 
 def _stop_during_first_remote_boot(server: SshServer, stopped: list[float]) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.run(["pgrep", "-f", "^qemu-system-x86_64 .*@genoa01"], check=False).ok:
-            time.sleep(2.0)
-            server.stop()
-            stopped.append(time.monotonic())
-            return
-        time.sleep(0.2)
+    """Stop sshd, and with it every session, once genoa01's first QEMU runs."""
+    pattern = "^qemu-system-x86_64 .*@genoa01"
+    wait_for(lambda: proc.run(["pgrep", "-f", pattern], check=False).ok, "genoa01's QEMU", 300, 0.2)
+    server.stop()
+    stopped.append(time.monotonic())
 
 
 def test_a_lost_host_stops_alone_and_resumes(

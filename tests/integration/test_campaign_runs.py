@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from snpappliance.campaign.lock import runner_pid
 from snpappliance.campaign.plan import plan_from_json
 from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.report.load import load_results
-from tests.conftest import SnpappRunner, require_program
+from tests.conftest import SnpappRunner, require_program, wait_for
 from tests.integration.conftest import TEST_MIRROR
 
 pytestmark = [pytest.mark.integration, pytest.mark.qemu, pytest.mark.docker, pytest.mark.slow]
@@ -93,6 +92,12 @@ def attempts_of(cdir: Path) -> list[dict[str, object]]:
 def no_qemu_left(cdir: Path) -> bool:
     found = subprocess.run(["pgrep", "-f", str(cdir)], capture_output=True, check=False)
     return found.returncode == 1
+
+
+def qemu_running(root: Path, run_prefix: str) -> bool:
+    """True while QEMU boots a run ``run_prefix…`` of a campaign below ``root``."""
+    found = proc.run(["pgrep", "-af", f"^qemu-system-x86_64 .*{root}/"], check=False)
+    return f"snp.id={run_prefix}" in found.stdout
 
 
 def test_a_fresh_install_builds_the_local_guest_itself(
@@ -234,17 +239,12 @@ def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
     with subprocess.Popen(
         argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     ) as child:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and child.poll() is None:
-            runs = list(root.glob("*/attempts.jsonl"))
-            if runs and '"record": "run"' in runs[0].read_text(encoding="utf-8"):
-                break
-            time.sleep(0.5)
+        wait_for(lambda: child.poll() is not None or qemu_running(root, "r0002-"),
+                 "the second run's boot", 240, 0.2)  # fmt: skip
         assert child.poll() is None, "the campaign ended before it could be killed"
         code, _out, err = snpapp("campaign", "status", "--campaigns", str(root))
         assert code == 0
         assert f"state: running (pid {child.pid})" in err
-        time.sleep(3)  # into the second run's boot
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
     (cdir,) = root.iterdir()
@@ -285,10 +285,7 @@ def test_ctrl_c_kills_the_guest_and_says_how_to_resume(
     with subprocess.Popen(
         argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as child:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not list(root.glob("*/logs/*.log")):
-            time.sleep(0.2)
-        time.sleep(1)
+        wait_for(lambda: qemu_running(root, "r0001-"), "the first boot", 120, 0.2)
         child.send_signal(signal.SIGINT)
         _out, err = child.communicate(timeout=60)
     assert child.returncode == 130, err

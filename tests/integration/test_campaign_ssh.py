@@ -11,22 +11,23 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance import proc
 from snpappliance.campaign import store
-from snpappliance.formats.results import load_results
-from tests.conftest import SnpappRunner
-from tests.integration import sshd
-from tests.integration.sshd import SshServer
+from snpappliance.report.load import load_results
+from tests.conftest import SnpappRunner, wait_for
+
+if TYPE_CHECKING:
+    from tests.integration.sshd import SshServer
 
 pytestmark = [
     pytest.mark.integration, pytest.mark.ssh, pytest.mark.qemu, pytest.mark.docker,
     pytest.mark.slow,
 ]  # fmt: skip
 
-ssh_server = sshd.ssh_server
 STACK = "debian-bookworm"
 OVMF = "/usr/share/ovmf/OVMF.fd"
 SPEC = """
@@ -58,14 +59,11 @@ total_size = "1G"
 
 
 def _restart_during_first_boot(server: SshServer, marker: str, done: list[float]) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.run(["pgrep", "-f", f"^qemu-system-x86_64 .*{marker}"], check=False).ok:
-            time.sleep(2.0)
-            server.restart(downtime_s=1.0)
-            done.append(time.monotonic())
-            return
-        time.sleep(0.2)
+    """Restart sshd (down for a second, as a rebooting router would be) once QEMU runs."""
+    pattern = f"^qemu-system-x86_64 .*{marker}"
+    wait_for(lambda: proc.run(["pgrep", "-f", pattern], check=False).ok, "QEMU", 300, 0.2)
+    server.restart(downtime_s=1.0)
+    done.append(time.monotonic())
 
 
 def test_campaign_over_ssh_survives_a_server_restart(

@@ -8,8 +8,7 @@ import http.server
 import json
 import subprocess
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +18,10 @@ from snpappliance.campaign.spec import parse_spec
 from snpappliance.errors import CampaignError
 from snpappliance.hosts.local import LocalHost
 from tests.conftest import require_program
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 

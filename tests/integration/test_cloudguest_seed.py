@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance.campaign.guests.cloud.seed import CloudSeed, build_seed, render_seed
 from snpappliance.campaign.guests.cloud.sshkey import HOST_KEY, ensure_guest_key
 from tests.conftest import require_program
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -23,8 +23,7 @@ from snpappliance.deploy.plan import plan_deploy
 from snpappliance.doctor.run import Status, run_doctor
 from snpappliance.formats.release import current_release
 from snpappliance.fsutil import sha256_file
-from tests.conftest import SnpappRunner, require_program
-from tests.integration import sshd
+from tests.conftest import SnpappRunner, require_program, wait_for
 from tests.integration.deploy_fixtures import (
     KERNEL_DEB,
     KERNEL_RELEASE,
@@ -33,11 +32,12 @@ from tests.integration.deploy_fixtures import (
     build_stack,
     rebuild_svsm,
 )
-from tests.integration.sshd import SshServer
+
+if TYPE_CHECKING:
+    from tests.integration.sshd import SshServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.ssh]
 
-ssh_server = sshd.ssh_server
 REPO = Path(__file__).parents[2]
 
 
@@ -311,11 +311,9 @@ def test_interrupted_upload_keeps_the_previous_release_then_resumes(
     argv = [sys.executable, "-m", "snpappliance",
             *_deploy_args(ssh_server, artifacts, prefix, "--bwlimit", "512")]  # fmt: skip
     with proc.spawn(argv, cwd=REPO, stdout=subprocess.DEVNULL) as child:
-        deadline = time.monotonic() + 60
         target = Path(plan.staging) / "guest" / "initramfs.cpio.xz"
-        while not _has_partial_data(Path(plan.staging) / "guest") and child.poll() is None:
-            assert time.monotonic() < deadline, "the upload never started"
-            time.sleep(0.1)
+        wait_for(lambda: child.poll() is not None or _has_partial_data(target.parent),
+                 "the upload's first bytes", 60)  # fmt: skip
         child.send_signal(signal.SIGINT)  # Ctrl-C in the middle of the transfer
         assert child.wait(timeout=30) == 130
     assert not target.exists() or target.stat().st_size < 4 * 1024 * 1024
@@ -328,7 +326,7 @@ def test_interrupted_upload_keeps_the_previous_release_then_resumes(
     assert code == 0, err
     assert _link(prefix / "current") == f"releases/{plan.info.name}"
     assert _link(prefix / "previous") == first
-    assert proc.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=plan.final).ok
+    assert proc.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=Path(plan.final)).ok
 
 
 def _has_partial_data(directory: Path) -> bool:

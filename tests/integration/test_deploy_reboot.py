@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import platform
 import threading
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance.deploy.reboot import boot_id, wait_for_boot
 from snpappliance.errors import DeployError
-from tests.integration.sshd import SshServer
+
+if TYPE_CHECKING:
+    from tests.integration.sshd import SshServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.ssh]
-
 
 
 def test_waits_through_the_outage_until_the_new_boot_answers(ssh_server: SshServer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import tarfile
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +13,9 @@ from snpappliance.deploy.execute import unpack_argv
 from snpappliance.deploy.plan import Unpack
 from snpappliance.hosts.local import LocalHost
 from tests.conftest import require_program
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 

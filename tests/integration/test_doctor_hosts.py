@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance.doctor.run import Status, run_doctor
 from snpappliance.hosts.local import LocalHost
-from tests.conftest import SnpappRunner
-from tests.integration.sshd import SshServer
+
+if TYPE_CHECKING:
+    from tests.conftest import SnpappRunner
+    from tests.integration.sshd import SshServer
 
 pytestmark = [pytest.mark.integration]
 

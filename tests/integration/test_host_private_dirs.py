@@ -8,8 +8,8 @@ import hashlib
 import os
 import pwd
 import stat
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,10 +18,14 @@ from snpappliance.campaign.spec import parse_spec
 from snpappliance.errors import HostError
 from snpappliance.hosts.local import LocalHost
 from snpappliance.hosts.private_dir import ensure_private_dir
-from snpappliance.hosts.ssh import SshHost
 from tests.conftest import require_program
 from tests.integration import sshd
 from tests.integration.sshd import SshServer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from snpappliance.hosts.ssh import SshHost
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -20,6 +20,9 @@ from snpappliance.formats.names import file_slug
 from snpappliance.formats.results import COLUMNS
 from snpappliance.report.text import fmt_num, fmt_pct
 from tests.integration.test_report_pdf import pdf_text, read_csv, squash
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.formats.names import file_slug
-from tests.conftest import SnpappRunner
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import SnpappRunner
 
 LONG = "m" * 260
 

@@ -7,7 +7,7 @@ values are made up here (not measurements).
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,8 +21,12 @@ from snpappliance.formats.smoke import (
     smoke_rows,
 )
 from snpappliance.report.text import fmt_pct
-from tests.conftest import SnpappRunner
 from tests.integration.test_report_pdf import pdf_text, read_csv, squash, write_results
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import SnpappRunner
 
 pytestmark = pytest.mark.integration
 

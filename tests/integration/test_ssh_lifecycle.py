@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from snpappliance import proc
 from snpappliance.hosts import sshcmd
-from snpappliance.hosts.ssh import SshHost
-from tests.integration.sshd import SshServer
+
+if TYPE_CHECKING:
+    from snpappliance.hosts.ssh import SshHost
+    from tests.integration.sshd import SshServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.ssh]
-
 
 
 def _master_running(host: SshHost) -> bool:

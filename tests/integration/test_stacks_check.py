@@ -7,14 +7,18 @@ import hashlib
 import http.server
 import lzma
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance.log import console
-from tests.conftest import SnpappRunner
 from tests.integration.build_fixtures import FixtureStack, make_fixture_stack
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from tests.conftest import SnpappRunner
 
 ORIG = b"upstream source, not really a tarball\n"
 PACKAGES = "Package: gcc\nVersion: 4:12.2.0-3\n\nPackage: make\nVersion: 4.3-4.1\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,7 +14,9 @@ from snpappliance.build.sources import dsc_files
 from snpappliance.cli.build import parse_sources
 from snpappliance.errors import SourceError, UsageError
 from snpappliance.formats.stack import load_stack
-from tests.conftest import SnpappRunner
+
+if TYPE_CHECKING:
+    from tests.conftest import SnpappRunner
 
 DEB = "http://deb.debian.org/debian"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -10,6 +10,9 @@ from snpappliance.campaign import store
 from snpappliance.campaign.runner import _check_any_ok
 from snpappliance.errors import CampaignError
 from snpappliance.formats.campaigndir import CampaignDir
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_an_attempt_killed_before_its_record_keeps_its_log(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +18,9 @@ from snpappliance.campaign.boot import (
 from snpappliance.campaign.judge import judge_boot
 from snpappliance.errors import GuestError, TransportError
 from snpappliance.hosts.local import LocalHost
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 LIMITS = BootLimits(boot_s=60.0, hard_s=200.0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,7 +14,6 @@ from snpappliance.campaign.attempt import RunOutcome
 from snpappliance.campaign.plan import (
     PlannedRun,
     check_hosts,
-    host_slug,
     plan_from_json,
     plan_hosts,
     plan_runs,
@@ -26,7 +25,13 @@ from snpappliance.campaign.spec import Order, load_spec
 from snpappliance.campaign.status import campaign_status, render_status
 from snpappliance.campaign.workers import Shared
 from snpappliance.errors import CampaignError
-from snpappliance.formats.results import append_rows, load_results
+from snpappliance.formats.campaigndir import CampaignDir
+from snpappliance.formats.names import host_slug
+from snpappliance.formats.results import append_rows
+from snpappliance.report.load import load_results
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SPEC = replace(load_spec(profile_path("local")), repetitions=3)
 HOSTS = ("genoa01", "user@genoa02")
@@ -95,8 +100,8 @@ def test_missing_runs_and_counts_per_host() -> None:
     assert store.host_counts(plan_runs(SPEC, seed=5), committed) == {}
 
 
-def _campaign_dir(tmp_path: Path, plan: tuple[PlannedRun, ...]) -> store.CampaignDir:
-    cdir = store.CampaignDir(tmp_path / "c")
+def _campaign_dir(tmp_path: Path, plan: tuple[PlannedRun, ...]) -> CampaignDir:
+    cdir = CampaignDir(tmp_path / "c")
     cdir.path.mkdir()
     cdir.plan.write_text(plan_to_json(plan, 5, Order.INTERLEAVED), encoding="utf-8")
     cdir.spec.write_text("# frozen spec\n", encoding="utf-8")
@@ -139,7 +144,7 @@ def test_recorded_digest_of_one_and_several_hosts() -> None:
 
 
 def test_commits_from_several_threads_never_interleave(tmp_path: Path) -> None:
-    cdir = store.CampaignDir(tmp_path)
+    cdir = CampaignDir(tmp_path)
     plan = plan_runs(replace(SPEC, repetitions=10), seed=2, hosts=HOSTS)
     start = threading.Barrier(len(HOSTS))
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance.campaign.lock import runner_lock, runner_pid
 from snpappliance.errors import CampaignError
 from snpappliance.formats.campaigndir import CampaignDir
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_a_second_runner_is_refused_while_the_first_holds_the_lock(tmp_path: Path) -> None:

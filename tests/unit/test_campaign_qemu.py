@@ -11,25 +11,11 @@ from snpappliance.campaign.boot import BootRecord, Outcome
 from snpappliance.campaign.console import SNP_ACTIVE, parse_console
 from snpappliance.campaign.hostinfo import cbitpos_from_ebx, cpu_facts, parse_cpuid_words
 from snpappliance.campaign.judge import judge_boot
-from snpappliance.campaign.qemu import BootConfig, qemu_argv, workload_script
+from snpappliance.campaign.qemu import qemu_argv, workload_script
 from snpappliance.campaign.spec import Accel, ScenarioKind, SysbenchCpu, SysbenchMemory
 from snpappliance.errors import GuestError, ParseError
+from tests.factories import GENOA_SNP_BOOT
 
-GENOA = BootConfig(
-    qemu="qemu-system-x86_64",
-    accel=Accel.KVM,
-    kind=ScenarioKind.SNP,
-    vcpus=8,
-    memory_mib=8192,
-    kernel="vmlinuz",
-    initrd="initrd.gz",
-    workload_file="cmd.sh",
-    run_id="r0001-snp-on-sysbench-cpu-1",
-    watchdog_s=600,
-    cpu="EPYC-v4",
-    firmware="OVMF.fd",
-    cbitpos=51,
-)
 APPEND = "console=ttyS0 quiet panic=-1 snp.id=r0001-snp-on-sysbench-cpu-1 snp.timeout=600"
 TAIL = (
     "-smp 8 -nodefaults -display none -no-reboot -serial stdio -kernel vmlinuz "
@@ -52,11 +38,11 @@ SNP_OFF = (
 
 
 def test_snp_on_command_line() -> None:
-    assert shlex.join(qemu_argv(GENOA)) == SNP_ON
+    assert shlex.join(qemu_argv(GENOA_SNP_BOOT)) == SNP_ON
 
 
 def test_snp_off_is_snp_on_without_the_sev_snp_guest_object() -> None:
-    argv = qemu_argv(replace(GENOA, kind=ScenarioKind.SNP_LAYOUT))
+    argv = qemu_argv(replace(GENOA_SNP_BOOT, kind=ScenarioKind.SNP_LAYOUT))
     assert shlex.join(argv) == SNP_OFF
     assert "sev-snp-guest" not in SNP_OFF
     assert "confidential-guest-support" not in SNP_OFF
@@ -64,7 +50,7 @@ def test_snp_off_is_snp_on_without_the_sev_snp_guest_object() -> None:
 
 def test_local_baseline_is_plain_q35_without_firmware() -> None:
     cfg = replace(
-        GENOA,
+        GENOA_SNP_BOOT,
         accel=Accel.TCG,
         kind=ScenarioKind.PLAIN,
         cpu=None,
@@ -81,9 +67,9 @@ def test_local_baseline_is_plain_q35_without_firmware() -> None:
 
 def test_snp_needs_cbitpos_and_layouts_need_firmware() -> None:
     with pytest.raises(ValueError, match="C-bit"):
-        qemu_argv(replace(GENOA, cbitpos=None))
+        qemu_argv(replace(GENOA_SNP_BOOT, cbitpos=None))
     with pytest.raises(ValueError, match="OVMF"):
-        qemu_argv(replace(GENOA, kind=ScenarioKind.SNP_LAYOUT, firmware=None))
+        qemu_argv(replace(GENOA_SNP_BOOT, kind=ScenarioKind.SNP_LAYOUT, firmware=None))
 
 
 def test_workload_scripts() -> None:

@@ -27,6 +27,7 @@ from snpappliance.campaign.qemu import workload_script
 from snpappliance.campaign.spec import Order, PtsSmoke, parse_spec
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.errors import ConfigError, ParseError
+from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.smoke import SmokeStatus, append_smoke, load_smoke, smoke_rows
 from snpappliance.workloads.pts import parse_composite_file
 
@@ -236,7 +237,7 @@ def test_smoke_run_without_composite_xml_is_a_parse_error() -> None:
 
 
 def test_resume_drops_smoke_rows_of_uncommitted_runs(tmp_path: Path) -> None:
-    cdir = store.CampaignDir(tmp_path / "c")
+    cdir = CampaignDir(tmp_path / "c")
     result = parse_composite_file(FIXTURES / "smoke-ok.xml")
     append_smoke(cdir.smoke, smoke_rows(result, scenario="off", host="h", run_id="r7"))
     append_smoke(cdir.smoke, smoke_rows(result, scenario="on", host="h", run_id="r14"))

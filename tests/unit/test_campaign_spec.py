@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +20,9 @@ from snpappliance.campaign.spec import (
 )
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MINIMAL = """
 [campaign]

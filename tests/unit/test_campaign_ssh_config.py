@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,11 +21,15 @@ from snpappliance.campaign.spec import Order, load_spec
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.errors import CampaignError
 from snpappliance.formats.campaigndir import CampaignDir
-from snpappliance.hosts.base import Host
 from snpappliance.hosts.local import LocalHost
 from snpappliance.hosts.ssh import SshHost
 from snpappliance.hosts.sshcmd import SshSettings
-from tests.conftest import SnpappRunner
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from snpappliance.hosts.base import Host
+    from tests.conftest import SnpappRunner
 
 SPEC = replace(load_spec(profile_path("local")), repetitions=1, host="genoa01")
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from snpappliance.campaign import store
 from snpappliance.campaign.plan import PlannedRun
-from snpappliance.formats.results import COLUMNS, append_rows, load_results
+from snpappliance.formats.campaigndir import CampaignDir
+from snpappliance.formats.results import COLUMNS, append_rows
+from snpappliance.report.load import load_results
 
 PLAN = tuple(
     PlannedRun(i, s, "sysbench-cpu", rep)
@@ -70,7 +72,7 @@ def test_filter_results_drops_uncommitted_runs() -> None:
 
 
 def test_prune_after_a_crash_between_rows_and_commit(tmp_path: Path) -> None:
-    cdir = store.CampaignDir(tmp_path)
+    cdir = CampaignDir(tmp_path)
     append_rows(cdir.results, _rows(PLAN[0]))
     store.append_record(cdir.attempts, _run(PLAN[0]))
     append_rows(cdir.results, _rows(PLAN[1]))  # crash before its run record
@@ -91,7 +93,7 @@ def test_prune_after_a_crash_between_rows_and_commit(tmp_path: Path) -> None:
 
 
 def test_log_paths() -> None:
-    cdir = store.CampaignDir(Path("campaigns/x"))
+    cdir = CampaignDir(Path("campaigns/x"))
     assert cdir.log_for("r0001-a-sysbench-cpu-1", 2) == Path(
         "campaigns/x/logs/r0001-a-sysbench-cpu-1.a2.log"
     )

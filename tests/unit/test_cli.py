@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance import __version__
 from snpappliance.cli.interrupts import stop_signals_interrupt
 from snpappliance.errors import ConfigError, InputError, InterruptedByUser
-from tests.conftest import SnpappRunner
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import SnpappRunner
 
 #: Every command and subcommand, as typed after `snpapp`.
 COMMANDS = [
@@ -164,7 +168,8 @@ def test_sigterm_in_a_command_ends_it_like_ctrl_c(
 ) -> None:
     def terminated(**_: object) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
-        raise AssertionError("SIGTERM did not interrupt the command")
+        msg = "SIGTERM did not interrupt the command"
+        raise AssertionError(msg)
 
     monkeypatch.setattr("snpappliance.doctor.command.doctor", terminated)
     before = signal.getsignal(signal.SIGTERM)
@@ -181,7 +186,8 @@ def test_a_command_cleaning_up_after_sighup_keeps_its_message(
         try:
             os.kill(os.getpid(), signal.SIGHUP)
         except KeyboardInterrupt:
-            raise InterruptedByUser("doctor stopped", hint="run it again") from None
+            msg = "doctor stopped"
+            raise InterruptedByUser(msg, hint="run it again") from None
 
     monkeypatch.setattr("snpappliance.doctor.command.doctor", hung_up)
     code, _, err = snpapp("doctor")

@@ -8,12 +8,15 @@ for the next boot) are checked on the commands it really runs.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance import proc
 from snpappliance.deploy.system import GRUB_SELECT
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 UUID = "7b0b0c1c-e72e-47fe-a3b7-042afb3b34c6"
 SUB = f"gnulinux-advanced-{UUID}"

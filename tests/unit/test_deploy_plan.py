@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -28,6 +28,9 @@ from snpappliance.deploy.system import (
 from snpappliance.errors import ConfigError, DeployError, UsageError
 from snpappliance.formats.manifest import Manifest, describe_files
 from snpappliance.formats.release import ReleaseInfo
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEB = "linux-image-6.12.0-snp-host-0a1b2c3d_6.12.0-1_amd64.deb"
 

@@ -7,11 +7,8 @@ that must count as "not back yet", like a refused or lost connection.
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import pytest
 
@@ -24,6 +21,11 @@ from snpappliance.errors import (
     DeployError,
 )
 from snpappliance.proc import Completed
+
+if TYPE_CHECKING:
+    import contextlib
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
 NEW = "6.12.95+deb12-cloud-amd64"
 Answer = str | Exception

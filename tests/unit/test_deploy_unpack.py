@@ -3,11 +3,8 @@ the ownership and modes of the deploying user, never those recorded in the archi
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from snpappliance.deploy.artifacts import LocalComponent
 from snpappliance.deploy.execute import execute_deploy, unpack_argv
@@ -15,6 +12,11 @@ from snpappliance.deploy.plan import Unpack, describe_plan, plan_deploy, unpack_
 from snpappliance.deploy.system import SystemMode
 from snpappliance.formats.manifest import Manifest, describe_files
 from snpappliance.proc import Completed
+
+if TYPE_CHECKING:
+    import contextlib
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
 SAFE_TAR = ("--no-same-owner", "--no-same-permissions")
 TARBALL = Unpack("qemu/qemu-x86_64-softmmu.tar.xz", "qemu/root")

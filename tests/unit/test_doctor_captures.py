@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,10 +25,12 @@ from snpappliance.doctor.facts import (
     parse_sections,
 )
 from snpappliance.doctor.kernel_log import firmware_status
-from snpappliance.doctor.report import DoctorReport
 from snpappliance.doctor.run import evaluate
 from snpappliance.errors import InputError
-from tests.conftest import SnpappRunner
+
+if TYPE_CHECKING:
+    from snpappliance.doctor.report import DoctorReport
+    from tests.conftest import SnpappRunner
 
 CAPTURES = Path(__file__).parents[1] / "fixtures" / "snp-captures"
 SNP_HOST = Path(__file__).parents[1] / "fixtures" / "snp-host"

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance.errors import OutputError
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir, sha256_file, staged_dir
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_staged_dir_publishes_on_success(tmp_path: Path) -> None:
@@ -28,7 +31,8 @@ def test_staged_dir_leaves_previous_content_on_failure(tmp_path: Path) -> None:
     def render_and_fail() -> None:
         with staged_dir(final) as staging:
             (staging / "half.txt").write_text("half")
-            raise RuntimeError("boom")
+            msg = "boom"
+            raise RuntimeError(msg)
 
     with pytest.raises(RuntimeError):
         render_and_fail()

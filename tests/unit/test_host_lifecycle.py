@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,7 +15,12 @@ from snpappliance.hosts.local import LocalHost
 from snpappliance.hosts.private_dir import TOP, private_dir_names
 from snpappliance.hosts.ssh import SshHost
 from snpappliance.hosts.sshcmd import SshSettings
-from snpappliance.proc import Completed
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from snpappliance.proc import Completed
 
 
 class Boom(Exception):
@@ -83,7 +87,8 @@ def test_a_campaign_closes_every_host_it_connected(
 
     def make_host(name: str, *, ssh_config: Path | None = None) -> Host:
         if name == "genoa03":
-            raise HostError("cannot reach genoa03")
+            msg = "cannot reach genoa03"
+            raise HostError(msg)
         made.append(ClosingHost(name))
         return made[-1]
 

@@ -13,13 +13,16 @@ from __future__ import annotations
 import ast
 import pkgutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import snpappliance
 from snpappliance import proc
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 PACKAGE = Path(snpappliance.__file__).parent
 

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance.errors import InputError
 from snpappliance.formats.manifest import Manifest, describe_files, verify
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_round_trip_and_verify(tmp_path: Path) -> None:

@@ -26,14 +26,14 @@ def _git(ref: str) -> GitSource:
 
 def test_annotated_tag_is_compared_peeled() -> None:
     refs = {"refs/tags/v6.16-rc5": TAG_OBJECT, "refs/tags/v6.16-rc5^{}": PIN}
-    check = check_git("kernel", _git("v6.16-rc5"), lambda url, wanted: refs)
+    check = check_git("kernel", _git("v6.16-rc5"), lambda _url, _wanted: refs)
     assert check.status is PinStatus.OK
     assert check.detail == "refs/tags/v6.16-rc5 is the pinned commit"
 
 
 def test_moved_tag_warns_with_the_new_target() -> None:
     refs = {"refs/tags/v1^{}": "2" * 40}
-    check = check_git("kernel", _git("v1"), lambda url, wanted: refs)
+    check = check_git("kernel", _git("v1"), lambda _url, _wanted: refs)
     assert check.status is PinStatus.WARN
     assert "refs/tags/v1 now points to 222222222222" in check.detail
 
@@ -52,7 +52,8 @@ def test_ref_with_a_description_uses_its_first_word() -> None:
 
 def test_unreachable_remote_is_reported_as_such() -> None:
     def ls_remote(url: str, wanted: tuple[str, ...]) -> dict[str, str]:
-        raise Unreachable("Could not resolve host: example.invalid")
+        msg = "Could not resolve host: example.invalid"
+        raise Unreachable(msg)
 
     check = check_git("kernel", _git("v1"), ls_remote)
     assert check.status is PinStatus.UNREACHABLE
@@ -70,7 +71,7 @@ DSC = b"Checksums-Sha256:\n " + b"a" * 64 + b" 10 qemu_1.0.orig.tar.xz\n"
 
 def test_dsc_with_other_bytes_fails() -> None:
     src = _debian(DSC)
-    check = check_debian("qemu", src, "http://m/", lambda url, head: DSC + b"tampered")
+    check = check_debian("qemu", src, "http://m/", lambda _url, _head: DSC + b"tampered")
     assert check.status is PinStatus.FAIL
     assert "has SHA-256" in check.detail
 
@@ -79,7 +80,8 @@ def test_dsc_with_other_bytes_fails() -> None:
 def test_missing_pool_file_fails(missing: str) -> None:
     def get(url: str, head: bool) -> bytes:
         if url.endswith(missing):
-            raise NotFound("HTTP 404")
+            msg = "HTTP 404"
+            raise NotFound(msg)
         return DSC
 
     check = check_debian("qemu", _debian(DSC), "http://m", get)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
 from snpappliance import proc
 from snpappliance.errors import CommandError, CommandTimeoutError, ToolNotFoundError
+from tests.conftest import wait_for
 
 
 def test_run_captures_output_and_status() -> None:
@@ -41,16 +41,26 @@ def test_missing_program_is_a_tool_error() -> None:
         proc.which("no-such-program-snpapp")
 
 
+def _in_background(pid_file: Path) -> str:
+    """A shell script that leaves a grandchild (not holding the output pipes), then waits."""
+    return f"sleep 300 >/dev/null 2>&1 & echo $! > {pid_file}; sleep 30"
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its reaper is dead)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
-    marker = tmp_path / "survived"
-    # The grandchild would create the marker after 2 s if it outlived the kill.
-    script = f"(sleep 2; touch {marker}) & sleep 30"
-    start = time.monotonic()
+    pid_file = tmp_path / "grandchild.pid"
     with pytest.raises(CommandTimeoutError):
-        proc.run(["sh", "-c", script], timeout=0.5)
-    assert time.monotonic() - start < 10
-    time.sleep(2.5)
-    assert not marker.exists()
+        proc.run(["sh", "-c", _in_background(pid_file)], timeout=0.5)
+    grandchild = int(pid_file.read_text())
+    wait_for(lambda: not _alive(grandchild), "the grandchild dying with its group", 10)
 
 
 def test_log_file_keeps_command_and_output(tmp_path: Path) -> None:
@@ -67,9 +77,10 @@ def test_log_file_keeps_command_and_output(tmp_path: Path) -> None:
 
 
 def test_spawn_reaps_the_group_on_exit(tmp_path: Path) -> None:
-    marker = tmp_path / "survived"
-    with proc.spawn(["sh", "-c", f"(sleep 2; touch {marker}) & sleep 30"]) as child:
+    pid_file = tmp_path / "grandchild.pid"
+    with proc.spawn(["sh", "-c", _in_background(pid_file)]) as child:
+        wait_for(lambda: pid_file.is_file() and pid_file.read_text().strip(), "the grandchild")
         assert child.poll() is None
     assert child.poll() is not None
-    time.sleep(2.5)
-    assert not marker.exists()
+    grandchild = int(pid_file.read_text())
+    wait_for(lambda: not _alive(grandchild), "the grandchild dying with its group", 10)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,6 +14,9 @@ from snpappliance.deploy.plan import describe_release, plan_deploy
 from snpappliance.errors import ConfigError
 from snpappliance.formats.manifest import Manifest, describe_files
 from snpappliance.formats.release import DEFAULT_PREFIX, ReleasePaths, current_release
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _component(root: Path, name: str, files: dict[str, bytes]) -> LocalComponent:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 import pytest
 
@@ -17,7 +17,9 @@ from snpappliance.report.publish import (
     title_of,
 )
 from snpappliance.report.stats.analysis import CiMethod
-from tests.conftest import SnpappRunner
+
+if TYPE_CHECKING:
+    from tests.conftest import SnpappRunner
 
 GOOD = "scenario,metric,value\nsev_off,cpu_perf,1.0\nsev_on,cpu_perf,2.0\n"
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from snpappliance.report import context as rc
 from snpappliance.report.load import load_results
 from snpappliance.report.stats.analysis import StatsOptions, analyse
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 HEADER = "scenario,metric,value,rep,attempt,status\n"
 

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,7 +20,9 @@ from snpappliance.importer.logs import import_logs
 from snpappliance.report.load import load_results
 from snpappliance.report.publish import MANIFEST_NAME, check_out, write_manifest
 from snpappliance.report.stats.analysis import StatsOptions, analyse, write_stats
-from tests.conftest import SnpappRunner
+
+if TYPE_CHECKING:
+    from tests.conftest import SnpappRunner
 
 LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
 HEADER = "scenario,metric,value,rep,run_id,attempt\n"

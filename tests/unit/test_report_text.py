@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,6 +13,9 @@ from snpappliance.report.context import comparison_rows, descriptive_rows, synth
 from snpappliance.report.figures.plots import Drift
 from snpappliance.report.load import load_results
 from snpappliance.report.stats.analysis import analyse
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CPU = metric_info("cpu_perf")
 WALL = metric_info("wall_s")

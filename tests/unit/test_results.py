@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +18,9 @@ from snpappliance.formats.results import (
     repair_tail,
 )
 from snpappliance.report.load import load_results
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def write(path: Path, text: str) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,6 +17,9 @@ from snpappliance.formats.smoke import (
     relative_to_baseline,
     smoke_rows,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def result(test: str, value: float | None, raw: tuple[float, ...] = ()) -> SmokeResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,6 +19,9 @@ from snpappliance.campaign.specdump import dump_spec
 from snpappliance.campaign.specmodel import SECTIONS, Section
 from snpappliance.errors import ConfigError, OutputError
 from snpappliance.toml import settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SHA = "cd" * 32
 EVERYTHING = f"""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,6 +11,9 @@ from snpappliance.campaign.spec import MAX_RUNS, load_spec, parse_spec
 from snpappliance.errors import ConfigError
 from snpappliance.formats.names import NAME_RULE
 from snpappliance.formats.stack import load_stack, stack_files
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SPEC = """
 [campaign]

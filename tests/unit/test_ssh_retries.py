@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance import proc
 from snpappliance.errors import ConnectionLostError, TransportError
-from snpappliance.hosts import ssh
 from snpappliance.hosts.ssh import SshHost
 from snpappliance.hosts.sshcmd import SshSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
 
 REFUSED = "ssh: connect to host 127.0.0.1 port 22: Connection refused\n"
 
@@ -30,7 +32,7 @@ class FakeSsh:
 
 
 def _host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeSsh) -> SshHost:
-    monkeypatch.setattr(ssh.proc, "run", fake)
+    monkeypatch.setattr(proc, "run", fake)
     return SshHost(
         SshSettings(destination="genoa01", control_dir=tmp_path / "ctl", attempts=4, backoff_s=0)
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +16,9 @@ from snpappliance.errors import (
 )
 from snpappliance.hosts import sshcmd
 from snpappliance.hosts.sshcmd import SshSettings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_remote_command_round_trips_through_a_posix_shell_split() -> None:

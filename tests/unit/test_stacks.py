@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +21,9 @@ from snpappliance.formats.stack import (
     stack_files,
 )
 from snpappliance.fsutil import sha256_file
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SHIPPED = ["debian-bookworm", "genoa-2025", "upstream-2025"]
 

@@ -28,7 +28,10 @@ Needs root (debootstrap, mkfs.ext4 -d keeping ownership), qemu-system-x86,
 ovmf, debootstrap, fdisk (sfdisk), mtools, qemu-utils and openssh-client.
 Takes about 15 minutes on 2 cores (the image, built once, about 2.5 more).
 
-    make e2e-deploy            # or: sudo .venv/bin/python benchmarks/e2e_deploy.py
+    make e2e-deploy            # or: sudo .venv/bin/python -m tests.e2e.deploy_vm
+
+An end-to-end test, kept out of ``make test`` (it needs root and a quarter of
+an hour): pytest does not collect it, as its file name does not start with ``test_``.
 """
 
 from __future__ import annotations
@@ -47,17 +50,20 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from subprocess import Popen
+from typing import TYPE_CHECKING
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from snpappliance import proc  # noqa: E402
 from snpappliance.errors import CommandTimeoutError, SnpappError  # noqa: E402
 from snpappliance.formats.manifest import Manifest, describe_files  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from subprocess import Popen
 
 MIRROR = os.environ.get("SNPAPP_DEBIAN_MIRROR", "http://deb.debian.org/debian").rstrip("/")
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "snpapp" / "e2e-deploy"
@@ -150,10 +156,11 @@ def kernel_pair() -> tuple[DebianPackage, DebianPackage]:
         at = sum(1 for o in ordered if newer(stanza["Version"], o["Version"]))
         ordered.insert(at, stanza)
     if len(ordered) < 2:
-        raise E2eFailure(
+        msg = (
             f"{MIRROR} bookworm holds {len(ordered)} cloud kernel package(s) matching "
             f"{CLOUD_KERNEL.pattern}; this check needs two versions"
         )
+        raise E2eFailure(msg)
     old, new = (DebianPackage(p["Package"], p["Version"], p["Filename"], p["SHA256"])
                 for p in ordered[-2:])  # fmt: skip
     return old, new
@@ -169,7 +176,8 @@ def fetch_deb(package: DebianPackage) -> Path:
     with urllib.request.urlopen(f"{MIRROR}/{package.filename}", timeout=600) as response:
         partial.write_bytes(response.read())
     if sha256(partial) != package.sha256:
-        raise E2eFailure(f"{package.filename} from {MIRROR} does not match its SHA-256")
+        msg = f"{package.filename} from {MIRROR} does not match its SHA-256"
+        raise E2eFailure(msg)
     partial.rename(path)
     return path
 
@@ -248,13 +256,15 @@ def configure_rootfs(rootfs: Path, image: Image, root_uuid: str) -> str:
     """Networking, sshd keys, GRUB settings; returns the installed kernel release."""
     kernels = sorted(p.name.removeprefix("vmlinuz-") for p in (rootfs / "boot").glob("vmlinuz-*"))
     if len(kernels) != 1:
-        raise E2eFailure(f"expected one kernel in the bootstrapped image, found {kernels}")
+        msg = f"expected one kernel in the bootstrapped image, found {kernels}"
+        raise E2eFailure(msg)
     kernel = kernels[0]
     (image.directory / "kernel-release").write_text(f"{kernel}\n")
     # Release A deploys the very kernel the VM runs: keep its .deb (debootstrap's cache).
     debs = list((rootfs / "var/cache/apt/archives").glob(f"linux-image-{kernel}_*.deb"))
     if len(debs) != 1:
-        raise E2eFailure(f"debootstrap kept no single .deb of linux-image-{kernel}: {debs}")
+        msg = f"debootstrap kept no single .deb of linux-image-{kernel}: {debs}"
+        raise E2eFailure(msg)
     shutil.copyfile(debs[0], image.directory / debs[0].name)
     (image.directory / "kernel-deb").write_text(f"{debs[0].name}\n")
     for deb in (rootfs / "var/cache/apt/archives").glob("*.deb"):
@@ -412,8 +422,11 @@ class VirtualMachine:
                 if self.ssh("true", timeout=30, check=False).ok:
                     return
             time.sleep(5)
-        raise E2eFailure(f"the VM did not answer over SSH within {timeout_s:.0f} s; "
-                         f"see its console: {self.console}")  # fmt: skip
+        msg = (
+            f"the VM did not answer over SSH within {timeout_s:.0f} s; "
+            f"see its console: {self.console}"
+        )
+        raise E2eFailure(msg)  # fmt: skip
 
     def poweroff(self, timeout_s: float = 300) -> None:
         self.ssh("systemctl poweroff", check=False, timeout=60)
@@ -422,11 +435,13 @@ class VirtualMachine:
             if self._qemu.poll() is not None:
                 return
             time.sleep(2)
-        raise E2eFailure(f"the VM did not power off within {timeout_s:.0f} s ({self.console})")
+        msg = f"the VM did not power off within {timeout_s:.0f} s ({self.console})"
+        raise E2eFailure(msg)
 
     def _check_alive(self) -> None:
         if self._qemu.poll() is not None:
-            raise E2eFailure(f"QEMU exited; see {self.workdir / 'qemu.log'} and {self.console}")
+            msg = f"QEMU exited; see {self.workdir / 'qemu.log'} and {self.console}"
+            raise E2eFailure(msg)
 
 
 def write_ssh_config(workdir: Path, image: Image, port: int) -> Path:
@@ -449,7 +464,8 @@ def write_ssh_config(workdir: Path, image: Image, port: int) -> Path:
 def kernel_release_of(deb: Path) -> str:
     match = re.fullmatch(r"linux-image-(?P<krel>[^_]+)_[^_]+_amd64\.deb", deb.name)
     if match is None:
-        raise E2eFailure(f"{deb.name} is not a linux-image package file")
+        msg = f"{deb.name} is not a linux-image package file"
+        raise E2eFailure(msg)
     return match.group("krel")
 
 
@@ -480,7 +496,8 @@ def expect(condition: bool, what: str, result: proc.Completed | None = None) -> 
         say(f"ok: {what}")
         return
     output = f"\n--- output ---\n{result.stdout}{result.stderr}" if result else ""
-    raise E2eFailure(f"not as expected: {what}{output}")
+    msg = f"not as expected: {what}{output}"
+    raise E2eFailure(msg)
 
 
 def grub_env(vm: VirtualMachine) -> dict[str, str]:
@@ -503,7 +520,8 @@ def reboot(vm: VirtualMachine) -> None:
         if answer.ok and answer.stdout != before:
             return
         time.sleep(5)
-    raise E2eFailure(f"the VM did not come back after a plain reboot ({vm.console})")
+    msg = f"the VM did not come back after a plain reboot ({vm.console})"
+    raise E2eFailure(msg)
 
 
 def run_checks(vm: VirtualMachine, image: Image, work: Path, timings: Timings) -> None:
@@ -559,17 +577,20 @@ def run_checks(vm: VirtualMachine, image: Image, work: Path, timings: Timings) -
 
 def check_tools() -> None:
     if os.geteuid() != 0:
-        raise E2eFailure("run as root: debootstrap and mkfs.ext4 -d (file ownership) need it")
+        msg = "run as root: debootstrap and mkfs.ext4 -d (file ownership) need it"
+        raise E2eFailure(msg)
     for tool in ("debootstrap", "qemu-system-x86_64", "qemu-img", "mkfs.ext4", "sfdisk",
                  "mformat", "mcopy", "ssh", "ssh-keygen", "dpkg"):  # fmt: skip
         if shutil.which(tool) is None:
-            raise E2eFailure(
+            msg = (
                 f"{tool} is not installed (Debian: apt-get install debootstrap "
                 "qemu-system-x86 qemu-utils fdisk mtools openssh-client ovmf)"
             )
+            raise E2eFailure(msg)
     for firmware in (OVMF_CODE, OVMF_VARS):
         if not firmware.is_file():
-            raise E2eFailure(f"{firmware} is missing (apt-get install ovmf)")
+            msg = f"{firmware} is missing (apt-get install ovmf)"
+            raise E2eFailure(msg)
 
 
 def failed(work: Path, timings: Timings) -> int:
