@@ -17,6 +17,7 @@ Cases c and d load the machine for minutes: run them on their own, once.
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import sys
 import tempfile
@@ -31,6 +32,8 @@ from snpappliance import proc
 from snpappliance.formats.results import COLUMNS
 
 SEED = 20250713
+#: A finished step on the report's console: "  ✓ computing statistics (42.0 s)".
+STEP_LINE = re.compile(r"✓ (.+?) \((\d+(?:\.\d+)?) s\)")
 METRICS = (
     ("cpu_perf", "events/s", 13677.0, 6.0),
     ("ram_bw_mib_s", "MiB/s", 6735.0, 60.0),
@@ -98,6 +101,8 @@ class Measured:
     wall_s: float
     cpu_s: float
     peak_rss_mib: float
+    #: (step title, seconds) as the report printed them.
+    steps: tuple[tuple[str, float], ...] = ()
 
 
 def run_case(case: Case, workdir: Path) -> Measured:
@@ -115,12 +120,17 @@ def run_case(case: Case, workdir: Path) -> Measured:
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    proc.run(argv, timeout=3600)
+    # A wide console, so that no step line (they name the input path) is wrapped.
+    done = proc.run(argv, timeout=3600, env={"COLUMNS": "400"})
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     # ru_maxrss of RUSAGE_CHILDREN is the largest child so far: cases run smallest first.
-    return Measured(rows, wall, cpu, after.ru_maxrss / 1024.0)
+    steps = tuple(
+        (title.split(" from ")[0].split(" (")[0], float(seconds))
+        for title, seconds in STEP_LINE.findall(done.stdout + done.stderr)
+    )
+    return Measured(rows, wall, cpu, after.ru_maxrss / 1024.0, steps)
 
 
 def main() -> int:
@@ -144,6 +154,7 @@ def main() -> int:
                 f"{m.cpu_s:>8.1f}{m.peak_rss_mib:>14.0f}  {'yes' if ok else 'NO'}",
                 flush=True,
             )
+            print("     steps: " + "; ".join(f"{t} {s:.1f} s" for t, s in m.steps), flush=True)
     return 1 if failed else 0
 
 

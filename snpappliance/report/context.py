@@ -11,14 +11,12 @@ import math
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from snpappliance.formats.results import metric_info
 from snpappliance.formats.smoke import SMOKE_FILE, load_smoke, relative_to_baseline
-from snpappliance.report.load import ResultSet
 from snpappliance.report.stats.analysis import Analysis, NoteTable
 from snpappliance.report.text import (
     DASH,
@@ -34,6 +32,11 @@ from snpappliance.report.text import (
     notes_for,
     synthesis_sentence,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from snpappliance.report.load import ResultSet
 
 #: Campaign files whose facts the provenance section shows, when present.
 CAMPAIGN_FACT_FILES = ("campaign.toml", "environment.json")
@@ -104,7 +107,8 @@ def comparison_rows(frame: pd.DataFrame) -> list[Row]:
                 "mwu_p": fmt_p(r["mwu_p"]),
                 "mwu_method": DASH if missing(r["mwu_method"]) else str(r["mwu_method"]),
                 "delta": fmt_delta(r["cliffs_delta"]),
-                "delta_ci": fmt_ci(r["cliffs_delta_ci_low"], r["cliffs_delta_ci_high"], fmt_delta),
+                "delta_ci": fmt_ci(r["cliffs_delta_ci_low"], r["cliffs_delta_ci_high"], fmt_delta)
+                + (" asymptotic" if r.get("cliffs_delta_ci_method") == "asymptotic" else ""),
                 "magnitude": DASH if missing(r["magnitude"]) else str(r["magnitude"]),
                 "p_holm": fmt_p(r["p_holm"]),
             }
@@ -152,14 +156,22 @@ def _run_label(rep: object, run_id: object) -> str:
     return "run ?"
 
 
+#: Most removed values listed per arm in the report (all are in stats/outliers.csv).
+OUTLIERS_LISTED = 50
+
+
 def outlier_rows(analysis: Analysis) -> list[Row]:
-    """Removed values grouped per arm: scenario, metric, fences and every (rep, value)."""
+    """Removed values grouped per arm: scenario, metric, fences and the first
+    :data:`OUTLIERS_LISTED` (rep, value) pairs."""
     rows = []
     for (scenario, metric), group in analysis.outliers.groupby(["scenario", "metric"], sort=False):
         first = group.iloc[0]
         values = "; ".join(
-            f"{_run_label(r['rep'], r['run_id'])}: {fmt_num(r['value'])}" for r in records(group)
+            f"{_run_label(r['rep'], r['run_id'])}: {fmt_num(r['value'])}"
+            for r in records(group.head(OUTLIERS_LISTED))
         )
+        if len(group) > OUTLIERS_LISTED:
+            values += f"; … {len(group) - OUTLIERS_LISTED} more in stats/outliers.csv"
         rows.append(
             {
                 "scenario": str(scenario),

@@ -12,10 +12,8 @@ no per-host views at all.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snpappliance.formats.names import file_slug
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
@@ -26,6 +24,10 @@ from snpappliance.report.stats.compare import COMPARISON_COLUMNS
 from snpappliance.report.stats.describe import DESCRIPTIVE_COLUMNS
 from snpappliance.report.stats.frames import csv_text
 from snpappliance.report.text import DASH, fmt_int, fmt_num, fmt_p, fmt_pct
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
 
 PER_HOST_DIR = "per_host"
 POOLED = "all hosts (pooled)"

@@ -89,18 +89,22 @@ def read_table(path: Path, advance: Advance | None = None) -> pd.DataFrame:
     """The raw table of a ``.csv`` or ``.jsonl`` file: text columns, nothing checked yet."""
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
-        raise InputError(f"results file {path} is empty", hint="it needs a header and rows")
+        msg = f"results file {path} is empty"
+        raise InputError(msg, hint="it needs a header and rows")
     try:
         if suffix == ".csv":
             return _read_csv(path, advance or (lambda _: None))
         if suffix in (".jsonl", ".ndjson"):
             return _read_jsonl(path)
     except pd.errors.ParserError as exc:
-        raise InputError(f"{path} is not valid CSV: {exc}") from exc
+        msg = f"{path} is not valid CSV: {exc}"
+        raise InputError(msg) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text") from exc
+        msg = f"{path} is not UTF-8 text"
+        raise InputError(msg) from exc
+    msg = f"{path}: unsupported results format {suffix or '(no suffix)'}"
     raise InputError(
-        f"{path}: unsupported results format {suffix or '(no suffix)'}",
+        msg,
         hint="use a .csv or .jsonl file in the long format (scenario, metric, value, ...)",
     )
 
@@ -113,7 +117,7 @@ def _read_csv(path: Path, advance: Advance) -> pd.DataFrame:
     dtypes.update({name: str for name in header if name.strip() == "value"})
     with path.open("rb") as fh:
         frame: pd.DataFrame = pd.read_csv(
-            cast(Any, _Counting(fh, advance)),
+            cast("Any", _Counting(fh, advance)),
             dtype=dtypes,
             keep_default_na=False,
             na_filter=False,
@@ -141,9 +145,11 @@ def _read_jsonl(path: Path) -> pd.DataFrame:
             try:
                 obj = json.loads(line, object_pairs_hook=_unique_keys)
             except ValueError as exc:
-                raise InputError(f"{path}:{lineno}: not a JSON object: {exc}") from exc
+                msg = f"{path}:{lineno}: not a JSON object: {exc}"
+                raise InputError(msg) from exc
             if not isinstance(obj, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object per line")
+                msg = f"{path}:{lineno}: expected a JSON object per line"
+                raise InputError(msg)
             records.append({k: "" if v is None else str(v) for k, v in obj.items()})
     return pd.DataFrame.from_records(records).fillna("")
 
@@ -160,6 +166,16 @@ def _stripped_category(column: pd.Series, empty: str = "") -> pd.Series:
     """
     if not isinstance(column.dtype, pd.CategoricalDtype):
         column = column.astype(str).astype("category")
+    given = pd.Index(column.cat.categories.astype(str), dtype=object)
+    canonical = given.is_monotonic_increasing and not (given == "").any()
+    if canonical and given.str.strip().equals(given):
+        # Already stripped, non-empty and sorted (as read_csv makes them): the
+        # common case, and with a category per run_id the costly one to rebuild.
+        return pd.Series(
+            pd.Categorical.from_codes(column.cat.codes.to_numpy(), categories=given),
+            index=column.index,
+            name=column.name,
+        )
     categories = [str(c).strip() or empty for c in column.cat.categories]
     merged, codes = np.unique(np.array(categories, dtype=object), return_inverse=True)
     old = column.cat.codes.to_numpy()
@@ -174,13 +190,15 @@ def _stripped_category(column: pd.Series, empty: str = "") -> pd.Series:
 def validate_frame(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Check columns and values of a raw table and give it the canonical shape."""
     if raw.empty:
-        raise InputError(f"results file {path} has no data rows")
+        msg = f"results file {path} has no data rows"
+        raise InputError(msg)
     raw = raw.rename(columns=lambda c: str(c).strip())
     check_column_names(list(raw.columns), path)
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
+        msg = f"{path} lacks the required column(s) {', '.join(missing)}"
         raise InputError(
-            f"{path} lacks the required column(s) {', '.join(missing)}",
+            msg,
             hint="the long format needs at least: scenario, metric, value",
         )
     data: dict[str, pd.Series] = {}
@@ -194,7 +212,8 @@ def validate_frame(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     for column in ("scenario", "metric"):
         empty = np.flatnonzero((data[column] == "").to_numpy())
         if len(empty):
-            raise InputError(f"{path}:{_line_number(path, int(empty[0]))}: empty {column!r}")
+            msg = f"{path}:{_line_number(path, int(empty[0]))}: empty {column!r}"
+            raise InputError(msg)
     text = raw["value"].reset_index(drop=True).astype(str).str.strip()
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
     ok = (data["status"] == STATUS_OK).to_numpy()
@@ -215,9 +234,12 @@ def _check_values(
     bad = ok & ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(
+        msg = (
             f"{path}:{_line_number(path, i)}: column 'value' is not a finite number: "
-            f"{text.iat[i]!r}",
+            f"{text.iat[i]!r}"
+        )
+        raise InputError(
+            msg,
             hint="every row with status 'ok' needs a numeric value",
         )
     metric, unit = data["metric"], data["unit"]
@@ -233,9 +255,11 @@ def _check_values(
             problem = value_problem(extreme, info)
             if problem is not None:
                 i = int(np.flatnonzero(mine & (values == extreme))[0])
+                msg = (
+                    f"{path}:{_line_number(path, i)}: the value {text.iat[i]!r} of {name} {problem}"
+                )
                 raise InputError(
-                    f"{path}:{_line_number(path, i)}: the value {text.iat[i]!r} of "
-                    f"{name} {problem}",
+                    msg,
                     hint="fix or remove the row; a failed run belongs in a row whose "
                     "status is not ok",
                 )
@@ -260,8 +284,9 @@ def _check_repeats(frame: pd.DataFrame, path: Path) -> None:
         shown.append(f"lines {lines}: {label}")
         if len(shown) == SHOWN_REPEATS:
             break
+    msg = f"{path} repeats {len(rows)} rows: a run has one value per metric and attempt"
     raise InputError(
-        f"{path} repeats {len(rows)} rows: a run has one value per metric and attempt",
+        msg,
         detail="\n".join(shown),
         hint="the file may have been concatenated or imported twice; keep one copy of each row",
     )

@@ -55,6 +55,7 @@ from snpappliance.report.stats.analysis import (
     planned_comparisons,
     write_stats,
 )
+from snpappliance.report.stats.effect import ASYMPTOTIC_ABOVE_PAIRS
 from snpappliance.resources import data_dir
 
 TEMPLATE = "report.html.j2"
@@ -72,8 +73,9 @@ def resolve_source(source: Path | None) -> Path:
         return source
     latest = latest_campaign()
     if latest is None:
+        msg = "no results given and no campaign found under ./campaigns/"
         raise InputError(
-            "no results given and no campaign found under ./campaigns/",
+            msg,
             hint="run `snpapp campaign` first, or pass a campaign directory or a "
             ".csv/.jsonl results file: snpapp report results.csv",
         )
@@ -133,8 +135,9 @@ def check_out(out: Path) -> None:
     anyone else put there, at any depth, keeps the directory from being replaced.
     """
     if out.exists() and not out.is_dir():
+        msg = f"--out {out} exists and is not a directory"
         raise OutputError(
-            f"--out {out} exists and is not a directory",
+            msg,
             hint="pass a directory for the report (it is created if missing)",
         )
     if not out.is_dir():
@@ -142,9 +145,12 @@ def check_out(out: Path) -> None:
     foreign = _foreign(out)
     if foreign:
         shown = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
-        raise OutputError(
+        msg = (
             f"--out {out} holds files that snpapp did not write there ({shown}); "
-            "snpapp replaces the whole output directory, so it will not use this one",
+            "snpapp replaces the whole output directory, so it will not use this one"
+        )
+        raise OutputError(
+            msg,
             hint="pass a new or empty directory, or a previous report directory; move your "
             f"files out of it first (a report of an older snpapp, without {MANIFEST_NAME}, "
             "must be deleted by hand)",
@@ -175,6 +181,16 @@ def ci_description(options: StatsOptions) -> str:
     if options.ci is CiMethod.NORMAL:
         return "mean ± 1.96·SEM (normal approximation, as in the paper)"
     return "mean ± t(0.975, n − 1)·SEM (Student t)"
+
+
+def delta_ci_description(options: StatsOptions) -> str:
+    pairs = f"{ASYMPTOTIC_ABOVE_PAIRS:_}".replace("_", " ")
+    return (
+        f"percentile bootstrap ({options.bootstrap_resamples} resamples, seed {options.seed}) "
+        f"up to n₁·n₂ = {pairs} pairs; above that asymptotic: Cliff's (1993) "
+        "interval with the unbiased variance and a t quantile, as R effsize::cliff.delta "
+        "(each comparison names its method)"
+    )
 
 
 @dataclass(frozen=True)
@@ -214,11 +230,7 @@ def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, 
                 else "off (--no-outlier-filter): all ok values enter the statistics",
             ),
             ("CI of the mean", ci_description(options)),
-            (
-                "Cliff's δ CI",
-                f"percentile bootstrap, {options.bootstrap_resamples} resamples, "
-                f"seed {options.seed}",
-            ),
+            ("Cliff's δ CI", delta_ci_description(options)),
             ("Significance level", f"α = {options.alpha:g} on Holm-adjusted p-values"),
             ("snpapp", f"{__version__} (statistics version {STATS_VERSION})"),
             ("Generated", inputs.generated_at),
@@ -226,6 +238,7 @@ def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, 
         "fact_groups": campaign_facts(results, campaign_dir),
         "options": options,
         "ci_text": ci_description(options),
+        "delta_ci_text": delta_ci_description(options),
         "figures": figures,
         "descriptive": descriptive_rows(analysis),
         "comparisons": comparison_rows(analysis.comparisons),
@@ -254,8 +267,9 @@ def render_html(context: dict[str, Any], *, for_pdf: bool) -> str:
     try:
         return env.get_template(TEMPLATE).render(**context, for_pdf=for_pdf)
     except jinja2.TemplateError as exc:
+        msg = f"the report template {TEMPLATE} failed to render: {exc}"
         raise ReportError(
-            f"the report template {TEMPLATE} failed to render: {exc}",
+            msg,
             hint="reinstall snpapp; if you edited templates/, check that file",
         ) from exc
 
@@ -305,10 +319,11 @@ def render_report(
     try:
         return _render(path, target, baseline, options, tracker)
     except KeyboardInterrupt:
-        raise InterruptedByUser(
+        msg = (
             f"{tracker.current or 'starting'} stopped; no report was published "
             f"({target} is unchanged)"
-        ) from None
+        )
+        raise InterruptedByUser(msg) from None
 
 
 def _render(
@@ -336,8 +351,9 @@ def _render(
             _render_into(stage, inputs, tracker)
             check_out(target)
     except OSError as exc:
+        msg = f"cannot write the report to {target}: {exc.strerror or exc}"
         raise OutputError(
-            f"cannot write the report to {target}: {exc.strerror or exc}",
+            msg,
             hint="check free space and permissions, or choose another location with --out",
         ) from exc
     return target / PDF_NAME

@@ -8,10 +8,12 @@ that drops is "slower", a time metric (lower is better) that grows is too.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snpappliance.formats.results import Direction, Metric
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
 
 MINUS = "\N{MINUS SIGN}"
 DASH = "\N{EN DASH}"
@@ -138,8 +140,9 @@ def _evidence(row: Mapping[str, Any]) -> str:
     method = f"{row['mwu_method']}; " if not missing(row.get("mwu_method")) else ""
     delta = f"Cliff's δ = {fmt_delta(row['cliffs_delta'])}"
     ci = fmt_ci(row["cliffs_delta_ci_low"], row["cliffs_delta_ci_high"], fmt_delta)
+    how = row.get("cliffs_delta_ci_method")
     if ci != DASH:
-        delta += f" (95 % CI {ci})"
+        delta += f" (95 % CI {ci})" if missing(how) else f" (95 % {how} CI {ci})"
     magnitude = "" if missing(row.get("magnitude")) else f", {row['magnitude']}"
     return (
         f"Mann–Whitney {p_clause(row['mwu_p'])} ({method}Holm-adjusted "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,9 @@ from snpappliance.formats.names import file_slug
 from snpappliance.report.figures import plots as figures
 from snpappliance.report.figures import style
 from snpappliance.report.figures.style import Drawn, Palette, make_palette
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def frame(rows: list[tuple[str, str, float]], **extra: list[str]) -> pd.DataFrame:

@@ -8,9 +8,8 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +30,9 @@ from snpappliance.report.stats.analysis import (
     analyse,
     write_stats,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 FAST = StatsOptions(bootstrap_resamples=200)
 
@@ -268,7 +270,7 @@ def test_metric_missing_in_a_scenario_keeps_its_row_with_n_zero() -> None:
     row = one(analysis.comparisons, metric="wall_s", scenario="on")
     assert (row["n_baseline"], row["n_scenario"], row["median_baseline"]) == (3, 0, 8.0)
     present = ("n_baseline", "n_scenario", "median_baseline", "mean_baseline")
-    text = ("metric", "baseline", "scenario", "mwu_method", "magnitude")
+    text = ("metric", "baseline", "scenario", "mwu_method", "magnitude", "cliffs_delta_ci_method")
     empty = [c for c in COMPARISON_COLUMNS if c not in present + text]
     assert row["mean_baseline"] == 8.0
     assert all(math.isnan(row[c]) for c in empty)
@@ -387,7 +389,8 @@ def test_write_stats_exact_columns_and_full_precision(tmp_path: Path) -> None:
     assert read_csv(stats_dir / "comparisons_unfiltered.csv")[0] == list(COMPARISON_COLUMNS)
 
     def no_constants(name: str) -> None:
-        raise AssertionError(f"summary.json contains {name}")
+        msg = f"summary.json contains {name}"
+        raise AssertionError(msg)
 
     summary = json.loads((stats_dir / "summary.json").read_text(), parse_constant=no_constants)
     assert summary["baseline"] == "off"
@@ -407,7 +410,7 @@ def test_write_stats_exact_columns_and_full_precision(tmp_path: Path) -> None:
         {"scenario": "on", "metric": "cpu", "status": "failed", "count": 1}
     ]
     assert {n["statistic"] for n in summary["notes"]} >= {"welch_t, welch_df, welch_p"}
-    assert summary["stats_version"] == 1
+    assert summary["stats_version"] == 2
     assert summary["emulated"] is False
 
 

@@ -12,6 +12,7 @@ from math import comb
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 import snpappliance
@@ -208,7 +209,9 @@ def test_magnitude_of_undefined_delta() -> None:
     assert math.isnan(cliffs_delta(3.0, 0, 4))
 
 
-def _brute_force_deltas(scenario: np.ndarray, baseline: np.ndarray, resamples: int, seed: int):
+def _brute_force_deltas(
+    scenario: npt.NDArray[np.float64], baseline: npt.NDArray[np.float64], resamples: int, seed: int
+) -> npt.NDArray[np.float64]:
     """The O(n₁n₂) δ of every resample, drawing indices in the documented order."""
     rng = np.random.default_rng(seed)
     baseline = np.sort(baseline)

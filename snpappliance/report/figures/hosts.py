@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib
-import pandas as pd
 
 from snpappliance.report.figures.plots import run_order_panel
 from snpappliance.report.figures.style import (
@@ -17,6 +16,11 @@ from snpappliance.report.figures.style import (
     metric_of,
     new_figure,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import pandas as pd
 
 
 def run_order_by_host(data: pd.DataFrame, palette: Palette, hosts: Sequence[str]) -> Drawn:

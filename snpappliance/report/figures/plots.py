@@ -12,15 +12,13 @@ Shared size, fonts, palette and saving live in :mod:`snpappliance.report.figures
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from scipy import stats
 
@@ -37,6 +35,11 @@ from snpappliance.report.figures.style import (
     shown,
     slant,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from matplotlib.axes import Axes
 
 #: Above this many points in one arm the swarm gives way to a jittered strip plot: at
 #: 300 a swarm of ten arms takes seconds and piles dots it cannot place at its edges.
@@ -158,14 +161,12 @@ def qq_plot(data: pd.DataFrame, metric: str, palette: Palette) -> Drawn:
     return Drawn(fig, tuple(notes))
 
 
-def _outlier_mask(rows: pd.DataFrame, outliers: pd.DataFrame) -> np.ndarray:
+def _removed(outliers: pd.DataFrame, metric: str, order: list[str]) -> pd.DataFrame:
+    """The removed values of ``metric`` in the drawn scenarios (all of them, even when the
+    dots are a subsample)."""
     if outliers.empty:
-        return np.zeros(len(rows), dtype=bool)
-    keys = set(
-        zip(outliers["scenario"], outliers["metric"], outliers["value"].astype(float), strict=True)
-    )
-    triples = zip(rows["scenario"], rows["metric"], rows["value"].astype(float), strict=True)
-    return np.array([t in keys for t in triples], dtype=bool)
+        return outliers
+    return outliers[(outliers["metric"] == metric) & outliers["scenario"].isin(order)]
 
 
 def _dots(ax: Axes, rows: pd.DataFrame, order: list[str], *, swarm: bool, raster: bool) -> None:
@@ -217,11 +218,12 @@ def violin_swarm(data: pd.DataFrame, palette: Palette, outliers: pd.DataFrame) -
                     "(strip plot) instead of a swarm"
                 )
             _dots(ax, rows, order, swarm=swarm, raster=len(rows) > RASTERISE_ABOVE)
-            mask = _outlier_mask(rows, outliers)
-            if mask.any():
-                flagged = rows[mask]
+            flagged = _removed(outliers, metric, order)
+            if not flagged.empty:
                 xs = [order.index(s) for s in flagged["scenario"]]
-                ax.scatter(xs, flagged["value"], marker="x", s=18, color="#d62728", zorder=5)
+                ax.scatter(
+                    xs, flagged["value"].astype(float), marker="x", s=18, color="#d62728", zorder=5
+                )
             ax.set_xlabel("")
             ax.set_ylabel(axis_label(metric_of(data, metric)))
             ax.set_title(shown(metric))

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from snpappliance.formats.names import file_slug
-from snpappliance.formats.results import Metric
 from snpappliance.report.context import records
 from snpappliance.report.figures import hosts as figures_hosts
 from snpappliance.report.figures import plots as figures
+from snpappliance.report.figures.sample import draw_sample, sample_note
 from snpappliance.report.figures.style import Drawn, Palette, metric_of, save
 from snpappliance.report.stats.analysis import EMULATED_LABEL, Analysis
 from snpappliance.report.text import (
@@ -26,6 +24,12 @@ from snpappliance.report.text import (
     run_order_caption,
     violin_caption,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
+
+    from snpappliance.formats.results import Metric
 
 FIGURES_DIR = "figures"
 
@@ -65,9 +69,16 @@ class FigureWriter:
         self.directory = directory
         self.slugs = {m: file_slug(m) for m in analysis.metrics}
         self.stamp = EMULATED_LABEL if analysis.emulated else None
+        #: What the histogram, violin, ridgeline and run-order figures draw: every row,
+        #: or a seeded subsample of the arms too large to draw whole (see ``sample``).
+        self.drawn, self.cut = draw_sample(data, analysis.options.seed)
 
     def metric(self, name: str) -> Metric:
         return metric_of(self.data, name)
+
+    def sampled(self) -> str:
+        """The caption sentence of a figure drawn from ``self.drawn`` ('' if nothing was cut)."""
+        return f" {sample_note(self.cut, self.analysis.options.seed)}." if self.cut else ""
 
     def _save(self, drawn: Drawn, name: str, title: str, caption: str) -> FigureEntry:
         save(drawn, self.directory, name, stamp=self.stamp)
@@ -80,12 +91,15 @@ class FigureWriter:
         )
 
     def histograms(self, metric: str) -> FigureEntry:
-        drawn = figures.histogram_kde(self.data, metric, self.palette)
-        caption = histogram_caption(
-            self.metric(metric),
-            _medians(self.analysis, metric, self.palette),
-            _rows(self.analysis.comparisons, metric=metric),
-            drawn.notes,
+        drawn = figures.histogram_kde(self.drawn, metric, self.palette)
+        caption = (
+            histogram_caption(
+                self.metric(metric),
+                _medians(self.analysis, metric, self.palette),
+                _rows(self.analysis.comparisons, metric=metric),
+                drawn.notes,
+            )
+            + self.sampled()
         )
         return self._save(
             drawn, f"hist_{self.slugs[metric]}", f"{metric}: histogram and KDE", caption
@@ -102,7 +116,7 @@ class FigureWriter:
         return self._save(drawn, f"qq_{self.slugs[metric]}", f"{metric}: normal Q–Q plots", caption)
 
     def violins(self) -> FigureEntry:
-        drawn = figures.violin_swarm(self.data, self.palette, self.analysis.outliers)
+        drawn = figures.violin_swarm(self.drawn, self.palette, self.analysis.outliers)
         counts = {
             (str(r["scenario"]), str(r["metric"])): (
                 int(r["n"]) + int(r["n_removed"]),
@@ -112,7 +126,10 @@ class FigureWriter:
             if int(r["n"]) + int(r["n_removed"]) > 0
         }
         return self._save(
-            drawn, "violin_swarm", "Violins with every run", violin_caption(counts, drawn.notes)
+            drawn,
+            "violin_swarm",
+            "Violins with a seeded sample of the runs" if self.cut else "Violins with every run",
+            violin_caption(counts, drawn.notes) + self.sampled(),
         )
 
     def ridgeline(self) -> FigureEntry:
@@ -121,7 +138,7 @@ class FigureWriter:
             m: _medians(self.analysis, m, self.palette).get(baseline, math.nan)
             for m in self.analysis.metrics
         }
-        drawn = figures.ridgeline(self.data, self.palette, scale)
+        drawn = figures.ridgeline(self.drawn, self.palette, scale)
         percents = {
             (m, s): 100.0 * v / scale[m]
             for m in self.analysis.metrics
@@ -132,19 +149,18 @@ class FigureWriter:
             drawn,
             "ridgeline",
             "All measurements on one axis",
-            ridgeline_caption(baseline, percents, drawn.notes),
+            ridgeline_caption(baseline, percents, drawn.notes) + self.sampled(),
         )
 
     def run_order(self) -> FigureEntry:
-        drawn = figures.run_order(self.data, self.palette)
+        drawn = figures.run_order(self.drawn, self.palette)
         drifts = figures.drift(self.data, self.palette)
-        return self._save(
-            drawn, "run_order", "Run order", run_order_caption(drifts, self.analysis.options.alpha)
-        )
+        caption = run_order_caption(drifts, self.analysis.options.alpha) + self.sampled()
+        return self._save(drawn, "run_order", "Run order", caption)
 
     def run_order_by_host(self, hosts: Sequence[str]) -> FigureEntry:
         """The run-order plot again, one row of panels per host (multi-host results only)."""
-        drawn = figures_hosts.run_order_by_host(self.data, self.palette, hosts)
+        drawn = figures_hosts.run_order_by_host(self.drawn, self.palette, hosts)
         alpha = self.analysis.options.alpha
         parts = []
         for host in hosts:
@@ -163,6 +179,7 @@ class FigureWriter:
             "line per scenario, so that drift on one host is not hidden among the others' runs. "
             f"Spearman rank correlation per host — {'; '.join(parts)}."
         )
+        caption += self.sampled()
         return self._save(drawn, "run_order_by_host", "Run order per host", caption)
 
     def _drawn_metrics(self) -> list[str]:

@@ -13,9 +13,12 @@ Per (scenario, metric) arm, on the rows whose status is ``ok``:
   both arms and their relative change (%), Welch's t-test, the two-sided
   Mann–Whitney U of the scenario against the baseline (exact without ties and
   with both n < 50, otherwise asymptotic with tie and continuity correction),
-  Cliff's δ = 2U/(n₁n₂) − 1 with a percentile-bootstrap 95 % CI and its
-  magnitude label, and the Mann–Whitney p-values Holm-adjusted over the whole
-  table.
+  Cliff's δ = 2U/(n₁n₂) − 1 with a 95 % CI and its magnitude label, and the
+  Mann–Whitney p-values Holm-adjusted over the whole table. The CI of δ is a
+  percentile bootstrap up to n₁·n₂ = 25 000 000 pairs (5 000 runs in each arm)
+  and above that Cliff's (1993) asymptotic CI with the unbiased variance, as R
+  ``effsize::cliff.delta`` computes it; ``cliffs_delta_ci_method`` names the one
+  used in each row.
 
 Degenerate data never raises: a statistic that cannot be computed is NaN in
 the frames (an empty cell in the files) and a :class:`Note` says why. A metric
@@ -33,6 +36,7 @@ The same numbers in R, for a scenario sample ``s`` and a baseline sample ``b``::
     wilcox.test(s, b, correct = TRUE)                  # W = mwu_u; R's default exact
                                                        # rule is ours: no ties, n < 50
     2 * W / (length(s) * length(b)) - 1                # cliffs_delta
+    effsize::cliff.delta(s, b)$conf.int                # CI when ..._ci_method is asymptotic
     p.adjust(p, method = "holm")                       # p_holm (NA left out)
 
 The bootstrap CI of δ is reproducible from snpapp's seed with numpy's PCG64
@@ -46,15 +50,13 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from snpappliance import __version__
 from snpappliance.errors import ConfigError, InputError, ReportError
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
-from snpappliance.report.load import ResultSet
 from snpappliance.report.stats.compare import COMPARISON_COLUMNS, Finding, comparison_table
 from snpappliance.report.stats.describe import (
     CI_LEVEL,
@@ -67,7 +69,13 @@ from snpappliance.report.stats.describe import (
     describe,
     filter_arm,
 )
+from snpappliance.report.stats.effect import ASYMPTOTIC_ABOVE_PAIRS
 from snpappliance.report.stats.frames import csv_text, records, typed_frame
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from snpappliance.report.load import ResultSet
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -89,8 +97,9 @@ __all__ = [
 #: Called with the number of comparisons just computed (for a progress bar).
 Advance = Callable[[float], None]
 
-#: Bumped whenever a statistic's definition changes.
-STATS_VERSION = 1
+#: Bumped whenever a statistic's definition changes. 2: the CI of δ is asymptotic above
+#: ASYMPTOTIC_ABOVE_PAIRS pairs, and the comparisons gain ``cliffs_delta_ci_method``.
+STATS_VERSION = 2
 EMULATED_LABEL = "local emulated profile — not an SNP measurement"
 EXCLUDED_COLUMNS = ("scenario", "metric", "status", "count")
 
@@ -114,17 +123,21 @@ class StatsOptions:
     def __post_init__(self) -> None:
         choices = ", ".join(m.value for m in CiMethod)
         if self.ci not in choices.split(", "):
-            raise ConfigError(f"unknown CI method {self.ci!r}", hint=f"use one of: {choices}")
+            msg = f"unknown CI method {self.ci!r}"
+            raise ConfigError(msg, hint=f"use one of: {choices}")
         object.__setattr__(self, "ci", CiMethod(self.ci))
         if self.bootstrap_resamples < 1:
+            msg = f"bootstrap resamples must be at least 1, not {self.bootstrap_resamples}"
             raise ConfigError(
-                f"bootstrap resamples must be at least 1, not {self.bootstrap_resamples}",
+                msg,
                 hint="the default, 2000, gives a stable 95 % CI",
             )
         if self.seed < 0:
-            raise ConfigError(f"the bootstrap seed must be ≥ 0, not {self.seed}")
+            msg = f"the bootstrap seed must be ≥ 0, not {self.seed}"
+            raise ConfigError(msg)
         if not 0.0 < self.alpha < 1.0:
-            raise ConfigError(f"alpha must lie strictly between 0 and 1, not {self.alpha}")
+            msg = f"alpha must lie strictly between 0 and 1, not {self.alpha}"
+            raise ConfigError(msg)
 
 
 @dataclass(frozen=True)
@@ -170,6 +183,7 @@ class Analysis:
                 "ci_level": CI_LEVEL,
                 "tukey_k": TUKEY_K,
                 "bootstrap_resamples": options.bootstrap_resamples,
+                "cliffs_delta_asymptotic_above_pairs": ASYMPTOTIC_ABOVE_PAIRS,
                 "seed": options.seed,
                 "alpha": options.alpha,
             },
@@ -205,13 +219,16 @@ def resolve_baseline(results: ResultSet, baseline: str | None) -> str:
     """Explicit baseline → the campaign's declared one → the first scenario in the file."""
     scenarios = results.scenarios
     if not scenarios:
-        raise InputError(f"{results.source} has no results to analyse", hint="it needs data rows")
+        msg = f"{results.source} has no results to analyse"
+        raise InputError(msg, hint="it needs data rows")
     listed = ", ".join(scenarios)
     if baseline is not None:
         if baseline not in scenarios:
+            msg = (
+                f"baseline {baseline!r} is not a scenario in {results.source} (scenarios: {listed})"
+            )
             raise InputError(
-                f"baseline {baseline!r} is not a scenario in {results.source} "
-                f"(scenarios: {listed})",
+                msg,
                 hint="pass --baseline with one of the scenarios listed",
             )
         return baseline
@@ -219,9 +236,12 @@ def resolve_baseline(results: ResultSet, baseline: str | None) -> str:
     if declared is None:
         return scenarios[0]
     if declared not in scenarios:
-        raise InputError(
+        msg = (
             f"the campaign declares baseline {declared!r}, which has no rows in "
-            f"{results.source} (scenarios: {listed})",
+            f"{results.source} (scenarios: {listed})"
+        )
+        raise InputError(
+            msg,
             hint="pass --baseline with one of the scenarios listed",
         )
     return declared
@@ -350,8 +370,9 @@ def write_stats(analysis: Analysis, out_dir: Path) -> None:
 def _check_finite(value: Any, where: str) -> None:
     """Refuse to write a JSON document with a non-finite number (JSON has none)."""
     if isinstance(value, float) and not math.isfinite(value):
+        msg = f"the statistic {where} is {value}, which JSON cannot hold"
         raise ReportError(
-            f"the statistic {where} is {value}, which JSON cannot hold",
+            msg,
             hint="check the input values of that metric for extreme magnitudes",
         )
     if isinstance(value, dict):

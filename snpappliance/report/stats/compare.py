@@ -8,27 +8,34 @@ a reason. The Mann–Whitney p-values are Holm-adjusted over the whole table.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from snpappliance.report.stats.describe import ALL_STATISTICS, CI_LEVEL, EMPTY_ARM, Arm, arm_mean
 from snpappliance.report.stats.effect import (
+    DeltaCiMethod,
+    asymptotic_delta_ci,
     bootstrap_delta_ci,
     cliffs_delta,
     comparison_rng,
+    delta_ci_method,
     magnitude,
 )
 from snpappliance.report.stats.frames import typed_frame
 from snpappliance.report.stats.hypothesis import FloatArray, holm, mann_whitney, welch
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    import pandas as pd
+
 COMPARISON_COLUMNS = ("metric", "baseline", "scenario", "n_baseline", "n_scenario",
                       "median_baseline", "median_scenario", "change_median_pct", "mean_baseline",
                       "mean_scenario", "change_mean_pct", "welch_t", "welch_df", "welch_p",
                       "mwu_u", "mwu_p", "mwu_method", "cliffs_delta", "cliffs_delta_ci_low",
-                      "cliffs_delta_ci_high", "magnitude", "p_holm")  # fmt: skip
+                      "cliffs_delta_ci_high", "cliffs_delta_ci_method", "magnitude",
+                      "p_holm")  # fmt: skip
 
 #: (scenario or None, metric, statistic, reason) of an empty cell.
 Finding = tuple[str | None, str, str, str]
@@ -44,7 +51,13 @@ def change_pct(new: float, old: float) -> float:
 
 def _empty_row(n_baseline: int, n_scenario: int) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(COMPARISON_COLUMNS[5:], math.nan)
-    row.update(n_baseline=n_baseline, n_scenario=n_scenario, mwu_method=None, magnitude=None)
+    row.update(
+        n_baseline=n_baseline,
+        n_scenario=n_scenario,
+        mwu_method=None,
+        cliffs_delta_ci_method=None,
+        magnitude=None,
+    )
     return row
 
 
@@ -79,9 +92,16 @@ def compare(
     if u.reason:
         reasons.append(("mwu_p, mwu_method, p_holm", u.reason))
     delta = cliffs_delta(u.u, ns, nb)
-    low, high = bootstrap_delta_ci(scenario, baseline, resamples=resamples, rng=rng, level=CI_LEVEL)
+    method = delta_ci_method(ns, nb)
+    if method is DeltaCiMethod.BOOTSTRAP:
+        low, high = bootstrap_delta_ci(
+            scenario, baseline, resamples=resamples, rng=rng, level=CI_LEVEL
+        )
+    else:
+        low, high = asymptotic_delta_ci(scenario, baseline, level=CI_LEVEL)
     label = magnitude(delta)
     row.update(cliffs_delta=delta, cliffs_delta_ci_low=low, cliffs_delta_ci_high=high)
+    row["cliffs_delta_ci_method"] = method.value
     row["magnitude"] = label.value if label else None
     return row, reasons
 
@@ -100,7 +120,9 @@ def comparison_table(
 
     Each comparison's bootstrap draws from its own Generator, seeded from
     ``seed`` and (metric, baseline, scenario), so a row's CI does not depend on
-    which other rows the table has.
+    which other rows the table has. Comparisons above
+    :data:`~snpappliance.report.stats.effect.ASYMPTOTIC_ABOVE_PAIRS` pairs get the
+    asymptotic CI instead (``cliffs_delta_ci_method`` says which).
     """
     others = [s for s in scenarios if s != baseline]
     findings: list[Finding] = []

@@ -9,16 +9,19 @@ value on a fence is kept, and the filter is applied once, never iterated.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats as sps
 
-from snpappliance.report.load import ResultSet
 from snpappliance.report.stats.hypothesis import FloatArray
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from snpappliance.report.load import ResultSet
 
 DESCRIPTIVE_COLUMNS = ("scenario", "metric", "n", "n_removed", "mean", "median", "std", "min",
                        "max", "q1", "q3", "iqr", "sem", "ci95_low", "ci95_high")  # fmt: skip

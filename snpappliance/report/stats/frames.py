@@ -11,14 +11,26 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
 TEXT_COLUMNS = frozenset(
-    {"scenario", "metric", "baseline", "mwu_method", "magnitude", "rep", "run_id", "status"}
+    {
+        "scenario",
+        "metric",
+        "baseline",
+        "mwu_method",
+        "cliffs_delta_ci_method",
+        "magnitude",
+        "rep",
+        "run_id",
+        "status",
+    }
 )
 INT_COLUMNS = frozenset({"n", "n_removed", "n_baseline", "n_scenario", "count"})
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
 
 FloatArray = npt.NDArray[np.float64]
 
