@@ -7,8 +7,7 @@ that must count as "not back yet", like a refused or lost connection.
 
 from __future__ import annotations
 
-import subprocess
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,70 +20,27 @@ from snpappliance.errors import (
     DeployError,
 )
 from snpappliance.proc import Completed
+from tests.fakes import FakeRemoteHost
 
 if TYPE_CHECKING:
-    import contextlib
-    from collections.abc import Mapping, Sequence
-    from pathlib import Path
+    from collections.abc import Sequence
 
 NEW = "6.12.95+deb12-cloud-amd64"
 Answer = str | Exception
 
 
-class ScriptedHost:
+class ScriptedHost(FakeRemoteHost):
     """A host whose commands answer, in order, from a script (a text or an error)."""
 
     def __init__(self, answers: Sequence[Answer]) -> None:
+        super().__init__()
         self.answers = list(answers)
-        self.commands: list[Sequence[str]] = []
 
-    @property
-    def name(self) -> str:
-        return "genoa01"
-
-    @property
-    def is_local(self) -> bool:
-        return False
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: float | None = None,
-        check: bool = True,
-        input: str | None = None,
-        env: Mapping[str, str] | None = None,
-        idempotent: bool = False,
-    ) -> Completed:
-        self.commands.append(argv)
+    def answer(self, argv: Sequence[str]) -> Completed:
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
         return Completed(tuple(argv), 0, answer, "", 0.0)
-
-    def spawn(
-        self,
-        argv: Sequence[str],
-        *,
-        stdout: IO[bytes] | int | None = subprocess.PIPE,
-        env: Mapping[str, str] | None = None,
-    ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
-        raise NotImplementedError
-
-    def put(self, src: Path, dst: str) -> None:
-        raise NotImplementedError
-
-    def get(self, src: str, dst: Path) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> ScriptedHost:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def _stalled() -> CommandTimeoutError:

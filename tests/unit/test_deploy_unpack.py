@@ -3,8 +3,7 @@ the ownership and modes of the deploying user, never those recorded in the archi
 
 from __future__ import annotations
 
-import subprocess
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from snpappliance.deploy.artifacts import LocalComponent
 from snpappliance.deploy.execute import execute_deploy, unpack_argv
@@ -12,10 +11,10 @@ from snpappliance.deploy.plan import Unpack, describe_plan, plan_deploy, unpack_
 from snpappliance.deploy.system import SystemMode
 from snpappliance.formats.manifest import Manifest, describe_files
 from snpappliance.proc import Completed
+from tests.fakes import FakeRemoteHost
 
 if TYPE_CHECKING:
-    import contextlib
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
 SAFE_TAR = ("--no-same-owner", "--no-same-permissions")
@@ -36,56 +35,14 @@ def test_the_host_command_runs_that_tar() -> None:
     assert argv[4:] == ["/opt/snpapp/releases/.staging-x", TARBALL.into, *unpack_tar_argv(TARBALL)]
 
 
-class RecordingHost:
+class RecordingHost(FakeRemoteHost):
     """A host on which every command works (``test`` fails: nothing is deployed yet)."""
 
-    def __init__(self) -> None:
-        self.commands: list[list[str]] = []
-
-    @property
-    def name(self) -> str:
-        return "genoa01"
-
-    @property
-    def is_local(self) -> bool:
-        return False
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        timeout: float | None = None,
-        check: bool = True,
-        input: str | None = None,
-        env: Mapping[str, str] | None = None,
-        idempotent: bool = False,
-    ) -> Completed:
-        self.commands.append(list(argv))
+    def answer(self, argv: Sequence[str]) -> Completed:
         return Completed(tuple(argv), 1 if argv[0] == "test" else 0, "", "", 0.0)
-
-    def spawn(
-        self,
-        argv: Sequence[str],
-        *,
-        stdout: IO[bytes] | int | None = subprocess.PIPE,
-        env: Mapping[str, str] | None = None,
-    ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
-        raise NotImplementedError
 
     def put(self, src: Path, dst: str) -> None:
         self.commands.append(["put", str(src), dst])
-
-    def get(self, src: str, dst: Path) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> RecordingHost:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def _qemu_component(root: Path) -> LocalComponent:
