@@ -18,7 +18,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from snpappliance.formats.results import RESULTS_FILE, STATUS_OK
+from snpappliance.formats.campaigndir import RESULTS_FILE
+from snpappliance.formats.results import STATUS_OK
 from snpappliance.log import console
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def print_summary(cdir: Path, outcomes: Sequence[RunOutcome], wall_s: float, lab
         f"ok {statuses['ok']}, failed {statuses['failed']}, invalid {statuses['invalid']}, "
         f"retried {retried}"
     )
-    if (cdir / "results.csv").is_file():
+    if (cdir / RESULTS_FILE).is_file():
         console.print(_medians(cdir))
     console.print(f"results: {cdir}/results.csv   raw logs: {cdir}/logs/")
     console.print(f"next: [bold]snpapp report {cdir}[/bold]")

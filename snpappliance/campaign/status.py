@@ -10,8 +10,8 @@ from snpappliance.campaign import store
 from snpappliance.campaign.lock import runner_pid
 from snpappliance.campaign.plan import plan_from_json
 from snpappliance.errors import CampaignError
-from snpappliance.formats.campaigndir import ATTEMPTS_FILE, PLAN_FILE, CampaignDir
-from snpappliance.formats.results import CAMPAIGNS_DIR, CampaignInfo
+from snpappliance.formats.campaigndir import ATTEMPTS_FILE, CAMPAIGNS_DIR, PLAN_FILE, CampaignDir
+from snpappliance.formats.results import CampaignInfo
 
 
 @dataclass(frozen=True)

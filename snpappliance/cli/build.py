@@ -12,6 +12,7 @@ from snpappliance.build.plan import ALL, default_cache_root
 from snpappliance.cli.app import HelpOption, app
 from snpappliance.cli.options import MirrorOption
 from snpappliance.errors import UsageError
+from snpappliance.formats.manifest import ARTIFACTS_DIR
 from snpappliance.formats.stack import DEFAULT_STACK, load_stack
 
 HELP = """\
@@ -125,7 +126,7 @@ def _component_command(component: str, summary: str) -> Callable[..., None]:
         dry_run: DryRunOpt = False,
         source: SourceOpt = None,
         mirror: MirrorOption = None,
-        artifacts: ArtifactsOpt = Path("artifacts"),
+        artifacts: ArtifactsOpt = ARTIFACTS_DIR,
         base_image: BaseImageOpt = None,
     ) -> None:
         _run([component], stack, jobs, dry_run, source, mirror, artifacts, base_image)
@@ -171,7 +172,7 @@ for _name, (_summary, _example) in COMMANDS.items():
 def base(
     stack: StackOpt = DEFAULT_STACK,
     mirror: MirrorOption = None,
-    artifacts: ArtifactsOpt = Path("artifacts"),
+    artifacts: ArtifactsOpt = ARTIFACTS_DIR,
     dry_run: DryRunOpt = False,
 ) -> None:
     """Bootstrap the stack's Debian release with debootstrap and import it as snpapp-base.

@@ -11,8 +11,9 @@ from snpappliance.campaign.profiles import DEFAULT_PROFILE, profile_names
 from snpappliance.cli.app import app
 from snpappliance.cli.options import SshConfigOption
 from snpappliance.errors import UsageError
+from snpappliance.formats.campaigndir import CAMPAIGNS_DIR
+from snpappliance.formats.manifest import ARTIFACTS_DIR
 from snpappliance.formats.release import GUEST_COMPONENT
-from snpappliance.formats.results import CAMPAIGNS_DIR
 from snpappliance.log import console
 
 HELP = """\
@@ -147,7 +148,7 @@ def campaign_command(
     artifacts: Annotated[
         Path,
         typer.Option("--artifacts", help="Root of the built artefacts (<root>/<stack>/guest)."),
-    ] = Path("artifacts"),
+    ] = ARTIFACTS_DIR,
     ssh_config: SshConfigOption = None,
 ) -> None:
     if ctx.invoked_subcommand is not None:

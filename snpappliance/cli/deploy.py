@@ -10,6 +10,7 @@ import typer
 from snpappliance.cli.app import app
 from snpappliance.cli.options import PrefixOption, SshConfigOption
 from snpappliance.deploy.system import SystemMode
+from snpappliance.formats.manifest import ARTIFACTS_DIR
 from snpappliance.formats.release import DEFAULT_PREFIX
 from snpappliance.formats.stack import DEFAULT_STACK
 
@@ -71,7 +72,7 @@ def deploy_cli(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to deploy.")] = DEFAULT_STACK,
     artifacts: Annotated[
         Path, typer.Option("--artifacts", metavar="DIR", help="Where `snpapp build` put them.")
-    ] = Path("artifacts"),
+    ] = ARTIFACTS_DIR,
     prefix: PrefixOption = DEFAULT_PREFIX,
     reboot: Annotated[
         bool, typer.Option("--reboot", help="Boot the deployed kernel and confirm it with doctor.")

@@ -27,11 +27,14 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snpappliance.errors import InputError
+from snpappliance.formats.campaigndir import CAMPAIGNS_DIR, INFO_FILE, RESULTS_FILE
 from snpappliance.fsutil import ensure_writable_dir, fsync_dir
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 REQUIRED_COLUMNS = ("scenario", "metric", "value")
 OPTIONAL_COLUMNS = (
@@ -48,9 +51,6 @@ OPTIONAL_COLUMNS = (
 COLUMNS = ("scenario", "workload", "metric", "value", "unit", "rep", "host", "run_id",
            "attempt", "status", "started_at")  # fmt: skip
 STATUS_OK = "ok"
-RESULTS_FILE = "results.csv"
-CAMPAIGN_INFO_FILE = "campaign.json"
-CAMPAIGNS_DIR = Path("campaigns")
 #: A row's identity: one value per run (of a scenario on a host), metric and attempt.
 #: Rows with an empty ``run_id`` are not identified and never count as repeated.
 ROW_KEY = ("scenario", "host", "run_id", "metric", "attempt")
@@ -180,7 +180,7 @@ class CampaignInfo:
 
     @classmethod
     def load(cls, directory: Path) -> CampaignInfo | None:
-        path = directory / CAMPAIGN_INFO_FILE
+        path = directory / INFO_FILE
         if not path.is_file():
             return None
         try:

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from pathlib import Path
 
-SMOKE_FILE = "smoke.csv"
 SMOKE_COLUMNS = (
     "scenario",
     "host",

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from snpappliance.formats.campaigndir import ENVIRONMENT_FILE, INFO_FILE, SMOKE_FILE, SPEC_FILE
 from snpappliance.formats.results import metric_info
-from snpappliance.formats.smoke import SMOKE_FILE, load_smoke, relative_to_baseline
+from snpappliance.formats.smoke import load_smoke, relative_to_baseline
 from snpappliance.report.stats.analysis import Analysis, NoteTable
 from snpappliance.report.text import (
     DASH,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from snpappliance.report.load import ResultSet
 
 #: Campaign files whose facts the provenance section shows, when present.
-CAMPAIGN_FACT_FILES = ("campaign.toml", "environment.json")
+CAMPAIGN_FACT_FILES = (SPEC_FILE, ENVIRONMENT_FILE)
 MAX_FACTS_PER_FILE = 80
 MAX_FACT_CHARS = 160
 
@@ -294,9 +295,7 @@ def campaign_facts(results: ResultSet, campaign_dir: Path | None) -> list[FactGr
             "label": info.label,
             **dict(info.extra),
         }
-        groups.append(
-            fact_group("campaign.json", {k: v for k, v in declared.items() if v is not None})
-        )
+        groups.append(fact_group(INFO_FILE, {k: v for k, v in declared.items() if v is not None}))
     if campaign_dir is None:
         return groups
     for name in CAMPAIGN_FACT_FILES:
@@ -313,7 +312,7 @@ def campaign_facts(results: ResultSet, campaign_dir: Path | None) -> list[FactGr
 def _file_groups(name: str, data: Any) -> list[FactGroup]:
     """One group per file; a multi-host environment.json gives one group per host."""
     hosts = data.get("hosts") if isinstance(data, dict) else None
-    if name == "environment.json" and isinstance(hosts, dict) and len(data) == 1:
+    if name == ENVIRONMENT_FILE and isinstance(hosts, dict) and len(data) == 1:
         return [fact_group(f"{name} — host {host}", facts) for host, facts in hosts.items()]
     return [fact_group(name, data)]
 

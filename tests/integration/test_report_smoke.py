@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from snpappliance.formats.campaigndir import SMOKE_FILE
 from snpappliance.formats.results import Direction
 from snpappliance.formats.smoke import (
-    SMOKE_FILE,
     SmokeResult,
     SmokeStatus,
     append_smoke,
