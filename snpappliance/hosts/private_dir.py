@@ -3,7 +3,7 @@
 A fixed path under a shared directory (``/var/tmp/snpapp/...``) can be made in
 advance by any other user of the host, who then reads or swaps what snpapp puts
 there. So snpapp's directories on a host live under the connecting user's own
-cache directory (``$XDG_CACHE_HOME``, else ``~/.cache``), in ``snpapp/``. Each
+cache directory (``$XDG_CACHE_HOME``, else ``~/.cache``), in ``snpapp/guests/``. Each
 directory on the way down from there is made exclusively (``mkdir``, never
 ``mkdir -p``) with mode 0700, or accepted only when it is a real directory (not
 a symbolic link), owned by the connecting user, that no one else may write to;
@@ -24,8 +24,11 @@ from snpappliance.errors import HostError
 if TYPE_CHECKING:
     from snpappliance.hosts.base import Host
 
-#: snpapp's own directory inside the user's cache directory on the host.
+#: snpapp's own directory inside the user's cache directory on the host (shared with
+#: ``snpapp build``'s source cache when the host also builds).
 TOP = "snpapp"
+#: The directory of everything a campaign keeps on the host, apart from the build cache.
+GUESTS = "guests"
 
 #: Exit status of :data:`ENSURE` when it refuses a directory (its reason is on stdout).
 REFUSED = 3
@@ -64,7 +67,7 @@ def private_dir_names(relative: str) -> list[str]:
             hint="use names of letters, digits, '.', '_' and '-' separated by '/' "
             "(no '..', no leading '/' or '.')",
         )
-    return [TOP, *names]
+    return [TOP, GUESTS, *names]
 
 
 def ensure_private_dir(host: Host, relative: str) -> str:

@@ -110,8 +110,8 @@ def test_a_private_dir_is_made_under_the_hosts_cache_and_reused(
     server, cache = host_cache
     host = server.host()
     made = ensure_private_dir(host, "work/c-20260101")
-    assert made == str(cache / "snpapp" / "work" / "c-20260101")
-    for path in (cache / "snpapp", cache / "snpapp" / "work", Path(made)):
+    assert made == str(cache / "snpapp" / "guests" / "work" / "c-20260101")
+    for path in (cache / "snpapp", cache / "snpapp" / "guests" / "work", Path(made)):
         assert (_mode(path), path.lstat().st_uid) == (0o700, os.getuid()), path
     (Path(made) / "kept").write_text("x")
     assert ensure_private_dir(host, "work/c-20260101") == made
@@ -128,9 +128,10 @@ def _refused(host: SshHost, relative: str) -> str:
 @pytest.mark.ssh
 def test_a_dir_another_user_made_is_refused(host_cache: tuple[SshServer, Path]) -> None:
     server, cache = host_cache
-    planted = cache / "snpapp" / "images"
+    planted = cache / "snpapp" / "guests" / "images"
     planted.mkdir(parents=True, mode=0o700)
     (cache / "snpapp").chmod(0o700)
+    (cache / "snpapp" / "guests").chmod(0o700)
     os.chown(planted, _nobody(), -1)
     message = _refused(server.host(), "images")
     assert str(planted) in message
@@ -167,8 +168,11 @@ def test_a_readable_snpapp_cache_is_shared_but_never_writable_by_others(
     top = cache / "snpapp"
     top.mkdir(parents=True)
     top.chmod(0o755)
+    (top / "work" / "debian-bookworm").mkdir(parents=True)  # the build's source cache
+    (top / "work").chmod(0o755)
     made = ensure_private_dir(host, "images")
     assert (_mode(Path(made)), _mode(top)) == (0o700, 0o755)
+    assert ensure_private_dir(host, "work/c-1") == str(top / "guests" / "work" / "c-1")
     top.chmod(0o775)
     assert "others may write to it" in _refused(host, "images")
 
@@ -203,7 +207,7 @@ def test_the_image_goes_to_a_private_dir_on_the_host(
     sha = hashlib.sha256(PAYLOAD).hexdigest()
     spec = parse_spec(SPEC.format(image=image), source="spec.toml")
     cloud, _ = prepare_cloud(spec, server.host(), tmp_path / "artifacts")
-    images = cache / "snpapp" / "images"
+    images = cache / "snpapp" / "guests" / "images"
     assert cloud.base_image == str(images / f"{sha}.img")
     assert Path(cloud.base_image).read_bytes() == PAYLOAD
     assert (_mode(images), images.stat().st_uid) == (0o700, os.getuid())
@@ -215,9 +219,10 @@ def test_an_image_dir_another_user_made_is_refused(
 ) -> None:
     require_program("qemu-img")
     server, cache = host_cache
-    planted = cache / "snpapp" / "images"
+    planted = cache / "snpapp" / "guests" / "images"
     planted.mkdir(parents=True, mode=0o777)
     (cache / "snpapp").chmod(0o700)
+    (cache / "snpapp" / "guests").chmod(0o700)
     planted.chmod(0o777)
     os.chown(planted, _nobody(), -1)
     image = tmp_path / "noble.img"

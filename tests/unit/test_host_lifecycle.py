@@ -12,7 +12,7 @@ from snpappliance.doctor import command as doctor
 from snpappliance.errors import HostError
 from snpappliance.hosts.base import Host
 from snpappliance.hosts.local import LocalHost
-from snpappliance.hosts.private_dir import TOP, private_dir_names
+from snpappliance.hosts.private_dir import GUESTS, TOP, private_dir_names
 from snpappliance.hosts.ssh import SshHost
 from snpappliance.hosts.sshcmd import SshSettings
 
@@ -106,7 +106,7 @@ def test_a_campaign_closes_every_host_it_connected(
 
 @pytest.mark.parametrize("relative", ["images", "work/20260101-120000-x", "a.b/c_d-e"])
 def test_private_dir_names_are_plain_names(relative: str) -> None:
-    assert private_dir_names(relative) == [TOP, *relative.split("/")]
+    assert private_dir_names(relative) == [TOP, GUESTS, *relative.split("/")]
 
 
 @pytest.mark.parametrize(
