@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import time
 from typing import TYPE_CHECKING, NoReturn
 
@@ -21,6 +22,20 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the programs the tests start receive SIGINT and SIGHUP as a terminal would send them.
+
+    A runner started in the background (``cmd &`` without job control, nohup, some
+    CI agents) ignores SIGINT or SIGHUP, and an ignored signal stays ignored in
+    every child: snpapp, as it should, then keeps ignoring it, and the tests of
+    its Ctrl-C and hang-up handling would test nothing.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def unavailable(message: str) -> NoReturn:

@@ -23,8 +23,10 @@ def test_wheel_ships_dockerfiles_patches_templates_stacks_and_profiles(tmp_path:
             if path.is_file():
                 relative = path.relative_to(ROOT).as_posix()
                 assert f"snpappliance/_data/{relative}" in names, relative
-    profiles = sorted(p.name for p in (ROOT / "snpappliance" / "profiles").glob("*.toml"))
+    profiles = sorted(
+        p.name for p in (ROOT / "snpappliance" / "campaign" / "profiles").glob("*.toml")
+    )
     assert profiles
     for name in profiles:
-        assert f"snpappliance/profiles/{name}" in names
+        assert f"snpappliance/campaign/profiles/{name}" in names
     assert any(n.endswith("entry_points.txt") for n in names)
