@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,13 +71,19 @@ def current_umask() -> int:
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` via a fsynced temporary file and a rename.
 
-    The file gets ``mode``, by default what ``open()`` would give a new file
-    (0o666 less the umask); pass 0o600 for a secret.
+    The file gets ``mode``; by default a file that exists keeps its mode, and a
+    new one gets what ``open()`` would give it (0o666 less the umask). Pass
+    0o600 for a secret.
     """
     ensure_writable_dir(path.parent)
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~current_umask() if mode is None else mode)
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -108,17 +115,28 @@ def _scratch_prefix(final: Path, kind: str) -> str:
     return f".{final.name}.{kind}-{os.getpid()}-"
 
 
-def remove_dead_leftovers(final: Path) -> list[Path]:
-    """Remove the staging and old directories of ``final`` whose process has died.
+def make_staging(final: Path) -> Path:
+    """A new, empty staging directory next to ``final``, named after this process."""
+    return Path(tempfile.mkdtemp(prefix=_scratch_prefix(final, "staging"), dir=final.parent))
 
-    :func:`staged_dir` names them after its process; a process killed while it
-    rendered leaves them behind. Those of a live process (or of a PID since
-    reused) are kept. Returns what was removed.
+
+def remove_dead_leftovers(final: Path | None = None, *, parent: Path | None = None) -> list[Path]:
+    """Remove the staging and old directories whose process has died.
+
+    :func:`staged_dir` and :func:`make_staging` name them after their process; a
+    process killed while it wrote leaves them behind. Those of ``final``, or of
+    every name in ``parent``, are looked at; those of a live process (or of a
+    PID since reused) are kept. Returns what was removed.
     """
-    pattern = re.compile(rf"\.{re.escape(final.name)}\.(?:staging|old)-(\d+)-[^/]+")
+    name = re.escape(final.name) if final is not None else "[^/]+"
+    directory = final.parent if final is not None else parent
+    if directory is None:
+        msg = "remove_dead_leftovers needs final or parent"
+        raise ValueError(msg)
+    pattern = re.compile(rf"\.{name}\.(?:staging|old)-(\d+)-[^/]+")
     removed = []
     with contextlib.suppress(FileNotFoundError):
-        for entry in final.parent.iterdir():
+        for entry in directory.iterdir():
             match = pattern.fullmatch(entry.name)
             if match and entry.is_dir() and not entry.is_symlink():
                 pid = int(match.group(1))
@@ -140,7 +158,7 @@ def staged_dir(final: Path) -> Iterator[Path]:
     """
     parent = ensure_writable_dir(final.parent)
     remove_dead_leftovers(final)
-    staging = Path(tempfile.mkdtemp(prefix=_scratch_prefix(final, "staging"), dir=parent))
+    staging = make_staging(final)
     try:
         staging.chmod(0o777 & ~current_umask())
         yield staging

@@ -20,7 +20,6 @@ import contextlib
 import json
 import secrets
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,7 +44,14 @@ from snpappliance.campaign.workers import HostJob, Shared, run_host, run_paralle
 from snpappliance.errors import CampaignError, InterruptedByUser, TransportError
 from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.results import CampaignInfo
-from snpappliance.fsutil import atomic_write_text, current_umask, ensure_writable_dir, fsync_dir
+from snpappliance.fsutil import (
+    atomic_write_text,
+    current_umask,
+    ensure_writable_dir,
+    fsync_dir,
+    make_staging,
+    remove_dead_leftovers,
+)
 from snpappliance.hosts.base import Host
 from snpappliance.hosts.private_dir import ensure_private_dir
 from snpappliance.hosts.ssh import SshHost
@@ -79,8 +85,9 @@ def _publish(root: Path, name: str) -> Iterator[tuple[Path, Path]]:
     The staging directory replaces the empty reservation in one rename; on any
     error both are removed, so a campaign directory is complete or absent.
     """
-    final = _reserve_id(ensure_writable_dir(root), name)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=root))
+    remove_dead_leftovers(parent=ensure_writable_dir(root))
+    final = _reserve_id(root, name)
+    staging = make_staging(final)
     try:
         yield final, staging
         staging.chmod(0o777 & ~current_umask())
