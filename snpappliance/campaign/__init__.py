@@ -1,8 +1,10 @@
 """``snpapp campaign``: fresh guest per run, scenarios compared, nothing lost.
 
-The plain functions the CLI calls live here; the pieces are :mod:`.spec`
-(TOML → frozen spec), :mod:`.plan` (run order, pure), :mod:`.qemu` (command
-lines, pure), :mod:`.boot` (one guest boot), :mod:`.judge` (its verdict),
-:mod:`.attempt` (retries and commit), :mod:`.runner` (the loop) and
-:mod:`.store` (the campaign directory and its bookkeeping).
+:mod:`.commands` holds what the CLI calls. The pieces: the spec (:mod:`.specmodel`,
+:mod:`.specload`, :mod:`.specdump`), :mod:`.plan` (run order, pure), :mod:`.qemu`
+(command lines, pure), :mod:`.prepare` (preconditions and environment), the
+guests behind one interface (:mod:`.guests`), :mod:`.boot` (one boot),
+:mod:`.judge` (its verdict), :mod:`.attempt` (retries and commit),
+:mod:`.runner` and :mod:`.workers` (the loop), :mod:`.lock` and :mod:`.store`
+(the campaign directory's lock and bookkeeping).
 """

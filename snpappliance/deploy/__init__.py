@@ -1,7 +1,7 @@
 """``snpapp deploy``: install a built release on a host, atomically and verifiably.
 
-:func:`deploy` reads and verifies the stack's artefacts locally, plans the
-deploy (:func:`~snpappliance.deploy.plan.plan_deploy`, pure), then carries it
-out through the :class:`~snpappliance.hosts.Host` interface. :func:`rollback`
-returns ``current`` to the previous release and makes its kernel the boot default.
+:mod:`.commands` holds ``deploy`` and ``rollback``: the stack's artefacts are read
+and verified locally (:mod:`.artifacts`), the deploy is planned (:mod:`.plan`,
+pure) and carried out through the host interface (:mod:`.execute`,
+:mod:`.system`, :mod:`.reboot`, :mod:`.rollback`).
 """

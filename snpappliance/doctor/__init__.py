@@ -1,7 +1,7 @@
-"""``snpapp doctor``: is a host ready to run SEV-SNP guests with the deployed release?
+"""``snpapp doctor``: is a host ready to run SEV-SNP guests, and if not, why not?
 
-:func:`run_doctor` gathers one :class:`~snpappliance.doctor.facts.HostFacts`
-snapshot through the :class:`~snpappliance.hosts.Host` interface and runs every
-check on it; the campaign calls it before SNP scenarios and refuses a host
-whose report is not ``ok``.
+:mod:`.run` gathers the facts of a host (:mod:`.facts`, or captured output via
+:mod:`.capture` and :mod:`.collect`) and runs every check (:mod:`.checks`,
+:mod:`.release_checks`) on them; :mod:`.kernel_log` and :mod:`.diagnosis` name
+the causes; :mod:`.report` is the verdict. Deploy and the campaign call it.
 """
