@@ -28,7 +28,8 @@ from snpappliance.build.plan import (
 )
 from snpappliance.errors import BuildError
 from snpappliance.formats.manifest import ARTIFACTS_DIR
-from snpappliance.formats.stack import DEFAULT_STACK, load_stack
+from snpappliance.formats.names import DEFAULT_STACK
+from snpappliance.formats.stack import load_stack
 from snpappliance.log import console
 
 if TYPE_CHECKING:

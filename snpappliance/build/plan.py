@@ -18,11 +18,12 @@ from pathlib import Path
 
 from snpappliance.errors import ConfigError, UsageError
 from snpappliance.formats.manifest import ARTIFACTS_DIR, component_dir
+from snpappliance.formats.names import ALL_COMPONENTS
 from snpappliance.formats.stack import Component, GitSource, Source, Stack
 
 #: Packages debootstrap adds to the minbase variant.
 BASE_INCLUDE = ("ca-certificates",)
-ALL = "all"
+ALL = ALL_COMPONENTS
 
 
 def default_cache_root() -> Path:

@@ -8,12 +8,11 @@ from typing import Annotated
 
 import typer
 
-from snpappliance.build.plan import ALL, default_cache_root
 from snpappliance.cli.app import HelpOption, app
 from snpappliance.cli.options import MirrorOption
 from snpappliance.errors import UsageError
 from snpappliance.formats.manifest import ARTIFACTS_DIR
-from snpappliance.formats.stack import DEFAULT_STACK, load_stack
+from snpappliance.formats.names import ALL_COMPONENTS, DEFAULT_STACK
 
 HELP = """\
 Build the SEV-SNP host stack from pinned inputs, each component in its own container.
@@ -105,6 +104,8 @@ def _run(components: list[str], stack: str, jobs: int, dry_run: bool, source: li
         plan_build,
         resolve_mirror,
     )
+    from snpappliance.build.plan import default_cache_root
+    from snpappliance.formats.stack import load_stack
 
     sources = parse_sources(source)
     if dry_run:
@@ -137,7 +138,7 @@ def _component_command(component: str, summary: str) -> Callable[..., None]:
 
 #: Each component's command: what it builds, and an example of its use.
 COMMANDS = {
-    ALL: (
+    ALL_COMPONENTS: (
         "Build every component of the stack (default genoa-2025).",
         "snpapp build all --jobs 2",
     ),
@@ -189,6 +190,7 @@ def base(
         plan_build,
         resolve_mirror,
     )
+    from snpappliance.formats.stack import load_stack
 
     if dry_run:
         options = BuildOptions(artifacts_root=artifacts, mirror=resolve_mirror(mirror))

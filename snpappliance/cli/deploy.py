@@ -11,8 +11,8 @@ from snpappliance.cli.app import app
 from snpappliance.cli.options import PrefixOption, SshConfigOption
 from snpappliance.deploy.system import SystemMode
 from snpappliance.formats.manifest import ARTIFACTS_DIR
+from snpappliance.formats.names import DEFAULT_STACK
 from snpappliance.formats.release import DEFAULT_PREFIX
-from snpappliance.formats.stack import DEFAULT_STACK
 
 HELP = f"""\
 Install the built artefacts of a stack on a host, atomically and verified.

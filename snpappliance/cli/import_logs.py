@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from snpappliance.cli.app import app
-from snpappliance.importer.logs import import_logs
 
 HELP = """\
 Import raw benchmark logs (runs made by hand or by other scripts) into a results file.
@@ -86,5 +85,7 @@ def import_command(
         typer.Option("--host", help="Host the runs ran on (default: empty).", show_default=False),
     ] = None,
 ) -> None:
+    from snpappliance.importer.logs import import_logs  # parsers and results only when used
+
     summary = import_logs(paths=files, scenario=scenario, out=out, workload=workload, host=host)
     typer.echo(str(summary.out))

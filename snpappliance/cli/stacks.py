@@ -9,8 +9,8 @@ import typer
 from snpappliance.cli.app import app
 from snpappliance.cli.options import MirrorOption
 from snpappliance.errors import SourceError
+from snpappliance.formats.names import DEFAULT_STACK
 from snpappliance.formats.stack import (
-    DEFAULT_STACK,
     DebianSource,
     GitSource,
     Stack,

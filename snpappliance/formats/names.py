@@ -1,4 +1,4 @@
-"""Names that become parts of file names and run ids: one rule for all of them.
+"""Names: the default stack, and the one rule for names that become parts of paths.
 
 A campaign name, a host, a workload or a metric ends up in a path. Names a user
 chooses are held to :data:`NAME_RULE` (:func:`check_name`); names that come
@@ -17,6 +17,11 @@ from snpappliance.errors import ConfigError, OutputError
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+#: The stack every command uses unless ``--stack`` names another.
+DEFAULT_STACK = "genoa-2025"
+#: The component name that means every component of a stack.
+ALL_COMPONENTS = "all"
 
 #: What a user-chosen name that becomes a path component may be.
 NAME_RULE = "1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-'"

@@ -24,7 +24,6 @@ from snpappliance.errors import ConfigError
 from snpappliance.resources import data_dir
 from snpappliance.toml import Table, about, read_fields, read_toml
 
-DEFAULT_STACK = "genoa-2025"
 SHA1_RE = re.compile(r"^[0-9a-f]{40}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 SNAPSHOT_RE = re.compile(r"^\d{8}T\d{6}Z$")

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from snpappliance.errors import ConfigError
+from snpappliance.formats.names import DEFAULT_STACK
 from snpappliance.formats.stack import (
-    DEFAULT_STACK,
     SHA1_RE,
     SHA256_RE,
     DebianSource,
