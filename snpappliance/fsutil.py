@@ -115,16 +115,11 @@ def _scratch_prefix(final: Path, kind: str) -> str:
     return f".{final.name}.{kind}-{os.getpid()}-"
 
 
-def make_staging(final: Path) -> Path:
-    """A new, empty staging directory next to ``final``, named after this process."""
-    return Path(tempfile.mkdtemp(prefix=_scratch_prefix(final, "staging"), dir=final.parent))
-
-
 def remove_dead_leftovers(final: Path | None = None, *, parent: Path | None = None) -> list[Path]:
     """Remove the staging and old directories whose process has died.
 
-    :func:`staged_dir` and :func:`make_staging` name them after their process; a
-    process killed while it wrote leaves them behind. Those of ``final``, or of
+    :func:`staged_dir` names them after its process; a process killed while it
+    wrote leaves them behind. Those of ``final``, or of
     every name in ``parent``, are looked at; those of a live process (or of a
     PID since reused) are kept. Returns what was removed.
     """
@@ -158,7 +153,7 @@ def staged_dir(final: Path) -> Iterator[Path]:
     """
     parent = ensure_writable_dir(final.parent)
     remove_dead_leftovers(final)
-    staging = make_staging(final)
+    staging = Path(tempfile.mkdtemp(prefix=_scratch_prefix(final, "staging"), dir=parent))
     try:
         staging.chmod(0o777 & ~current_umask())
         yield staging

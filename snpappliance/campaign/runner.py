@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,11 +45,9 @@ from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.results import CampaignInfo
 from snpappliance.fsutil import (
     atomic_write_text,
-    current_umask,
     ensure_writable_dir,
-    fsync_dir,
-    make_staging,
     remove_dead_leftovers,
+    staged_dir,
 )
 from snpappliance.hosts.base import Host
 from snpappliance.hosts.private_dir import ensure_private_dir
@@ -82,19 +79,16 @@ def _reserve_id(root: Path, name: str) -> Path:
 def _publish(root: Path, name: str) -> Iterator[tuple[Path, Path]]:
     """Reserve a campaign directory, yield it with a staging directory to fill, publish.
 
-    The staging directory replaces the empty reservation in one rename; on any
-    error both are removed, so a campaign directory is complete or absent.
+    The staging directory (:func:`~snpappliance.fsutil.staged_dir`) replaces the
+    empty reservation in one rename; on any error both are removed, so a campaign
+    directory is complete or absent.
     """
     remove_dead_leftovers(parent=ensure_writable_dir(root))
     final = _reserve_id(root, name)
-    staging = make_staging(final)
     try:
-        yield final, staging
-        staging.chmod(0o777 & ~current_umask())
-        staging.replace(final)
-        fsync_dir(root)
+        with staged_dir(final) as staging:
+            yield final, staging
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
         with contextlib.suppress(OSError):
             final.rmdir()
         raise
@@ -263,10 +257,12 @@ def _jobs(
     todo: Sequence[PlannedRun],
 ) -> list[HostJob]:
     many = len(targets) > 1
+    logged = store.logged_attempts(cdir)
     return [
         HostJob(
             RunContext(spec, t.host, cdir, t.prepared, _host_work(t.host, cdir)),
             [r for r in todo if r.host == (t.host.name if many else r.host)],
+            logged,
         )
         for t in targets
     ]

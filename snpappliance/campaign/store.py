@@ -115,14 +115,13 @@ def next_attempt(
     return max([*numbers, *logged], default=0) + 1
 
 
-def logged_attempts(cdir: CampaignDir, run_id: str) -> list[int]:
-    """The attempt numbers of ``run_id`` that have a raw log in the campaign directory."""
-    prefix = f"{run_id}.a"
-    numbers = []
-    for path in cdir.logs.glob(f"{run_id}.a*.log") if cdir.logs.is_dir() else ():
-        number = path.name[len(prefix) : -len(".log")]
-        if number.isdigit():
-            numbers.append(int(number))
+def logged_attempts(cdir: CampaignDir) -> dict[str, list[int]]:
+    """run_id → the attempt numbers that left a raw log (one listing of ``logs/``)."""
+    numbers: dict[str, list[int]] = {}
+    for path in cdir.logs.glob("*.a*.log") if cdir.logs.is_dir() else ():
+        run_id, _, attempt = path.name.removesuffix(".log").rpartition(".a")
+        if attempt.isdigit():
+            numbers.setdefault(run_id, []).append(int(attempt))
     return numbers
 
 

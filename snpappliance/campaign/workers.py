@@ -57,6 +57,8 @@ class HostJob:
 
     ctx: RunContext
     runs: Sequence[PlannedRun]
+    #: run_id → attempt numbers with a raw log on disk when the job started.
+    logged: Mapping[str, Sequence[int]] = field(default_factory=dict)
     outcomes: list[RunOutcome] = field(default_factory=list)
     #: Why this host stopped before its last run (multi-host campaigns only).
     error: SnpappError | None = None
@@ -83,9 +85,7 @@ def run_host(
     for run in job.runs:
         if shared.stop.is_set():
             return
-        first = store.next_attempt(
-            records, run.run_id, store.logged_attempts(job.ctx.cdir, run.run_id)
-        )
+        first = store.next_attempt(records, run.run_id, job.logged.get(run.run_id, ()))
         outcome = execute_run(job.ctx, run, first, partial(progress.attempt, run))
         job.outcomes.append(outcome)
         progress.finished(outcome)

@@ -22,16 +22,16 @@ def test_an_attempt_killed_before_its_record_keeps_its_log(tmp_path: Path) -> No
     cdir.logs.mkdir()
     cdir.log_for("r1", 1).write_text("console of the killed attempt", encoding="utf-8")
     cdir.log_for("r10", 4).write_text("another run", encoding="utf-8")
-    logged = store.logged_attempts(cdir, "r1")
+    logged = store.logged_attempts(cdir)["r1"]
     assert logged == [1]
     assert store.next_attempt([], "r1", logged) == 2
     records = [{"record": "attempt", "run_id": "r1", "attempt": 2}]
     assert store.next_attempt(records, "r1", logged) == 3
-    assert store.next_attempt([], "r2", store.logged_attempts(cdir, "r2")) == 1
+    assert store.next_attempt([], "r2", store.logged_attempts(cdir).get("r2", [])) == 1
 
 
 def test_no_logs_directory_yet_means_no_logged_attempt(tmp_path: Path) -> None:
-    assert store.logged_attempts(CampaignDir(tmp_path), "r1") == []
+    assert store.logged_attempts(CampaignDir(tmp_path)) == {}
 
 
 def test_a_finished_campaign_without_one_ok_run_is_an_error(tmp_path: Path) -> None:
