@@ -12,7 +12,8 @@ and whether it is a local emulated profile).
 
 The value of an ``ok`` row is a finite number within ±:data:`MAX_ABS_VALUE`,
 and not negative for a throughput or a time (:func:`value_problem`). No two rows
-share a :data:`ROW_KEY` (a run measured once per metric and attempt), and no
+share a :data:`ROW_KEY` (a run measures each workload's metric once per attempt:
+one fio run reports the same metrics for each of its jobs), and no
 column name appears twice. This module is the format only (standard library);
 the report reads files into DataFrames in :mod:`snpappliance.report.load`.
 """
@@ -53,7 +54,7 @@ COLUMNS = ("scenario", "workload", "metric", "value", "unit", "rep", "host", "ru
 STATUS_OK = "ok"
 #: A row's identity: one value per run (of a scenario on a host), metric and attempt.
 #: Rows with an empty ``run_id`` are not identified and never count as repeated.
-ROW_KEY = ("scenario", "host", "run_id", "metric", "attempt")
+ROW_KEY = ("scenario", "host", "run_id", "workload", "metric", "attempt")
 #: Largest magnitude of a value: far above any measurement, small enough that sums
 #: and squares of millions of values stay finite.
 MAX_ABS_VALUE = 1e100
@@ -118,6 +119,89 @@ KNOWN_METRICS: Mapping[str, Metric] = {
             "s",
             Direction.LOWER,
             "Wall-clock time of sysbench memory",
+            MetricKind.TIME,
+        ),
+        *(
+            metric
+            for direction in ("read", "write")
+            for metric in (
+                Metric(
+                    f"fio_{direction}_bw_kib_s",
+                    "KiB/s",
+                    Direction.HIGHER,
+                    f"Disk {direction} bandwidth (fio bw)",
+                    MetricKind.THROUGHPUT,
+                ),
+                Metric(
+                    f"fio_{direction}_iops",
+                    "IOPS",
+                    Direction.HIGHER,
+                    f"Disk {direction} IOPS (fio iops)",
+                    MetricKind.THROUGHPUT,
+                ),
+                Metric(
+                    f"fio_{direction}_lat_mean_us",
+                    "us",
+                    Direction.LOWER,
+                    f"Disk {direction} mean latency (fio lat_ns.mean)",
+                    MetricKind.TIME,
+                ),
+                Metric(
+                    f"fio_{direction}_clat_p99_us",
+                    "us",
+                    Direction.LOWER,
+                    f"Disk {direction} 99th-percentile completion latency (fio clat_ns p99)",
+                    MetricKind.TIME,
+                ),
+            )
+        ),
+        Metric(
+            "iperf3_sender_mbit_s",
+            "Mbit/s",
+            Direction.HIGHER,
+            "Network throughput, sender side (iperf3)",
+            MetricKind.THROUGHPUT,
+        ),
+        Metric(
+            "iperf3_receiver_mbit_s",
+            "Mbit/s",
+            Direction.HIGHER,
+            "Network throughput, receiver side (iperf3)",
+            MetricKind.THROUGHPUT,
+        ),
+        Metric(
+            "iperf3_retransmits",
+            "count",
+            Direction.LOWER,
+            "TCP retransmits (iperf3 sender)",
+            MetricKind.OTHER,
+        ),
+        Metric(
+            "iperf3_jitter_ms",
+            "ms",
+            Direction.LOWER,
+            "UDP jitter (iperf3 receiver)",
+            MetricKind.TIME,
+        ),
+        Metric(
+            "iperf3_loss_pct",
+            "%",
+            Direction.LOWER,
+            "UDP datagram loss (iperf3 receiver)",
+            MetricKind.OTHER,
+        ),
+        Metric(
+            "boot_s",
+            "s",
+            Direction.LOWER,
+            "Boot time: QEMU start to workload start",
+            MetricKind.TIME,
+        ),
+        Metric(
+            "kernel_boot_s",
+            "s",
+            Direction.LOWER,
+            "Guest kernel boot: kernel start to /init",
             MetricKind.TIME,
         ),
     )

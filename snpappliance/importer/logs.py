@@ -1,5 +1,10 @@
 """``snpapp import``: raw benchmark logs → rows of the long results format.
 
+A file is known by its content: fio JSON (``json``/``json+``) goes to
+:func:`~snpappliance.workloads.fio.parse_fio`, iperf3 output (text or ``-J``) to
+:func:`~snpappliance.workloads.iperf3.parse_iperf3`, anything else to the
+sysbench / GNU time parser :func:`~snpappliance.workloads.parsers.parse_log`.
+
 All files are read and parsed before anything is written; one bad file raises and
 nothing is appended. Rows are appended to the results file with
 :func:`snpappliance.formats.results.append_rows` (header check, one write, fsync).
@@ -25,16 +30,18 @@ from pathlib import Path
 from snpappliance.errors import InputError, UsageError
 from snpappliance.formats.results import COLUMNS, STATUS_OK, append_rows
 from snpappliance.log import console
+from snpappliance.workloads.fio import looks_like_fio, parse_fio
+from snpappliance.workloads.iperf3 import looks_like_iperf3, parse_iperf3
 from snpappliance.workloads.parsers import Measurement, parse_log
 
 #: Files taken from a directory argument.
-LOG_SUFFIXES = (".log", ".txt")
+LOG_SUFFIXES = (".log", ".txt", ".json")
 #: Hex digits of a log's SHA-256 kept in its run_id.
 DIGEST_CHARS = 12
 _RUN_ID = re.compile(rf".*@([0-9a-f]{{{DIGEST_CHARS}}})")
 
 Row = dict[str, object]
-ArmKey = tuple[str, str]  # (scenario, metric)
+ArmKey = tuple[str, str, str]  # (scenario, workload, metric)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class ImportSummary:
     out: Path
     files: int
     rows_per_metric: Mapping[str, int]
+    #: Rows per (workload, metric): the arms the statistics compare.
+    rows_per_workload: Mapping[tuple[str, str], int]
 
 
 def _natural_key(path: Path) -> tuple[str | int, ...]:
@@ -66,7 +75,7 @@ def _natural_key(path: Path) -> tuple[str | int, ...]:
 def _logs_in(directory: Path) -> list[Path]:
     files = [p for p in directory.iterdir() if p.is_file() and p.suffix in LOG_SUFFIXES]
     if not files:
-        msg = f"directory {directory} holds no *.log or *.txt files"
+        msg = f"directory {directory} holds no *.log or *.txt files and no *.json reports"
         raise InputError(
             msg,
             hint="pass the log files themselves, or the directory that holds them",
@@ -75,7 +84,7 @@ def _logs_in(directory: Path) -> list[Path]:
 
 
 def expand_inputs(paths: Sequence[Path]) -> list[Path]:
-    """Files named on the command line; a directory means its ``*.log``/``*.txt`` files.
+    """Files named on the command line; a directory means its ``*.log``/``*.txt``/``*.json``.
 
     Files of a directory are sorted naturally (``run-2`` before ``run-10``), so rep
     numbers follow the run numbers in the names.
@@ -102,6 +111,15 @@ def _mtime_iso(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).isoformat(timespec="seconds")
 
 
+def parse_file(text: str, *, source: str) -> list[Measurement]:
+    """The measurements of one file, by its content: fio JSON, iperf3 output or a log."""
+    if looks_like_fio(text):
+        return parse_fio(text, source=source)
+    if looks_like_iperf3(text):
+        return parse_iperf3(text, source=source)
+    return parse_log(text, source=source)
+
+
 def read_logs(files: Sequence[Path]) -> list[ParsedLog]:
     """Parse every file; the first one that cannot be parsed raises, as does a repeated one."""
     parsed: list[ParsedLog] = []
@@ -120,7 +138,7 @@ def read_logs(files: Sequence[Path]) -> list[ParsedLog]:
                 hint="name each log once; its measurements would otherwise be counted twice",
             )
         seen[digest] = path
-        measurements = parse_log(data.decode("utf-8", errors="replace"), source=str(path))
+        measurements = parse_file(data.decode("utf-8", errors="replace"), source=str(path))
         run_id = f"{path.name}@{digest}"
         parsed.append(ParsedLog(path, run_id, _mtime_iso(path), tuple(measurements), digest))
     return parsed
@@ -157,7 +175,7 @@ def _existing_rows(out: Path) -> list[dict[str, str]]:
 
 
 def _last_reps(out: Path, rows: Iterable[Mapping[str, str]]) -> dict[ArmKey, int]:
-    """Highest ``rep`` per (scenario, metric) in existing rows (empty reps are ignored)."""
+    """Highest ``rep`` per (scenario, workload, metric) in existing rows (empty reps ignored)."""
     last: dict[ArmKey, int] = {}
     for lineno, row in enumerate(rows, start=2):
         rep = row.get("rep", "").strip()
@@ -169,7 +187,7 @@ def _last_reps(out: Path, rows: Iterable[Mapping[str, str]]) -> dict[ArmKey, int
                 msg,
                 hint="rep numbers count runs from 1; fix the row or write to a new file",
             )
-        key = (row.get("scenario", ""), row.get("metric", ""))
+        key = (row.get("scenario", ""), row.get("workload", ""), row.get("metric", ""))
         last[key] = max(last.get(key, 0), int(rep))
     return last
 
@@ -202,17 +220,22 @@ def plan_rows(
     host: str | None,
     last_reps: Mapping[ArmKey, int],
 ) -> list[Row]:
-    """The rows to append: reps continue per (scenario, metric) after ``last_reps``."""
+    """The rows to append: reps continue per (scenario, workload, metric) after ``last_reps``.
+
+    Two fio jobs, or a TCP and a UDP iperf3 test, are different workloads: each
+    counts its own runs.
+    """
     reps = dict(last_reps)
     rows: list[Row] = []
     for log in logs:
         for m in log.measurements:
-            key = (scenario, m.metric)
+            row_workload = workload or m.workload
+            key = (scenario, row_workload, m.metric)
             reps[key] = reps.get(key, 0) + 1
             rows.append(
                 {
                     "scenario": scenario,
-                    "workload": workload or m.workload,
+                    "workload": row_workload,
                     "metric": m.metric,
                     "value": m.value,
                     "unit": m.unit,
@@ -256,8 +279,8 @@ def _print_summary(summary: ImportSummary, scenario: str) -> None:
         f"imported {summary.files} file(s) as scenario [bold]{scenario}[/bold]: "
         f"{rows} row(s) appended to {summary.out}"
     )
-    for metric, count in summary.rows_per_metric.items():
-        console.print(f"  {metric}: {count} row(s)")
+    for (workload, metric), count in summary.rows_per_workload.items():
+        console.print(f"  {workload}  {metric}: {count} row(s)")
 
 
 def import_logs(
@@ -285,6 +308,12 @@ def import_logs(
     )
     append_rows(out, rows)
     per_metric = Counter(str(r["metric"]) for r in rows)
-    summary = ImportSummary(out=out, files=len(logs), rows_per_metric=dict(per_metric))
+    per_workload = Counter((str(r["workload"]), str(r["metric"])) for r in rows)
+    summary = ImportSummary(
+        out=out,
+        files=len(logs),
+        rows_per_metric=dict(per_metric),
+        rows_per_workload=dict(per_workload),
+    )
     _print_summary(summary, scenario)
     return summary
