@@ -3,7 +3,7 @@
 PATH is a file, a directory, or a ``--collect`` bundle (``.tar.gz``). Each file
 may hold any mix, in any order, of: kernel log lines (dmesg, ``journalctl -k``
 or a grep of either, with or without timestamps, ``kernel:`` prefixes, shell
-prompts and markdown), /proc/cpuinfo, /proc/cmdline, kvm_amd parameters
+prompts and markdown), /proc/cpuinfo or ``lscpu``, /proc/cmdline, kvm_amd parameters
 (``cat`` of each file or ``grep . /sys/module/kvm_amd/parameters/*``),
 ``snphost ok`` / ``sevctl ok`` / ``snphost show tcb`` output, a ``cpuid -r``
 dump, or the gather output inside a bundle. Sections are recognised by their
@@ -51,6 +51,15 @@ _KERNELISH = re.compile(
 _CPUINFO = re.compile(
     r"^\s*(processor|vendor_id|cpu family|model|model name|stepping|microcode|flags)\s*:\s?(.*)$"
 )
+#: ``lscpu`` fields and the /proc/cpuinfo keys they stand for (``BIOS Model name`` etc. are not).
+_LSCPU_KEYS = {
+    "Vendor ID": "vendor_id",
+    "CPU family": "cpu family",
+    "Model": "model",
+    "Model name": "model name",
+    "Flags": "flags",
+}
+_LSCPU = re.compile(r"^\s*(Vendor ID|CPU family|Model|Model name|Flags):\s+(\S.*)$")
 _KVM_PARAM = re.compile(r"/sys/module/kvm_amd/parameters/(sev|sev_es|sev_snp)\b(?::(\S+))?")
 _PARAM_VALUE = re.compile(r"^\s*([YN01])\s*$")
 _OK_LINE = re.compile(r"\[\s*(?:PASS|FAIL)\s*\]")
@@ -120,8 +129,8 @@ def _prompt(found: _Found, command: str) -> None:
 _WANTED = (
     "sev", "snp", "amd-vi", "iommu", "ccp", "rmp", "smt", "command line", "encryption",
     "kvm_amd", "pass", "fail", "eax=", "tcb", "processor", "vendor_id", "cpu family", "model",
-    "stepping", "microcode", "flags", "boot_image", "tee", "boot loader", "fmc", "dmesg",
-    "journalctl", "uname", "#", "$", "❯", "syscfg", "rdmsr",
+    "stepping", "microcode", "flags", "vendor id", "boot_image", "tee", "boot loader", "fmc",
+    "dmesg", "journalctl", "uname", "#", "$", "❯", "syscfg", "rdmsr",
 )  # fmt: skip
 
 
@@ -186,6 +195,10 @@ def _feed(found: _Found, line: str) -> None:
         found.cpu_blocks += cpuinfo.group(1) == "processor"
         if found.cpu_blocks <= 1:
             found.cpuinfo.append(line.strip())
+        return
+    lscpu = _LSCPU.match(line)
+    if lscpu:
+        found.cpuinfo.append(f"{_LSCPU_KEYS[lscpu.group(1)]}\t: {lscpu.group(2).strip()}")
         return
     if line.startswith("BOOT_IMAGE=") and not found.cmdline:
         found.cmdline = line.strip()

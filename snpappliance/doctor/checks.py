@@ -69,6 +69,8 @@ def check_cpu(facts: HostFacts) -> Check:
     cpu = facts.cpu
     if cpu is None:
         return _unknown("cpu", title, "no /proc/cpuinfo", CAPTURE_HINT)
+    if not cpu.model_name and cpu.family is None:
+        return _unknown("cpu", title, "no CPU model or family in the capture", CAPTURE_HINT)
     seen = f"{cpu.vendor} family {cpu.family} model {cpu.model} ({cpu.model_name})"
     gen = generation(cpu.family, cpu.model, cpu.model_name)
     if gen is None:
@@ -84,6 +86,8 @@ def check_bare_metal(facts: HostFacts) -> Check:
     title = "bare metal (not a virtual machine)"
     if facts.cpu is None:
         return _unknown("bare_metal", title, "no /proc/cpuinfo", CAPTURE_HINT)
+    if facts.cpu.flags is None:
+        return _unknown("bare_metal", title, "no flags line in the /proc/cpuinfo", CAPTURE_HINT)
     if "hypervisor" in facts.cpu.flags:
         return outcome("bare_metal", title, Status.FAIL, "CPU flag 'hypervisor' is set",
                        CAUSES["virtual-machine"])  # fmt: skip
@@ -94,6 +98,8 @@ def check_cpu_flags(facts: HostFacts) -> Check:
     title = "CPU flags sev, sev_es, sev_snp"
     if facts.cpu is None:
         return _unknown("cpu_flags", title, "no /proc/cpuinfo", CAPTURE_HINT)
+    if facts.cpu.flags is None:
+        return _unknown("cpu_flags", title, "no flags line in the /proc/cpuinfo", CAPTURE_HINT)
     missing = [f for f in ("sev", "sev_es", "sev_snp") if f not in facts.cpu.flags]
     if not missing:
         return outcome("cpu_flags", title, Status.PASS, "sev sev_es sev_snp present")

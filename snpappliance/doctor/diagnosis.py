@@ -51,7 +51,8 @@ CAUSES: dict[str, str] = {
     "(snpapp deploy sets it)",
     "msr-unreadable": "`modprobe msr` (and run as root) so SYSCFG and the RMP MSRs can be read",
     "guest-memfd-mismatch": "QEMU and the host kernel do not match: deploy the QEMU built with "
-    "this kernel (snpapp deploy)",
+    "this kernel and its launch options (snpapp deploy); the 2023 restricted-memory SNP kernels "
+    "need QEMU's `-object memory-backend-memfd-private` (AMDESE/AMDSEV#166)",
     "no-snp-evidence": "the kernel never logged SNP initialisation (no 'SEV-SNP API:' / SNP "
     "ASIDs line): boot the SNP host kernel with kvm_amd sev_snp=1 and check " + BIOS,
 }
@@ -105,9 +106,10 @@ def _hardware(facts: HostFacts) -> dict[str, str]:
     if cpu is None:
         return found
     seen = f"{cpu.vendor} family {cpu.family} model {cpu.model} ({cpu.model_name})"
-    if generation(cpu.family, cpu.model, cpu.model_name) is None:
+    identified = bool(cpu.model_name) or cpu.family is not None
+    if identified and generation(cpu.family, cpu.model, cpu.model_name) is None:
         found["not-amd-epyc"] = seen
-    if "hypervisor" in cpu.flags and not guest:
+    if cpu.flags is not None and "hypervisor" in cpu.flags and not guest:
         found["virtual-machine"] = "CPU flag 'hypervisor' is set"
     return found
 
@@ -196,7 +198,8 @@ def diagnose(facts: HostFacts) -> tuple[Cause, ...]:
         found["kvm-snp-off"] = (
             f"kernel command line has {snp_off.group(0)}" if snp_off else "kvm_amd sev_snp=N"
         )
-    if facts.cpu is not None and "sev_snp" not in facts.cpu.flags and not found:
+    flags = facts.cpu.flags if facts.cpu is not None else None
+    if flags is not None and "sev_snp" not in flags and not found:
         found["snp-cpuid-missing"] = "no sev_snp in the /proc/cpuinfo flags"
     log_known = facts.kernel_log is not None and "kernel_log" not in facts.unseen
     if log_known and not found and not _any_snp_line(facts):

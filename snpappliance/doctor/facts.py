@@ -105,7 +105,8 @@ class CpuInfo:
     family: int | None
     model: int | None
     model_name: str
-    flags: frozenset[str]
+    #: ``None`` when the capture holds no ``flags`` line (a pasted excerpt): flags unknown.
+    flags: frozenset[str] | None
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def parse_cpuinfo(text: str) -> CpuInfo | None:
         family=_int(fields.get("cpu family")),
         model=_int(fields.get("model")),
         model_name=fields.get("model name", ""),
-        flags=frozenset(fields.get("flags", "").split()),
+        flags=frozenset(fields["flags"].split()) if "flags" in fields else None,
     )
 
 

@@ -73,7 +73,11 @@ ES_ASIDS = re.compile(r"SEV-ES (?:enabled \(ASIDs (\d+) - (\d+)\)|supported: (\d
 SEV_ASIDS = re.compile(r"(?<!-)SEV (?:enabled \(ASIDs \d+ - \d+\)|supported: \d+ ASIDs)")
 SMT_OFF = re.compile(r"SMT: (?:Force )?disabled")
 IOMMU_SNP_ON = re.compile(r"AMD-Vi: (?:IOMMU )?SNP(?: support)? enabled")
-GUEST_MEMFD = re.compile(r"requires private memory support via guest_memfd")
+#: 6.11+: ``… requires private memory support via guest_memfd``; the 2023 SNP host kernels
+#: (restricted memory, before guest_memfd): ``kvm_amd: SEV-SNP requires restricted memory.``
+GUEST_MEMFD = re.compile(
+    r"requires private memory support via guest_memfd|SEV-SNP requires restricted memory"
+)
 SNP_GUEST = re.compile(
     r"Memory Encryption Features active: (?:AMD )?SEV SEV-ES SEV-SNP"
     r"|SEV: Status: SEV SEV-ES SEV-SNP|SEV: Using SNP CPUID table|SNP running at VMPL"
