@@ -92,3 +92,8 @@ def _global_options(
 ) -> None:
     state.debug = debug
     setup_logging(debug=debug)
+
+
+from snpappliance.cli.host import host_app  # noqa: E402  registers the `host` group
+
+app.add_typer(host_app, name="host")

@@ -23,6 +23,7 @@ COMMANDS = [
     ("build", "svsm"), ("build", "guest"), ("build", "base"), ("stacks",), ("deploy",),
     ("doctor",), ("campaign",), ("campaign", "status"), ("campaign", "init"),
     ("campaign", "validate"), ("report",), ("import",),
+    ("host",), ("host", "show"), ("host", "tune"), ("host", "reset"),
 ]  # fmt: skip
 
 

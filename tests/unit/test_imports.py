@@ -40,8 +40,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "workloads": frozenset({"formats"}),
     "build": frozenset({"formats"}),
     "doctor": frozenset({"formats", "hosts"}),
+    "tuning": frozenset({"formats", "hosts"}),
     "deploy": frozenset({"formats", "hosts", "doctor"}),
-    "campaign": frozenset({"formats", "hosts", "workloads", "doctor", "attestation"}),
+    "campaign": frozenset({"formats", "hosts", "workloads", "doctor", "attestation", "tuning"}),
     "importer": frozenset({"formats", "workloads"}),
     "report": frozenset({"formats"}),
 }
