@@ -1,11 +1,10 @@
-"""Judging a parsed report against what a run expects, and the per-run nonce.
+"""Judging a parsed report against what a run expects: nonce, policy, VMPL, measurement.
 
 Pure: no I/O. A run whose report fails any check is invalid, with the reasons.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,24 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from snpappliance.attestation.report import AttestationReport
 
-NONCE_SIZE = 64
 #: QEMU's, COCONUT's and AMDSEV's default SNP guest policy (SMT allowed, bit 17 set).
 DEFAULT_POLICY = 0x30000
-_NONCE_DOMAIN = b"snpapp attestation nonce v1"
-
-
-def make_nonce(campaign_id: str, run_id: str, randomness: bytes | None = None) -> bytes:
-    """The 64-byte REPORT_DATA for one run: SHA-512 over the ids and fresh randomness.
-
-    ``randomness`` defaults to 32 bytes from :mod:`secrets`; pass it only to
-    reproduce a nonce that was recorded.
-    """
-    fresh = secrets.token_bytes(32) if randomness is None else randomness
-    digest = hashlib.sha512()
-    for part in (_NONCE_DOMAIN, campaign_id.encode(), run_id.encode(), fresh):
-        digest.update(len(part).to_bytes(4, "little"))
-        digest.update(part)
-    return digest.digest()
 
 
 @dataclass(frozen=True)
