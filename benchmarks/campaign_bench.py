@@ -42,8 +42,9 @@ from snpappliance.campaign.commands import make_host  # noqa: E402
 from snpappliance.campaign.console import parse_console  # noqa: E402
 from snpappliance.campaign.guests.minimal import MinimalGuest  # noqa: E402
 from snpappliance.campaign.profiles import profile_path  # noqa: E402
-from snpappliance.campaign.qemu import qemu_argv, workload_script  # noqa: E402
+from snpappliance.campaign.qemu import qemu_argv  # noqa: E402
 from snpappliance.campaign.runner import create_campaign, execute_campaign  # noqa: E402
+from snpappliance.campaign.scripts import workload_script  # noqa: E402
 from snpappliance.campaign.spec import (  # noqa: E402
     EMULATED_LABEL,
     CampaignSpec,

@@ -5,9 +5,10 @@ set -euo pipefail
 
 purpose=${1:-test}
 demo_pkgs=(python3-venv poppler-utils fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0
-           libharfbuzz-subset0 docker.io qemu-system-x86 ovmf debootstrap git)
+           libharfbuzz-subset0 docker.io qemu-system-x86 qemu-utils ovmf debootstrap git iperf3)
 test_pkgs=("${demo_pkgs[@]}" sysbench time openssh-server openssh-client rsync iproute2
-           busybox-static xz-utils cpio procps patch dpkg-dev genisoimage qemu-utils sudo)
+           busybox-static xz-utils cpio procps patch dpkg-dev genisoimage qemu-utils sudo
+           fio gcc libc6-dev linux-libc-dev)
 e2e_deploy_pkgs=(python3-venv debootstrap qemu-system-x86 qemu-utils ovmf fdisk mtools
                  openssh-client rsync dpkg)
 case "$purpose" in

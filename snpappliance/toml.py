@@ -21,7 +21,7 @@ import tomllib
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, NoReturn
 
@@ -263,6 +263,8 @@ class Table:
                 self.bad(key, raw, "a non-empty string")
             return raw
         if typing.get_origin(kind) is tuple:
+            if typing.get_args(kind)[0] is int:
+                return self._integers(s, raw)
             return self._strings(s, raw)
         if typing.get_origin(kind) in (Mapping, dict):
             if not isinstance(raw, dict) or not all(
@@ -304,6 +306,18 @@ class Table:
         unknown = [v for v in raw if s.rule.choices and v not in s.rule.choices]
         if unknown:
             self.bad(s.name, unknown[0], f"one of {', '.join(map(repr, s.rule.choices))}")
+        return tuple(raw)
+
+    def _integers(self, s: Setting, raw: object) -> tuple[int, ...]:
+        """A list of distinct integers, each held to the setting's bounds."""
+        if not isinstance(raw, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in raw
+        ):
+            self.bad(s.name, raw, "a list of integers")
+        for value in raw:
+            self._number(replace(s, type=int), value)
+        if len(set(raw)) != len(raw):
+            self.bad(s.name, raw, "a list without repeated values")
         return tuple(raw)
 
     def finish(self) -> None:

@@ -7,8 +7,17 @@ mypy checks field by field.
 
 from __future__ import annotations
 
+from snpappliance.campaign.judge import RunKind
 from snpappliance.campaign.qemu import BootConfig
-from snpappliance.campaign.spec import Accel, ScenarioKind
+from snpappliance.campaign.spec import (
+    Accel,
+    PtsSmoke,
+    ScenarioKind,
+    SysbenchCpu,
+    SysbenchMemory,
+    Workload,
+    boot_workload,
+)
 
 #: One SNP guest boot on an AMD Genoa host: KVM, 8 vCPUs, 8 GiB, EPYC-v4, C-bit 51.
 GENOA_SNP_BOOT = BootConfig(
@@ -26,3 +35,13 @@ GENOA_SNP_BOOT = BootConfig(
     firmware="OVMF.fd",
     cbitpos=51,
 )
+
+
+def run_kind(workload: str, *, memory_mib: int = 1024, kernel_boot: bool = True) -> RunKind:
+    """What a run of the built-in workload ``workload`` is judged by (default settings)."""
+    workloads: dict[str, Workload] = {
+        "sysbench-cpu": SysbenchCpu(),
+        "sysbench-memory": SysbenchMemory(),
+        "pts": PtsSmoke(),
+    }
+    return RunKind(workloads[workload], boot_workload(memory_mib), kernel_boot=kernel_boot)

@@ -1,12 +1,14 @@
 #!/bin/bash
 # Build the snpapp benchmark guest: build-guest.sh OUTDIR [INIT]
 # Writes OUTDIR/{vmlinuz,vmlinux,initramfs.cpio,initramfs.cpio.gz,guest-manifest.txt}.
-# Needs apt-get, dpkg, ldd, gzip, xz and an installed sysbench and GNU time
-# (the guest's copies are taken from this system, with every library ldd lists).
+# Needs apt-get, dpkg, ldd, gzip, xz, modinfo and an installed sysbench, GNU time,
+# iperf3 and /usr/local/bin/fio (the guest's copies are taken from this system, with every
+# library ldd lists).
 set -euo pipefail
 OUT=$(realpath -m "${1:?usage: build-guest.sh OUTDIR [INIT]}")
 INIT=$(realpath "${2:-$(dirname "$0")/init}")
-for tool in apt-get apt-cache dpkg ldd gzip xz /usr/bin/sysbench /usr/bin/time; do
+for tool in apt-get apt-cache dpkg ldd gzip xz modinfo /usr/bin/sysbench /usr/bin/time \
+  /usr/local/bin/fio /usr/bin/iperf3; do
   command -v "$tool" >/dev/null || { echo "build-guest.sh: $tool is missing" >&2; exit 1; }
 done
 W=$(mktemp -d)
@@ -34,7 +36,22 @@ copy_elf() {  # a binary and all its shared libraries, at identical paths
 }
 copy_elf /usr/bin/sysbench
 copy_elf /usr/bin/time
-cp k/lib/modules/"$KVER"/kernel/drivers/firmware/qemu_fw_cfg.ko "$R/lib/modules/"
+copy_elf /usr/local/bin/fio
+copy_elf /usr/bin/iperf3
+# Modules /init loads in this order (dependencies first): fw_cfg for the workload
+# script, virtio-pci with virtio-blk (fio's disk) and virtio-net (iperf3's NIC).
+MODS=k/lib/modules/"$KVER"/kernel
+: > "$R/lib/modules/load-order"
+add_module() {  # $1 = module name; its dependencies first, each module once
+  grep -qx "$1" "$R/lib/modules/load-order" && return
+  local ko
+  ko=$(find "$MODS" -name "$(echo "$1" | sed 's/[-_]/[-_]/g').ko" | head -1)
+  [ -n "$ko" ] || { echo "build-guest.sh: kernel module $1 is missing" >&2; exit 1; }
+  for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do add_module "$dep"; done
+  cp "$ko" "$R/lib/modules/$1.ko"
+  echo "$1" >> "$R/lib/modules/load-order"
+}
+for module in qemu_fw_cfg virtio_pci virtio_blk virtio_net; do add_module "$module"; done
 mknod -m 600 "$R/dev/console" c 5 1 2>/dev/null || true
 install -m755 "$INIT" "$R/init"
 
@@ -58,6 +75,9 @@ gzip -9 -n -c "$OUT/initramfs.cpio" > "$OUT/initramfs.cpio.gz"
   echo "busybox_static=$(dpkg-deb -f busybox-static_*.deb Version)"
   echo "sysbench=$(dpkg-query -W -f '${Version}' sysbench)"
   echo "time=$(dpkg-query -W -f '${Version}' time)"
+  echo "fio=$(/usr/local/bin/fio --version) (Debian source $(cat /usr/local/share/fio-source-version), libaio and io_uring engines)"
+  echo "iperf3=$(dpkg-query -W -f '${Version}' iperf3)"
+  echo "modules=$(tr '\n' ' ' < "$R/lib/modules/load-order" | sed 's/ $//')"
   for f in vmlinuz vmlinux initramfs.cpio initramfs.cpio.gz; do
     echo "file=$f $(stat -c %s "$OUT/$f") $(sha256sum "$OUT/$f" | cut -d' ' -f1)"
   done

@@ -26,17 +26,20 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from snpappliance.campaign import store
 from snpappliance.campaign.boot import BootLimits, BootRecord
 from snpappliance.campaign.guests.base import BootRequest, BootSite
+from snpappliance.campaign.iosetup import run_devices
 from snpappliance.campaign.judge import (
     STATUS_FAILED,
     STATUS_OK,
+    RunKind,
     Verdict,
     judge_boot,
-    primary_metric,
+    scored,
 )
 from snpappliance.campaign.plan import PlannedRun
 from snpappliance.campaign.prepare import Prepared
-from snpappliance.campaign.qemu import BootConfig, workload_script
-from snpappliance.campaign.spec import CampaignSpec, PtsSmoke, WorkloadKind
+from snpappliance.campaign.qemu import BootConfig
+from snpappliance.campaign.scripts import workload_script
+from snpappliance.campaign.spec import CampaignSpec, GuestKind, PtsSmoke, boot_workload
 from snpappliance.errors import GuestError, ParseError, TransportError
 from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.results import append_rows
@@ -109,14 +112,25 @@ def run_limits(spec: CampaignSpec, run: PlannedRun) -> BootLimits:
     return BootLimits(t.boot_s, t.boot_s + _watchdog_s(spec, run) + t.grace_s)
 
 
-def boot_config(ctx: RunContext, run: PlannedRun, script: str) -> BootConfig:
+def run_kind(spec: CampaignSpec, run: PlannedRun) -> RunKind:
+    """What ``run`` is judged by: its workload and where its boot metrics go."""
+    return RunKind(
+        spec.workload(run.workload),
+        boot_workload(spec.memory_mib(run.workload)),
+        kernel_boot=spec.guest.kind is GuestKind.MINIMAL,
+    )
+
+
+def boot_config(
+    ctx: RunContext, run: PlannedRun, script: str, devices: tuple[str, ...] = ()
+) -> BootConfig:
     spec, prepared = ctx.spec, ctx.prepared
     return BootConfig(
         qemu=spec.qemu.binary,
         accel=spec.qemu.accel,
         kind=spec.scenario(run.scenario).kind,
         vcpus=spec.guest.vcpus,
-        memory_mib=spec.guest.memory_mib,
+        memory_mib=spec.memory_mib(run.workload),
         kernel="",
         initrd="",
         workload_file=script,
@@ -127,6 +141,7 @@ def boot_config(ctx: RunContext, run: PlannedRun, script: str) -> BootConfig:
         snp_policy=spec.snp.policy,
         cbitpos=prepared.cbitpos,
         reduced_phys_bits=spec.snp.reduced_phys_bits,
+        devices=devices,
     )
 
 
@@ -155,10 +170,11 @@ def _boot(
     ctx: RunContext, run: PlannedRun, script: str, log: Path, limits: BootLimits
 ) -> BootRecord:
     """Boot the spec's guest once (whatever its kind) and run the run's workload in it."""
-    request = BootRequest(
-        boot_config(ctx, run, script), ctx.spec.workload(run.workload), log, limits
-    )
-    return ctx.prepared.guest.boot(_site(ctx), request)
+    with run_devices(ctx.host, ctx.spec, run.workload, ctx.host_work, run.run_id) as devices:
+        request = BootRequest(
+            boot_config(ctx, run, script, devices), ctx.spec.workload(run.workload), log, limits
+        )
+        return ctx.prepared.guest.boot(_site(ctx), request)
 
 
 def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verdict:
@@ -189,7 +205,11 @@ def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verd
     expects_snp = ctx.spec.scenario(run.scenario).kind.expects_snp
     try:
         verdict = judge_boot(
-            boot, run_id=run.run_id, workload=run.workload, expects_snp=expects_snp, log=str(log)
+            boot,
+            run_id=run.run_id,
+            kind=run_kind(ctx.spec, run),
+            expects_snp=expects_snp,
+            log=str(log),
         )
     except TRANSIENT as exc:
         store.append_record(ctx.cdir.attempts, {**record, "status": "error", "reason": exc.message})
@@ -211,7 +231,6 @@ def _rows(
 ) -> list[dict[str, object]]:
     base = {
         "scenario": run.scenario,
-        "workload": run.workload,
         "rep": run.rep,
         "host": ctx.host.name,
         "run_id": run.run_id,
@@ -223,14 +242,23 @@ def _rows(
         return [
             {
                 **base,
-                "metric": primary_metric(run.workload),
+                "workload": workload,
+                "metric": metric,
                 "value": "",
                 "unit": "",
                 "status": status,
             }
+            for workload, metric in scored(run_kind(ctx.spec, run))
         ]
     return [
-        {**base, "metric": m.metric, "value": m.value, "unit": m.unit, "status": "ok"}
+        {
+            **base,
+            "workload": m.workload,
+            "metric": m.metric,
+            "value": m.value,
+            "unit": m.unit,
+            "status": "ok",
+        }
         for m in verdict.measurements
     ]
 
@@ -251,7 +279,7 @@ def _commit_rows(
     ctx: RunContext, run: PlannedRun, verdict: Verdict | None, attempt: int, started: str
 ) -> None:
     """A smoke run's rows to smoke.csv, every other run's to results.csv (fsynced)."""
-    if run.workload == WorkloadKind.PTS:
+    if isinstance(ctx.spec.workload(run.workload), PtsSmoke):
         status = STATUS_FAILED if verdict is None else verdict.status
         append_smoke(ctx.cdir.smoke, _smoke_rows(ctx, run, verdict, status))
     else:

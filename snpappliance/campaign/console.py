@@ -18,9 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from snpappliance.campaign.qemu import WALL_MARKER
+from snpappliance.campaign.scripts import WALL_MARKER
 
 INIT_RE = re.compile(r"SNPGUEST-INIT id=(\S+)")
+INIT_UPTIME_RE = re.compile(r"SNPGUEST-INIT id=\S+ uptime=([0-9]+(?:\.[0-9]+)?)\b")
 EVIDENCE_RE = re.compile(r"SNPGUEST-EVIDENCE (.*)$")
 BEGIN_RE = re.compile(r"===SNP-BEGIN id=(\S+) src=(\S+) uptime=[0-9.]+===")
 END_RE = re.compile(r"===SNP-END id=(\S+) rc=(-?\d+) uptime=[0-9.]+===")
@@ -37,6 +38,8 @@ class GuestOutput:
     began: bool
     rc: int | None
     payload: str
+    #: The guest kernel's uptime (s) when the INIT line was printed.
+    init_uptime: float | None = None
 
     @property
     def finished(self) -> bool:
@@ -60,6 +63,7 @@ def clean_lines(text: str) -> list[str]:
 def parse_console(text: str) -> GuestOutput:
     """Find the markers in a serial console log (a later END than the first is ignored)."""
     run_id: str | None = None
+    init_uptime: float | None = None
     evidence: list[str] = []
     began = False
     rc: int | None = None
@@ -70,6 +74,8 @@ def parse_console(text: str) -> GuestOutput:
         if not began:
             if m := INIT_RE.search(line):
                 run_id = m.group(1)
+                if u := INIT_UPTIME_RE.search(line):
+                    init_uptime = float(u.group(1))
             elif m := EVIDENCE_RE.search(line):
                 if m.group(1).strip() != "none":
                     evidence.append(m.group(1).strip())
@@ -80,7 +86,7 @@ def parse_console(text: str) -> GuestOutput:
             rc = int(m.group(2))
         else:
             payload.append(line)
-    return GuestOutput(run_id, tuple(evidence), began, rc, "\n".join(payload) + "\n")
+    return GuestOutput(run_id, tuple(evidence), began, rc, "\n".join(payload) + "\n", init_uptime)
 
 
 def marker_kind(line: str) -> str | None:

@@ -104,7 +104,7 @@ def plan_runs(spec: CampaignSpec, seed: int, hosts: Sequence[str] = ()) -> tuple
     a declared smoke workload adds one run per scenario (see the module docstring).
     """
     scenarios = [s.name for s in spec.scenarios]
-    workloads = [w.name for w in spec.statistical_workloads]
+    workloads = list(spec.run_workloads)
     if spec.order is Order.INTERLEAVED:
         order = _interleaved(scenarios, workloads, spec.repetitions, seed)
     else:

@@ -20,7 +20,7 @@ from snpappliance.campaign.guests.base import Guest
 from snpappliance.campaign.guests.cloud import assets as cloud_assets
 from snpappliance.campaign.guests.cloud.guest import CloudImageGuest
 from snpappliance.campaign.guests.minimal import guest_dir, host_sha256, prepare_minimal
-from snpappliance.campaign.ptsguest import guest_packages
+from snpappliance.campaign.scripts import guest_packages
 from snpappliance.campaign.spec import Accel, CampaignSpec, GuestKind, ScenarioKind
 from snpappliance.doctor.run import DoctorReport, run_doctor
 from snpappliance.errors import CampaignError

@@ -19,6 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from snpappliance.formats.campaigndir import RESULTS_FILE
+from snpappliance.formats.precision import fixed, resolution_decimals
 from snpappliance.formats.results import STATUS_OK
 from snpappliance.log import console
 
@@ -141,19 +142,32 @@ def print_summary(cdir: Path, outcomes: Sequence[RunOutcome], wall_s: float, lab
 
 
 def _medians(cdir: Path) -> Table:
-    """Median of every (host,) scenario, workload and metric over the ok rows of results.csv."""
+    """Median of every (host,) scenario, workload and metric over the ok rows of results.csv,
+    before any outlier filtering, with the digits of the data's resolution (the report's
+    rule, :mod:`snpappliance.formats.precision`)."""
     with (cdir / RESULTS_FILE).open(encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r.get("status", STATUS_OK) == STATUS_OK]
     keys = ["scenario", "workload", "metric"]
     if len({r.get("host", "") for r in rows}) > 1:
         keys = ["host", *keys]
     groups: dict[tuple[str, ...], list[float]] = {}
+    series: dict[tuple[str, str], set[float]] = {}
     for row in rows:
         group = (*(row.get(k, "") for k in keys), row.get("unit", ""))
-        groups.setdefault(group, []).append(float(row["value"]))
-    table = Table(title="medians over all completed runs", show_edge=False)
+        value = float(row["value"])
+        groups.setdefault(group, []).append(value)
+        series.setdefault((row.get("workload", ""), row.get("metric", "")), set()).add(value)
+    decimals = {key: resolution_decimals(values) for key, values in series.items()}
+    table = Table(
+        title="medians over all completed ok runs, before outlier filtering "
+        "(the report's Table 2 gives them after it)",
+        show_edge=False,
+    )
     for column in (*keys, "n", "median"):
         table.add_column(column, justify="right" if column in ("n", "median") else "left")
+    workload_at, metric_at = keys.index("workload"), keys.index("metric")
     for (*names, unit), values in groups.items():
-        table.add_row(*names, str(len(values)), f"{statistics.median(values):.2f} {unit}")
+        digits = decimals[(names[workload_at], names[metric_at])]
+        median = fixed(statistics.median(values), digits)
+        table.add_row(*names, str(len(values)), f"{median} {unit}".rstrip())
     return table

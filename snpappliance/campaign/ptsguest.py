@@ -21,8 +21,10 @@ the tests' download mirrors.
 from __future__ import annotations
 
 import shlex
+from typing import TYPE_CHECKING
 
-from snpappliance.campaign.spec import CampaignSpec, PtsSmoke
+if TYPE_CHECKING:
+    from snpappliance.campaign.spec import PtsSmoke
 
 #: Ubuntu packages of a guest that runs the smoke tests (universe: phoronix-test-suite;
 #: the PHP it runs on; compilers and unzip to build the tests from source).
@@ -59,11 +61,6 @@ USER_CONFIG = """<?xml version="1.0"?>
   </Options>
 </PhoronixTestSuite>
 """
-
-
-def guest_packages(spec: CampaignSpec) -> tuple[str, ...]:
-    """The extra packages the cloud guest's seed installs for ``spec`` (none without PTS)."""
-    return PTS_PACKAGES if any(isinstance(w, PtsSmoke) for w in spec.workloads) else ()
 
 
 def pts_env(workload: PtsSmoke) -> dict[str, str]:

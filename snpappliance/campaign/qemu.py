@@ -1,4 +1,4 @@
-"""QEMU command lines and guest workload scripts: pure functions, no I/O.
+"""QEMU command lines: pure functions, no I/O.
 
 The SNP-on line follows AMDESE/AMDSEV ``launch-qemu.sh`` and QEMU's
 ``amd-memory-encryption.rst``::
@@ -15,23 +15,16 @@ RAM and QEMU's default firmware.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
-from snpappliance.campaign.ptsguest import pts_argv, pts_script
-from snpappliance.campaign.spec import (
-    Accel,
-    PtsSmoke,
-    ScenarioKind,
-    SysbenchCpu,
-    SysbenchMemory,
-    Workload,
-)
+from snpappliance.campaign.spec import Accel, ScenarioKind
 
 #: The fw_cfg name the guest's /init reads its workload script from.
 FW_CFG_NAME = "opt/snp/cmd"
-#: Separates the workload's output from GNU time's ``%e`` line in the guest output.
-WALL_MARKER = "---SNP-WALL---"
+#: Options of every virtio device snpapp adds: modern-only with VIRTIO_F_ACCESS_PLATFORM,
+#: which an SEV-SNP guest's virtio drivers need (their DMA bounces through swiotlb);
+#: the SNP-off scenarios keep the same virtual hardware.
+VIRTIO_OPTIONS = "disable-legacy=on,iommu_platform=on"
 
 
 @dataclass(frozen=True)
@@ -53,6 +46,8 @@ class BootConfig:
     snp_policy: int = 0x30000
     cbitpos: int | None = None
     reduced_phys_bits: int = 1
+    #: Devices of the run's workload (fio's disk, iperf3's NIC), appended as given.
+    devices: tuple[str, ...] = ()
 
 
 def option_value(value: str) -> str:
@@ -115,6 +110,7 @@ def machine_argv(cfg: BootConfig) -> list[str]:
         "-no-reboot",
         "-serial",
         "stdio",
+        *cfg.devices,
     ]
 
 
@@ -132,39 +128,3 @@ def qemu_argv(cfg: BootConfig) -> tuple[str, ...]:
         f"name={FW_CFG_NAME},file={option_value(cfg.workload_file)}",
     ]
     return tuple(argv)
-
-
-def workload_command(workload: Workload, vcpus: int) -> list[str]:
-    """The benchmark command line inside the guest."""
-    if isinstance(workload, SysbenchCpu):
-        argv = ["sysbench", "cpu", f"--threads={vcpus}", f"--cpu-max-prime={workload.max_prime}"]
-        if workload.time_s is not None:
-            argv.append(f"--time={workload.time_s}")
-        return [*argv, "run"]
-    if isinstance(workload, SysbenchMemory):
-        return [
-            "sysbench",
-            "memory",
-            f"--memory-block-size={workload.block_size}",
-            f"--memory-total-size={workload.total_size}",
-            "run",
-        ]
-    assert isinstance(workload, PtsSmoke)
-    return pts_argv(workload, "batch-run")
-
-
-def workload_script(workload: Workload, vcpus: int) -> str:
-    """The guest shell script: the benchmark timed by GNU time, then the ``%e`` line.
-
-    A PTS smoke run (cloud guest only) runs :func:`~.ptsguest.pts_script` instead.
-    """
-    if isinstance(workload, PtsSmoke):
-        return pts_script(workload)
-    command = shlex.join(workload_command(workload, vcpus))
-    return (
-        f"/usr/bin/time -f %e -o /tmp/snp-wall {command}\n"
-        "rc=$?\n"
-        f"echo {WALL_MARKER}\n"
-        "cat /tmp/snp-wall\n"
-        "exit $rc\n"
-    )

@@ -116,7 +116,7 @@ def campaign_info(
             "stack": spec.stack,
             "repetitions": spec.repetitions,
             "runs_planned": len(spec.scenarios)
-            * len(spec.statistical_workloads)
+            * len(spec.run_workloads)
             * spec.repetitions
             * max(len(many), 1),
             **({SSH_CONFIG_KEY: str(ssh_config)} if ssh_config else {}),

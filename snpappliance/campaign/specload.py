@@ -17,9 +17,14 @@ from snpappliance.campaign.specmodel import (
     UBUNTU_NOBLE_URL,
     WORKLOADS,
     Accel,
+    BootSweep,
     CampaignSpec,
+    FioJob,
+    FioWorkload,
     GuestKind,
     GuestSpec,
+    Iperf3Workload,
+    NetworkKind,
     PtsSmoke,
     QemuSpec,
     ReleaseTable,
@@ -31,6 +36,8 @@ from snpappliance.campaign.specmodel import (
     Timeouts,
     Workload,
     WorkloadKind,
+    boot_workload,
+    size_bytes,
 )
 from snpappliance.formats.release import ReleasePaths, current_release
 from snpappliance.toml import (
@@ -62,7 +69,7 @@ def parse_spec(text: str, *, source: str) -> CampaignSpec:
 
 def planned_runs(spec: CampaignSpec, hosts: int = 1) -> int:
     """How many runs ``spec`` plans on ``hosts`` hosts (smoke runs included)."""
-    per_scenario = len(spec.statistical_workloads) * spec.repetitions + (
+    per_scenario = len(spec.run_workloads) * spec.repetitions + (
         len(spec.workloads) - len(spec.statistical_workloads)
     )
     return len(spec.scenarios) * per_scenario * hosts
@@ -76,7 +83,7 @@ def check_run_count(spec: CampaignSpec, *, source: str, hosts: int = 1) -> None:
         fail(
             source,
             "campaign.repetitions",
-            f"{len(spec.scenarios)} scenarios × {len(spec.statistical_workloads)} workloads × "
+            f"{len(spec.scenarios)} scenarios × {len(spec.run_workloads)} workloads × "
             f"{spec.repetitions} repetitions{on} plans {runs} runs, more than {MAX_RUNS}",
             hint="lower repetitions, or split the design into several campaigns",
         )
@@ -169,11 +176,19 @@ def _workloads(t: Table) -> tuple[Workload, ...]:
             choices = ", ".join(repr(k.value) for k in WorkloadKind)
             t.fail(key, f"unknown workload; choose from {choices}")
         cls, _ = WORKLOADS[WorkloadKind(key)]
-        workloads.append(_section(t.table(key), cls))
+        table = t.table(key)
+        if cls is FioWorkload:
+            jobs = tuple(_section(j, FioJob) for j in table.array_of_tables("jobs"))
+            workloads.append(FioWorkload(jobs=jobs, **read_fields(table, FioWorkload)))
+            table.finish()
+        else:
+            workloads.append(_section(table, cls))
     t.finish()
     if not workloads:
         t.fail("", "declares no workload", hint="add [workloads.sysbench-cpu]")
-    return tuple(workloads)
+    # One order whatever the file's: the plan and the frozen dump follow it.
+    order = list(WorkloadKind)
+    return tuple(sorted(workloads, key=lambda w: order.index(WorkloadKind(w.name))))
 
 
 def check_spec(spec: CampaignSpec, source: str) -> None:
@@ -247,6 +262,7 @@ def _check_workloads(spec: CampaignSpec, source: str) -> None:
             "the Phoronix smoke tests run after a scenario's sysbench runs, but none is declared",
             hint="declare the workloads.sysbench-cpu and/or workloads.sysbench-memory table too",
         )
+    _check_io_workloads(spec, source)
     cpu = next((w for w in spec.workloads if isinstance(w, SysbenchCpu)), None)
     if cpu is not None and cpu.time_s is not None and cpu.time_s >= spec.timeouts.workload_s:
         fail(
@@ -255,4 +271,76 @@ def _check_workloads(spec: CampaignSpec, source: str) -> None:
             f"{cpu.time_s} s does not end before the guest's watchdog "
             f"(timeouts.workload_s = {spec.timeouts.workload_s:g} s)",
             hint="lower time_s or raise timeouts.workload_s",
+        )
+
+
+def _check_io_workloads(spec: CampaignSpec, source: str) -> None:
+    """fio jobs fit their disk and the watchdog, names stay apart, iperf3 is set up."""
+    taken = {*spec.run_workloads, boot_workload(spec.guest.memory_mib)}
+    sweep = next((w for w in spec.workloads if isinstance(w, BootSweep)), None)
+    if sweep is not None and not sweep.memory_mib:
+        fail(
+            source,
+            "workloads.boot.memory_mib",
+            "lists no memory size (every run records boot_s and kernel_boot_s anyway)",
+            hint="list sizes such as memory_mib = [2048, 8192], or remove the table",
+        )
+    fio = next((w for w in spec.workloads if isinstance(w, FioWorkload)), None)
+    if fio is not None:
+        _check_fio(fio, taken, spec.timeouts.workload_s, source)
+    iperf = next((w for w in spec.workloads if isinstance(w, Iperf3Workload)), None)
+    if iperf is not None:
+        _check_iperf3(iperf, spec, source)
+
+
+def _check_fio(fio: FioWorkload, taken: set[str], watchdog_s: float, source: str) -> None:
+    if not fio.jobs:
+        fail(source, "workloads.fio.jobs", "declares no job", hint="add a [[workloads.fio.jobs]]")
+    names = [j.name for j in fio.jobs]
+    for i, job in enumerate(fio.jobs):
+        where = f"workloads.fio.jobs[{i}]"
+        if job.name in names[:i] or job.name in taken:
+            fail(
+                source,
+                f"{where}.name",
+                f"{job.name!r} names another job or workload",
+                hint="give every fio job a name of its own",
+            )
+        if size_bytes(job.size) > size_bytes(fio.disk_size):
+            fail(
+                source,
+                f"{where}.size",
+                f"{job.size} does not fit the disk (workloads.fio.disk_size = {fio.disk_size})",
+                hint="lower size or raise disk_size",
+            )
+    total = sum(j.runtime_s for j in fio.jobs)
+    if total >= watchdog_s:
+        fail(
+            source,
+            "workloads.fio.jobs",
+            f"the jobs run {total} s in all, not less than the guest's watchdog "
+            f"(timeouts.workload_s = {watchdog_s:g} s)",
+            hint="lower runtime_s or raise timeouts.workload_s",
+        )
+
+
+def _check_iperf3(iperf: Iperf3Workload, spec: CampaignSpec, source: str) -> None:
+    bridged = iperf.network is NetworkKind.BRIDGE
+    for key in ("bridge", "host_address", "guest_address"):
+        given = getattr(iperf, key) is not None
+        if given != bridged:
+            problem = "is required with" if bridged else "applies only to"
+            fail(
+                source,
+                f"workloads.iperf3.{key}",
+                f"{problem} network = 'bridge'",
+                hint="set network, bridge, host_address and guest_address together",
+            )
+    if iperf.duration_s >= spec.timeouts.workload_s:
+        fail(
+            source,
+            "workloads.iperf3.duration_s",
+            f"{iperf.duration_s} s does not end before the guest's watchdog "
+            f"(timeouts.workload_s = {spec.timeouts.workload_s:g} s)",
+            hint="lower duration_s or raise timeouts.workload_s",
         )

@@ -60,6 +60,46 @@ def _printable(value: str) -> str | None:
     return None if value.isprintable() else "must be one line of printable text"
 
 
+_BLOCK = re.compile(r"^[1-9][0-9]{0,8}[kKmM]?$")
+_BITRATE = re.compile(r"^[1-9][0-9]{0,5}(\.[0-9]{1,3})?[KMG]?$")
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])"
+_IPV4 = re.compile(rf"^({_OCTET}\.){{3}}{_OCTET}$")
+
+
+def _block_size(value: str) -> str | None:
+    return None if _BLOCK.match(value) else "must be a size such as '4k' or '1M'"
+
+
+def _bitrate(value: str) -> str | None:
+    return None if _BITRATE.match(value) else "must be a bitrate such as '500M' or '1G'"
+
+
+def _ipv4(value: str) -> str | None:
+    return None if _IPV4.match(value) else "must be an IPv4 address such as '192.168.100.1'"
+
+
+def _ipv4_cidr(value: str) -> str | None:
+    address, _, prefix = value.partition("/")
+    ok = _IPV4.match(address) and prefix.isdigit() and 1 <= int(prefix) <= 32
+    return None if ok else "must be an IPv4 address with prefix such as '192.168.100.2/24'"
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(map(repr, choices))}"
+
+    return check
+
+
+SIZE_FACTORS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def size_bytes(size: str) -> int:
+    """A checked size ('256M', '1G', '4k') in bytes."""
+    unit = size[-1].upper() if size[-1].isalpha() else ""
+    return int(size[: -1 if unit else None]) * SIZE_FACTORS[unit]
+
+
 class Order(StrEnum):
     """Run order: seeded random blocks that alternate scenarios, or one scenario after another."""
 
@@ -115,6 +155,9 @@ DEFAULT_DISK_GIB = 20
 class WorkloadKind(StrEnum):
     SYSBENCH_CPU = "sysbench-cpu"
     SYSBENCH_MEMORY = "sysbench-memory"
+    FIO = "fio"
+    IPERF3 = "iperf3"
+    BOOT = "boot"
     PTS = "pts"
 
 
@@ -212,7 +255,248 @@ class PtsSmoke:
         return WorkloadKind.PTS.value
 
 
-Workload = SysbenchCpu | SysbenchMemory | PtsSmoke
+class FioRw(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    RANDREAD = "randread"
+    RANDWRITE = "randwrite"
+    RANDRW = "randrw"
+
+    @property
+    def reads(self) -> bool:
+        return self in (FioRw.READ, FioRw.RANDREAD, FioRw.RANDRW)
+
+
+class DiskFormat(StrEnum):
+    RAW = "raw"
+    QCOW2 = "qcow2"
+
+
+class DiskCache(StrEnum):
+    """QEMU's -drive cache mode; ``none`` (O_DIRECT on the host) keeps the host's page
+    cache out of the guest's numbers but needs a file system with O_DIRECT (not tmpfs)."""
+
+    NONE = "none"
+    DIRECTSYNC = "directsync"
+    WRITEBACK = "writeback"
+
+
+FIO_ENGINES = ("libaio", "io_uring", "psync", "sync")
+
+
+@dataclass(frozen=True)
+class FioJob:
+    """One fio job: a row of metrics per direction it does I/O in, named after the job."""
+
+    name: str = field(
+        metadata=about(
+            "Names the job: the `workload` of its rows in results.csv and the report.",
+            check=_name,
+        )
+    )
+    rw: FioRw = field(metadata=about("fio --rw: the I/O pattern."))
+    bs: str = field(
+        default="4k",
+        metadata=about("fio --bs: block size (bytes; k, M suffix).", check=_block_size),
+    )
+    iodepth: int = field(
+        default=1, metadata=about("fio --iodepth: I/Os in flight.", minimum=1, maximum=4096)
+    )
+    numjobs: int = field(
+        default=1,
+        metadata=about(
+            "fio --numjobs: parallel processes, reported together (group_reporting).",
+            minimum=1,
+            maximum=256,
+        ),
+    )
+    size: str = field(
+        default="256M",
+        metadata=about(
+            "fio --size: the region of the disk the job uses (bytes; K, M, G or T suffix); "
+            "at most the disk's size.",
+            check=_size,
+        ),
+    )
+    runtime_s: int = field(
+        default=10,
+        metadata=about(
+            "fio --runtime with --time_based: seconds the job runs (wrapping around size).",
+            minimum=1,
+            maximum=int(MAX_TIMEOUT_S),
+        ),
+    )
+    direct: bool = field(
+        default=True,
+        metadata=about("fio --direct: bypass the guest's page cache (O_DIRECT)."),
+    )
+    ioengine: str = field(
+        default="libaio",
+        metadata=about("fio --ioengine.", check=_one_of(FIO_ENGINES)),
+    )
+
+
+@dataclass(frozen=True)
+class FioWorkload:
+    """fio on a dedicated virtio-blk disk: a fresh, preallocated image per run, never the
+    guest's root disk. Every job runs in the same boot, one after the other (stonewall);
+    fio's JSON output is kept with the run's console log."""
+
+    jobs: tuple[FioJob, ...]
+    disk_size: str = field(
+        default="1G",
+        metadata=about("Size of each run's disk image (bytes; K, M, G or T suffix).", check=_size),
+    )
+    disk_format: DiskFormat = field(
+        default=DiskFormat.RAW,
+        metadata=about("Format of the image, created with qemu-img preallocation=full."),
+    )
+    disk_dir: str | None = field(
+        default=None,
+        metadata=about(
+            "Directory on the host for the per-run images (default: the campaign's work "
+            "directory); put it on the storage you mean to measure, not on tmpfs.",
+            check=_absolute,
+            example="/var/lib/snpapp/fio",
+        ),
+    )
+    cache: DiskCache = field(
+        default=DiskCache.NONE,
+        metadata=about("QEMU -drive cache mode of the disk."),
+    )
+
+    @property
+    def name(self) -> str:
+        return WorkloadKind.FIO.value
+
+
+class IperfProtocol(StrEnum):
+    TCP = "tcp"
+    UDP = "udp"
+
+
+class IperfDirection(StrEnum):
+    """Who sends: the guest (iperf3's client) or the host (iperf3 -R)."""
+
+    GUEST_TO_HOST = "guest-to-host"
+    HOST_TO_GUEST = "host-to-guest"
+
+
+class NetworkKind(StrEnum):
+    """``user``: QEMU's user-mode network (no set-up; the host is 10.0.2.2 to the guest,
+    and slirp itself limits throughput). ``bridge``: a tap on a host bridge through
+    qemu-bridge-helper (what a real host's measurements should use)."""
+
+    USER = "user"
+    BRIDGE = "bridge"
+
+
+@dataclass(frozen=True)
+class Iperf3Workload:
+    """iperf3 over a virtio-net device: the server on the host, the client in the guest."""
+
+    protocol: IperfProtocol = field(
+        default=IperfProtocol.TCP, metadata=about("iperf3's protocol (-u for udp).")
+    )
+    streams: int = field(
+        default=1, metadata=about("iperf3 -P: parallel streams.", minimum=1, maximum=128)
+    )
+    duration_s: int = field(
+        default=10,
+        metadata=about("iperf3 -t: seconds of traffic.", minimum=1, maximum=int(MAX_TIMEOUT_S)),
+    )
+    length: str | None = field(
+        default=None,
+        metadata=about(
+            "iperf3 -l: buffer (TCP) or datagram (UDP) length (default: iperf3's).",
+            check=_block_size,
+            example="128K",
+        ),
+    )
+    bitrate: str | None = field(
+        default=None,
+        metadata=about(
+            "iperf3 -b: target bitrate, bits/s with K, M or G suffix (default: iperf3's, "
+            "1M for UDP, unlimited for TCP).",
+            check=_bitrate,
+            example="1G",
+        ),
+    )
+    direction: IperfDirection = field(
+        default=IperfDirection.GUEST_TO_HOST, metadata=about("Who sends the traffic.")
+    )
+    port: int = field(
+        default=5201,
+        metadata=about(
+            "TCP/UDP port of the host's iperf3 server (one fresh server per run).",
+            minimum=1024,
+            maximum=65535,
+        ),
+    )
+    network: NetworkKind = field(
+        default=NetworkKind.USER, metadata=about("How the guest's virtio-net is connected.")
+    )
+    bridge: str | None = field(
+        default=None,
+        metadata=about(
+            "The host bridge (network = 'bridge'; allowed in /etc/qemu/bridge.conf).",
+            check=_name,
+            example="br0",
+        ),
+    )
+    host_address: str | None = field(
+        default=None,
+        metadata=about(
+            "The host's IPv4 address on the bridge, where its iperf3 server listens "
+            "(network = 'bridge').",
+            check=_ipv4,
+            example="192.168.100.1",
+        ),
+    )
+    guest_address: str | None = field(
+        default=None,
+        metadata=about(
+            "The guest's IPv4 address/prefix on the bridge (network = 'bridge').",
+            check=_ipv4_cidr,
+            example="192.168.100.2/24",
+        ),
+    )
+
+    @property
+    def name(self) -> str:
+        return WorkloadKind.IPERF3.value
+
+
+@dataclass(frozen=True)
+class BootSweep:
+    """Boots that run nothing: ``boot_s`` and ``kernel_boot_s`` at each guest memory size.
+
+    Every run records both metrics anyway (as workload ``boot-<memory>mib``); this
+    table adds runs at other memory sizes, since SEV-SNP validates every guest page
+    and its boot time grows with memory.
+    """
+
+    memory_mib: tuple[int, ...] = field(
+        default=(),
+        metadata=about(
+            "Guest memory sizes to boot, MiB; one workload boot-<size>mib each.",
+            minimum=128,
+            maximum=4_194_304,
+            example=[2048, 8192, 32768],
+        ),
+    )
+
+    @property
+    def name(self) -> str:
+        return WorkloadKind.BOOT.value
+
+
+def boot_workload(memory_mib: int) -> str:
+    """The workload name of the boot metrics of a guest with ``memory_mib``."""
+    return f"boot-{memory_mib}mib"
+
+
+Workload = SysbenchCpu | SysbenchMemory | FioWorkload | Iperf3Workload | BootSweep | PtsSmoke
 
 #: The workload of each [workloads.<kind>] table, with what it runs.
 WORKLOADS: dict[WorkloadKind, tuple[type[Workload], str]] = {
@@ -221,6 +505,19 @@ WORKLOADS: dict[WorkloadKind, tuple[type[Workload], str]] = {
         "sysbench cpu with one thread per vCPU, timed by /usr/bin/time -f %e.",
     ),
     WorkloadKind.SYSBENCH_MEMORY: (SysbenchMemory, "sysbench memory, timed the same way."),
+    WorkloadKind.FIO: (
+        FioWorkload,
+        "fio on a dedicated virtio-blk disk (a fresh preallocated image per run); each "
+        "[[workloads.fio.jobs]] entry is one job and the workload of its rows.",
+    ),
+    WorkloadKind.IPERF3: (
+        Iperf3Workload,
+        "iperf3 between the guest (client) and a fresh server on the host, over virtio-net.",
+    ),
+    WorkloadKind.BOOT: (
+        BootSweep,
+        "Extra boots at other guest memory sizes (boot_s and kernel_boot_s only).",
+    ),
     WorkloadKind.PTS: (
         PtsSmoke,
         "Phoronix Test Suite macro smoke tests, cloud guest only: one run per scenario right "
@@ -527,11 +824,35 @@ class CampaignSpec:
     def statistical_workloads(self) -> tuple[Workload, ...]:
         return tuple(w for w in self.workloads if not isinstance(w, PtsSmoke))
 
+    @property
+    def run_workloads(self) -> tuple[str, ...]:
+        """The workload of every kind of run, as the plan names them (a boot sweep gives
+        one ``boot-<memory>mib`` per memory size)."""
+        names: list[str] = []
+        for w in self.statistical_workloads:
+            if isinstance(w, BootSweep):
+                names += [boot_workload(m) for m in w.memory_mib]
+            else:
+                names.append(w.name)
+        return tuple(names)
+
     def scenario(self, name: str) -> Scenario:
         return next(s for s in self.scenarios if s.name == name)
 
     def workload(self, name: str) -> Workload:
+        """The workload of a planned run's workload name."""
+        if name.startswith(f"{WorkloadKind.BOOT.value}-"):
+            return next(w for w in self.workloads if isinstance(w, BootSweep))
         return next(w for w in self.workloads if w.name == name)
+
+    def memory_mib(self, workload: str) -> int:
+        """Guest memory of a run of ``workload`` (a boot sweep's own size, else the guest's)."""
+        sweep = next((w for w in self.workloads if isinstance(w, BootSweep)), None)
+        if sweep is not None:
+            for size in sweep.memory_mib:
+                if workload == boot_workload(size):
+                    return size
+        return self.guest.memory_mib
 
 
 @dataclass(frozen=True)
@@ -551,6 +872,28 @@ class Section:
 
 def _workload_of(kind: WorkloadKind) -> Callable[[CampaignSpec], Any]:
     return lambda spec: next((w for w in spec.workloads if w.name == kind.value), None)
+
+
+def _fio_jobs(spec: CampaignSpec) -> tuple[FioJob, ...] | None:
+    fio = next((w for w in spec.workloads if isinstance(w, FioWorkload)), None)
+    return fio.jobs if fio is not None else None
+
+
+def _workload_sections() -> list[Section]:
+    sections = []
+    for kind, (cls, text) in WORKLOADS.items():
+        sections.append(Section(f"workloads.{kind.value}", cls, text, _workload_of(kind)))
+        if kind is WorkloadKind.FIO:
+            sections.append(
+                Section(
+                    "workloads.fio.jobs",
+                    FioJob,
+                    "The fio jobs: at least one, each run in every fio boot.",
+                    _fio_jobs,
+                    array=True,
+                )
+            )
+    return sections
 
 
 def _release(spec: CampaignSpec) -> ReleaseTable | None:
@@ -573,8 +916,5 @@ SECTIONS: tuple[Section, ...] = (
         lambda s: s.scenarios,
         array=True,
     ),
-    *(
-        Section(f"workloads.{kind.value}", cls, text, _workload_of(kind))
-        for kind, (cls, text) in WORKLOADS.items()
-    ),
+    *_workload_sections(),
 )

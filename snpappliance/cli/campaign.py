@@ -262,11 +262,11 @@ def validate_command(
     from snpappliance.campaign.spec import load_spec
 
     spec = load_spec(file)
-    runs = len(spec.scenarios) * len(spec.statistical_workloads) * spec.repetitions
+    runs = len(spec.scenarios) * len(spec.run_workloads) * spec.repetitions
     smoke = len(spec.workloads) > len(spec.statistical_workloads)
     extra = f" + {len(spec.scenarios)} PTS smoke runs (not in the statistics)" if smoke else ""
     console.print(
         f"{file}: valid — {len(spec.scenarios)} scenarios (baseline {spec.baseline.name}), "
-        f"{len(spec.workloads)} workloads, {spec.repetitions} repetitions = {runs} runs{extra} "
+        f"{len(spec.run_workloads)} workloads, {spec.repetitions} repetitions = {runs} runs{extra} "
         f"on host {spec.host}"
     )

@@ -113,7 +113,8 @@ def test_a_fresh_install_builds_the_local_guest_itself(
     assert (empty / STACK / "guest" / "manifest.json").is_file()
     assert cdir is not None
     assert set(load_results(cdir).frame["status"]) == {"ok"}
-    assert len(load_results(cdir).frame) == 4
+    # Two runs: the memory bandwidth and wall time, plus each run's boot_s and kernel_boot_s.
+    assert len(load_results(cdir).frame) == 8
 
 
 def test_mini_campaign_into_a_report(
@@ -125,9 +126,15 @@ def test_mini_campaign_into_a_report(
     assert code == 0, output
     assert cdir is not None
     frame = load_results(cdir).frame
-    assert len(frame) == 8
+    assert len(frame) == 16
     assert set(frame["status"]) == {"ok"}
-    assert Counter(frame["metric"]) == {"ram_bw_mib_s": 4, "ram_wall_s": 4}
+    assert Counter(frame["metric"]) == {
+        "ram_bw_mib_s": 4,
+        "ram_wall_s": 4,
+        "boot_s": 4,
+        "kernel_boot_s": 4,
+    }
+    assert set(frame[frame["metric"] == "boot_s"]["workload"]) == {"boot-512mib"}
     assert (frame[frame["metric"] == "ram_bw_mib_s"]["value"] > 100).all()
     assert set(frame["scenario"]) == {"baseline", "snp-layout"}
     info = json.loads((cdir / "campaign.json").read_text(encoding="utf-8"))
@@ -260,7 +267,7 @@ def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
     assert "left running by the interrupted runner" in " ".join(err.split())
     plan = plan_from_json((cdir / "plan.json").read_text(encoding="utf-8"), "plan.json")
     frame = load_results(cdir).frame
-    assert Counter(frame["run_id"]) == {run.run_id: 2 for run in plan}
+    assert Counter(frame["run_id"]) == {run.run_id: 4 for run in plan}
     assert set(frame["status"]) == {"ok"}
     committed = [
         r["run_id"] for r in store.read_records(cdir / "attempts.jsonl") if r["record"] == "run"

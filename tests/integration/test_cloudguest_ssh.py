@@ -27,6 +27,7 @@ from snpappliance.campaign.spec import SysbenchCpu
 from snpappliance.hosts.local import LocalHost
 from snpappliance.workloads.parsers import METRIC_CPU, wall_metric
 from tests.conftest import require_program
+from tests.factories import run_kind
 from tests.integration.sshd import SshServer, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.ssh]
@@ -73,7 +74,11 @@ def test_a_workload_run_over_ssh_is_judged_like_the_minimal_guest(
         LocalHost(), host_ssh_argv(login, run_command(script)), log, BootLimits(60, 120)
     )
     verdict = judge_boot(
-        record, run_id=run_id, workload="sysbench-cpu", expects_snp=False, log=str(log)
+        record,
+        run_id=run_id,
+        kind=run_kind("sysbench-cpu", kernel_boot=False),
+        expects_snp=False,
+        log=str(log),
     )
     assert verdict.status == STATUS_OK
     metrics = {m.metric: m.value for m in verdict.measurements}

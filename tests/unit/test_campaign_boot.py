@@ -18,6 +18,7 @@ from snpappliance.campaign.boot import (
 from snpappliance.campaign.judge import judge_boot
 from snpappliance.errors import GuestError, TransportError
 from snpappliance.hosts.local import LocalHost
+from tests.factories import run_kind
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -86,10 +87,14 @@ def test_status_255_over_ssh_is_a_lost_connection(tmp_path: Path) -> None:
     near = boot_guest(LocalHost(), ["sh", "-c", CUT_OFF], tmp_path / "near.log", LIMITS)
     assert (near.outcome, near.qemu_rc) == (Outcome.EXITED, 255)
     with pytest.raises(TransportError, match="r1: connection lost") as lost:
-        judge_boot(far, run_id="r1", workload="sysbench-cpu", expects_snp=False, log="far.log")
+        judge_boot(
+            far, run_id="r1", kind=run_kind("sysbench-cpu"), expects_snp=False, log="far.log"
+        )
     assert "crash" not in lost.value.message
     with pytest.raises(GuestError, match=r"crash: QEMU exited \(status 255\)"):
-        judge_boot(near, run_id="r1", workload="sysbench-cpu", expects_snp=False, log="near.log")
+        judge_boot(
+            near, run_id="r1", kind=run_kind("sysbench-cpu"), expects_snp=False, log="near.log"
+        )
 
 
 def test_a_connection_lost_after_the_end_marker_keeps_the_measurement() -> None:
@@ -99,6 +104,8 @@ def test_a_connection_lost_after_the_end_marker_keeps_the_measurement() -> None:
         "---SNP-WALL---\r\n5.31\r\n===SNP-END id=r1 rc=0 uptime=9.4===\r\n"
     )
     record = BootRecord(console, Outcome.CONNECTION_LOST, 255, 1.0, 2.0, 8.0, 8.1)
-    verdict = judge_boot(record, run_id="r1", workload="sysbench-cpu", expects_snp=False, log="x")
+    verdict = judge_boot(
+        record, run_id="r1", kind=run_kind("sysbench-cpu"), expects_snp=False, log="x"
+    )
     assert verdict.status == "ok"
     assert verdict.measurements[0].value == 291.42

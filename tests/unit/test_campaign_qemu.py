@@ -11,10 +11,11 @@ from snpappliance.campaign.boot import BootRecord, Outcome
 from snpappliance.campaign.console import SNP_ACTIVE, parse_console
 from snpappliance.campaign.hostinfo import cbitpos_from_ebx, cpu_facts, parse_cpuid_words
 from snpappliance.campaign.judge import judge_boot
-from snpappliance.campaign.qemu import qemu_argv, workload_script
+from snpappliance.campaign.qemu import qemu_argv
+from snpappliance.campaign.scripts import workload_script
 from snpappliance.campaign.spec import Accel, ScenarioKind, SysbenchCpu, SysbenchMemory
 from snpappliance.errors import GuestError, ParseError
-from tests.factories import GENOA_SNP_BOOT
+from tests.factories import GENOA_SNP_BOOT, run_kind
 
 APPEND = "console=ttyS0 quiet panic=-1 snp.id=r0001-snp-on-sysbench-cpu-1 snp.timeout=600"
 TAIL = (
@@ -117,31 +118,34 @@ def test_console_markers_after_ovmf_escapes() -> None:
 
 def test_judge_ok() -> None:
     verdict = judge_boot(
-        boot(console()), run_id="r1", workload="sysbench-cpu", expects_snp=False, log="x.log"
+        boot(console()), run_id="r1", kind=run_kind("sysbench-cpu"), expects_snp=False, log="x.log"
     )
     assert verdict.status == "ok"
     assert [(m.metric, m.value, m.unit, m.workload) for m in verdict.measurements] == [
         ("cpu_perf", 291.42, "events/s", "sysbench-cpu"),
         ("cpu_wall_s", 5.31, "s", "sysbench-cpu"),
+        # Every run's boot: host seconds to BEGIN, and the kernel's uptime at /init.
+        ("boot_s", 2.0, "s", "boot-1024mib"),
+        ("kernel_boot_s", 3.9, "s", "boot-1024mib"),
     ]
 
 
 def test_judge_contradicting_evidence_is_invalid() -> None:
     snp_line = f"SEV: {SNP_ACTIVE}"
     on_without = judge_boot(
-        boot(console()), run_id="r1", workload="sysbench-cpu", expects_snp=True, log="x"
+        boot(console()), run_id="r1", kind=run_kind("sysbench-cpu"), expects_snp=True, log="x"
     )
     off_with = judge_boot(
         boot(console(evidence=snp_line)),
         run_id="r1",
-        workload="sysbench-cpu",
+        kind=run_kind("sysbench-cpu"),
         expects_snp=False,
         log="x",
     )
     on_with = judge_boot(
         boot(console(evidence=snp_line)),
         run_id="r1",
-        workload="sysbench-cpu",
+        kind=run_kind("sysbench-cpu"),
         expects_snp=True,
         log="x",
     )
@@ -162,16 +166,16 @@ def test_judge_contradicting_evidence_is_invalid() -> None:
 )
 def test_judge_transient_failures(record: BootRecord, message: str) -> None:
     with pytest.raises(GuestError, match=message):
-        judge_boot(record, run_id="r1", workload="sysbench-cpu", expects_snp=False, log="x")
+        judge_boot(record, run_id="r1", kind=run_kind("sysbench-cpu"), expects_snp=False, log="x")
 
 
 def test_judge_garbage_is_a_parse_error() -> None:
     garbage = boot(console(body="garbage\r\n---SNP-WALL---\r\n5.31\r\n"))
     with pytest.raises(ParseError):
-        judge_boot(garbage, run_id="r1", workload="sysbench-cpu", expects_snp=False, log="x")
+        judge_boot(garbage, run_id="r1", kind=run_kind("sysbench-cpu"), expects_snp=False, log="x")
     wrong = boot(console())
     with pytest.raises(ParseError, match="expected sysbench-memory"):
-        judge_boot(wrong, run_id="r1", workload="sysbench-memory", expects_snp=False, log="x")
+        judge_boot(wrong, run_id="r1", kind=run_kind("sysbench-memory"), expects_snp=False, log="x")
 
 
 def test_cpuid_and_cpuinfo() -> None:
@@ -190,3 +194,17 @@ def test_cpuid_and_cpuinfo() -> None:
         "microcode": "0xa101148",
         "memory_encryption_flags": "sme sev sev_es sev_snp",
     }
+
+
+def test_the_cloud_guest_has_no_kernel_boot_time() -> None:
+    # Its INIT line comes from an SSH session long after the kernel booted.
+    verdict = judge_boot(
+        boot(console()),
+        run_id="r1",
+        kind=run_kind("sysbench-cpu", memory_mib=4096, kernel_boot=False),
+        expects_snp=False,
+        log="x.log",
+    )
+    assert [(m.metric, m.workload) for m in verdict.measurements][2:] == [
+        ("boot_s", "boot-4096mib")
+    ]

@@ -18,18 +18,18 @@ from snpappliance.campaign.plan import PlannedRun, plan_runs, with_smoke
 from snpappliance.campaign.ptsguest import (
     COMPOSITE_MARKER,
     PTS_PACKAGES,
-    guest_packages,
     pts_argv,
     pts_env,
     pts_script,
 )
-from snpappliance.campaign.qemu import workload_script
+from snpappliance.campaign.scripts import guest_packages, workload_script
 from snpappliance.campaign.spec import Order, PtsSmoke, parse_spec
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.errors import ConfigError, ParseError
 from snpappliance.formats.campaigndir import CampaignDir
 from snpappliance.formats.smoke import SmokeStatus, append_smoke, load_smoke, smoke_rows
 from snpappliance.workloads.pts import parse_composite_file
+from tests.factories import run_kind
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "pts"
 SPEC = """
@@ -218,7 +218,7 @@ def console(payload: str, rc: int = 0) -> BootRecord:
 def test_verdict_carries_the_smoke_results() -> None:
     xml = (FIXTURES / "smoke-failed.xml").read_text(encoding="utf-8")
     record = console(f"PTS output\n{COMPOSITE_MARKER}\n{xml}")
-    verdict = judge_boot(record, run_id="r7", workload="pts", expects_snp=False, log="r7.log")
+    verdict = judge_boot(record, run_id="r7", kind=run_kind("pts"), expects_snp=False, log="r7.log")
     assert verdict.status == "ok"
     assert verdict.measurements == ()
     assert [r.status for r in verdict.smoke] == [
@@ -232,7 +232,11 @@ def test_verdict_carries_the_smoke_results() -> None:
 def test_smoke_run_without_composite_xml_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="printed no"):
         judge_boot(
-            console("no result saved\n"), run_id="r7", workload="pts", expects_snp=False, log="l"
+            console("no result saved\n"),
+            run_id="r7",
+            kind=run_kind("pts"),
+            expects_snp=False,
+            log="l",
         )
 
 

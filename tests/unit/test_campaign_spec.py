@@ -70,7 +70,14 @@ def test_genoa_profile_is_the_case_study_design() -> None:
     assert spec.snp.policy == 0x30000
     assert spec.qemu.accel is Accel.KVM
     assert [s.kind for s in spec.scenarios] == [ScenarioKind.SNP_LAYOUT, ScenarioKind.SNP]
-    assert spec.workloads == (SysbenchCpu(max_prime=20000), SysbenchMemory("1M", "10G"))
+    assert spec.workloads[:2] == (SysbenchCpu(max_prime=20000), SysbenchMemory("1M", "10G"))
+    assert spec.run_workloads[2:] == (
+        "fio",
+        "iperf3",
+        "boot-2048mib",
+        "boot-8192mib",
+        "boot-32768mib",
+    )
 
 
 def test_defaults_of_a_minimal_spec() -> None:
@@ -92,7 +99,7 @@ def test_unknown_key_in_a_scenario() -> None:
 
 
 def test_unknown_workload() -> None:
-    assert "workloads.fio: unknown workload" in _error(MINIMAL + "[workloads.fio]\n")
+    assert "workloads.netperf: unknown workload" in _error(MINIMAL + "[workloads.netperf]\n")
 
 
 @pytest.mark.parametrize(

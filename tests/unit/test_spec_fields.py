@@ -77,6 +77,35 @@ total_size = "1G"
 tests = ["openssl"]
 iterations = 2
 timeout_s = 3600
+[workloads.fio]
+disk_size = "2G"
+disk_format = "qcow2"
+disk_dir = "/srv/fio"
+cache = "directsync"
+[[workloads.fio.jobs]]
+name = "mixed-8k"
+rw = "randrw"
+bs = "8k"
+iodepth = 4
+numjobs = 2
+size = "1G"
+runtime_s = 20
+direct = false
+ioengine = "io_uring"
+[workloads.iperf3]
+protocol = "udp"
+streams = 2
+duration_s = 20
+length = "1400"
+bitrate = "2G"
+direction = "host-to-guest"
+port = 5301
+network = "bridge"
+bridge = "br0"
+host_address = "192.168.100.1"
+guest_address = "192.168.100.2/24"
+[workloads.boot]
+memory_mib = [1024, 4096]
 """
 
 

@@ -17,7 +17,7 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from snpappliance.campaign.qemu import workload_script
+from snpappliance.campaign.scripts import workload_script
 
 if TYPE_CHECKING:
     from snpappliance.campaign.spec import Workload

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from snpappliance.campaign.qemu import BootConfig, machine_argv, option_value
+from snpappliance.campaign.qemu import VIRTIO_OPTIONS, BootConfig, machine_argv, option_value
 
 GUEST_SSH_PORT = 22
-#: Options every virtio device of the cloud guest gets (see the module docstring).
-VIRTIO_OPTIONS = "disable-legacy=on,iommu_platform=on"
 
 
 @dataclass(frozen=True)
