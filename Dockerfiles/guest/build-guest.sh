@@ -38,8 +38,12 @@ copy_elf /usr/bin/sysbench
 copy_elf /usr/bin/time
 copy_elf /usr/local/bin/fio
 copy_elf /usr/bin/iperf3
+# The attestation request of Linux < 6.7 (no configfs-tsm): SNP_GET_REPORT, static.
+gcc -static -O2 -Wall -Wextra -Werror -o "$R/usr/bin/snp-guest-report" \
+  "$(dirname "$0")/snp-guest-report.c"
 # Modules /init loads in this order (dependencies first): fw_cfg for the workload
-# script, virtio-pci with virtio-blk (fio's disk) and virtio-net (iperf3's NIC).
+# script, virtio-pci with virtio-blk (fio's disk) and virtio-net (iperf3's NIC),
+# sev-guest for /dev/sev-guest in an SNP guest (it loads and stays idle elsewhere).
 MODS=k/lib/modules/"$KVER"/kernel
 : > "$R/lib/modules/load-order"
 add_module() {  # $1 = module name; its dependencies first, each module once
@@ -51,7 +55,9 @@ add_module() {  # $1 = module name; its dependencies first, each module once
   cp "$ko" "$R/lib/modules/$1.ko"
   echo "$1" >> "$R/lib/modules/load-order"
 }
-for module in qemu_fw_cfg virtio_pci virtio_blk virtio_net; do add_module "$module"; done
+for module in qemu_fw_cfg virtio_pci virtio_blk virtio_net sev-guest; do
+  add_module "$module"
+done
 mknod -m 600 "$R/dev/console" c 5 1 2>/dev/null || true
 install -m755 "$INIT" "$R/init"
 
@@ -77,6 +83,7 @@ gzip -9 -n -c "$OUT/initramfs.cpio" > "$OUT/initramfs.cpio.gz"
   echo "time=$(dpkg-query -W -f '${Version}' time)"
   echo "fio=$(/usr/local/bin/fio --version) (Debian source $(cat /usr/local/share/fio-source-version), libaio and io_uring engines)"
   echo "iperf3=$(dpkg-query -W -f '${Version}' iperf3)"
+  echo "snp_guest_report=$(sha256sum "$R/usr/bin/snp-guest-report" | cut -d' ' -f1)"
   echo "modules=$(tr '\n' ' ' < "$R/lib/modules/load-order" | sed 's/ $//')"
   for f in vmlinuz vmlinux initramfs.cpio initramfs.cpio.gz; do
     echo "file=$f $(stat -c %s "$OUT/$f") $(sha256sum "$OUT/$f" | cut -d' ' -f1)"

@@ -16,19 +16,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from snpappliance.attestation.nonce import RunNonce
 from snpappliance.campaign import store
+from snpappliance.campaign.attest import AttestationPlan, judge_console, request_step
 from snpappliance.campaign.boot import BootLimits, BootRecord
 from snpappliance.campaign.guests.base import BootRequest, BootSite
+from snpappliance.campaign.hoststate import run_state
 from snpappliance.campaign.iosetup import run_devices
 from snpappliance.campaign.judge import (
     STATUS_FAILED,
+    STATUS_INVALID,
     STATUS_OK,
     RunKind,
     Verdict,
@@ -51,9 +55,12 @@ from snpappliance.formats.smoke import (
     smoke_rows,
 )
 from snpappliance.hosts.base import Host
+from snpappliance.log import console
+from snpappliance.tuning.state import HostState
 
 if TYPE_CHECKING:
     from pathlib import Path
+
 
 #: The status of an attempt cut short by Ctrl-C or a signal (recorded, never committed).
 STATUS_INTERRUPTED = "interrupted"
@@ -72,6 +79,10 @@ class RunContext:
     prepared: Prepared
     #: Where workload scripts go on the host (the campaign's work dir for a local host).
     host_work: str
+    #: What every run's attestation report must show (campaign.json).
+    attestation: AttestationPlan
+    #: The host's state when the campaign was created (environment.json), re-checked per run.
+    host_state: HostState | None = None
     sleep: Callable[[float], None] = time.sleep
 
 
@@ -87,12 +98,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _stage_script(ctx: RunContext, run: PlannedRun) -> str:
-    """Write the run's workload script and return its path on the host."""
+def _stage_script(ctx: RunContext, run: PlannedRun, nonce: RunNonce) -> str:
+    """Write the run's script (attestation step, then workload); return its path on the host."""
     local = ctx.cdir.work / f"{run.run_id}.sh"
     local.parent.mkdir(parents=True, exist_ok=True)
     workload = ctx.spec.workload(run.workload)
-    local.write_text(workload_script(workload, ctx.spec.guest.vcpus), encoding="utf-8")
+    script = request_step(nonce) + workload_script(workload, ctx.spec.guest.vcpus)
+    local.write_text(script, encoding="utf-8")
     if ctx.host.is_local:
         return str(local.resolve())
     remote = f"{ctx.host_work}/{local.name}"
@@ -177,7 +189,26 @@ def _boot(
         return ctx.prepared.guest.boot(_site(ctx), request)
 
 
-def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verdict:
+def _attested(
+    ctx: RunContext, run: PlannedRun, boot: BootRecord, verdict: Verdict, nonce: RunNonce
+) -> tuple[Verdict, dict[str, Any]]:
+    """``verdict``, made invalid when the boot's attestation does not prove its scenario."""
+    expects_snp = ctx.spec.scenario(run.scenario).kind.expects_snp
+    record = judge_console(boot.console, expects_snp=expects_snp, nonce=nonce, plan=ctx.attestation)
+    if record.valid or verdict.status != STATUS_OK:
+        return verdict, record.to_json()
+    reason = f"attestation: {record.reason}"
+    return replace(verdict, status=STATUS_INVALID, reason=reason), record.to_json()
+
+
+def _attempt(
+    ctx: RunContext,
+    run: PlannedRun,
+    number: int,
+    script: str,
+    nonce: RunNonce,
+    host_state: dict[str, Any],
+) -> Verdict:
     """Boot and judge once; record the attempt whatever happens to it."""
     log = ctx.cdir.log_for(run.run_id, number)
     limits = run_limits(ctx.spec, run)
@@ -187,6 +218,7 @@ def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verd
         "attempt": number,
         "started_at": _now(),
         "log": str(log.relative_to(ctx.cdir.path)),
+        "host_state": host_state,
     }
     try:
         boot = _boot(ctx, run, script, log, limits)
@@ -211,6 +243,7 @@ def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verd
             expects_snp=expects_snp,
             log=str(log),
         )
+        verdict, attestation = _attested(ctx, run, boot, verdict, nonce)
     except TRANSIENT as exc:
         store.append_record(ctx.cdir.attempts, {**record, "status": "error", "reason": exc.message})
         raise
@@ -221,6 +254,7 @@ def _attempt(ctx: RunContext, run: PlannedRun, number: int, script: str) -> Verd
             "status": verdict.status,
             "reason": verdict.reason,
             "evidence": list(verdict.evidence),
+            "attestation": attestation,
         },
     )
     return verdict
@@ -292,7 +326,14 @@ def execute_run(
     """Run ``run`` with retries and commit it; a run failing every attempt is committed failed."""
     retry = ctx.spec.retry
     started = _now()
-    script = _stage_script(ctx, run)
+    nonce = RunNonce.fresh(ctx.cdir.campaign_id, run.run_id)
+    script = _stage_script(ctx, run, nonce)
+    host_state = run_state(ctx.host, ctx.host_state)
+    for change in host_state["changes"]:
+        console.print(
+            f"[yellow]warning:[/yellow] host {ctx.host.name} changed since the campaign "
+            f"began: {change}"
+        )
     retrying = Retrying(
         stop=stop_after_attempt(retry.attempts),
         wait=wait_exponential(multiplier=retry.backoff_s, max=retry.backoff_max_s),
@@ -310,7 +351,7 @@ def execute_run(
             with state:
                 number = first_attempt + state.retry_state.attempt_number - 1
                 on_attempt(number)
-                verdict = _attempt(ctx, run, number, script)
+                verdict = _attempt(ctx, run, number, script, nonce, host_state)
     except TransportError:
         raise  # not committed: --resume runs it again
     except TRANSIENT as exc:

@@ -76,10 +76,12 @@ def run_campaign(
     artifacts_root: Path,
     ssh_config: Path | None = None,
     hosts: Sequence[str] = (),
+    verify_signature: bool = False,
 ) -> Path:
     """Start a new campaign of ``spec`` under ``root``; return its directory.
 
-    ``hosts`` (default: the spec's host) run the same plan, one worker per host.
+    ``hosts`` (default: the spec's host) run the same plan, one worker per host;
+    ``verify_signature`` checks SNP reports' signatures with AMD's key server.
     """
     names = list(hosts) or [spec.host]
     check_hosts(names)
@@ -89,7 +91,11 @@ def run_campaign(
             hosts_open.enter_context(make_host(name, ssh_config=ssh_config)) for name in names
         ]
         cdir, targets = create_campaign_on(
-            spec, connected, root=root, artifacts_root=artifacts_root
+            spec,
+            connected,
+            root=root,
+            artifacts_root=artifacts_root,
+            verify_signature=verify_signature,
         )
         execute_on(cdir, spec, targets)
     return cdir.path

@@ -5,6 +5,7 @@ The guest's /init prints::
     SNPGUEST-INIT id=<id> uptime=<s> nproc=<n> mem_kb=<kb>
     SNPGUEST-EVIDENCE <kernel line> | SNPGUEST-EVIDENCE none
     ===SNP-BEGIN id=<id> src=<source> uptime=<s>===
+    SNPGUEST-ATTEST status=<…> src=<…> detail=<…> data=<base64 report | ->
     ...workload output...
     ===SNP-END id=<id> rc=<rc> uptime=<s>===
 
@@ -25,6 +26,8 @@ INIT_UPTIME_RE = re.compile(r"SNPGUEST-INIT id=\S+ uptime=([0-9]+(?:\.[0-9]+)?)\
 EVIDENCE_RE = re.compile(r"SNPGUEST-EVIDENCE (.*)$")
 BEGIN_RE = re.compile(r"===SNP-BEGIN id=(\S+) src=(\S+) uptime=[0-9.]+===")
 END_RE = re.compile(r"===SNP-END id=(\S+) rc=(-?\d+) uptime=[0-9.]+===")
+#: The attestation step's line (judged by :mod:`.attest`), kept out of the workload output.
+ATTEST_MARKER = "SNPGUEST-ATTEST "
 #: The guest kernel's line when SEV-SNP memory encryption is active.
 SNP_ACTIVE = "Memory Encryption Features active: AMD SEV SEV-ES SEV-SNP"
 
@@ -84,7 +87,7 @@ def parse_console(text: str) -> GuestOutput:
             continue
         if m := END_RE.search(line):
             rc = int(m.group(2))
-        else:
+        elif ATTEST_MARKER not in line:
             payload.append(line)
     return GuestOutput(run_id, tuple(evidence), began, rc, "\n".join(payload) + "\n", init_uptime)
 

@@ -26,6 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from snpappliance.campaign import store
 from snpappliance.campaign.attempt import RunContext, RunOutcome
+from snpappliance.campaign.attest import INFO_KEY as ATTESTATION_KEY
+from snpappliance.campaign.attest import AttestationPlan, check_guest_attests, expected_launch
+from snpappliance.campaign.hoststate import ENV_KEY as HOST_STATE_KEY
+from snpappliance.campaign.hoststate import record_state, recorded_state
 from snpappliance.campaign.lock import runner_lock
 from snpappliance.campaign.plan import (
     PlannedRun,
@@ -100,6 +104,7 @@ def campaign_info(
     seed: int,
     hosts: Sequence[str] = (),
     ssh_config: Path | None = None,
+    attestation: Mapping[str, Any] | None = None,
 ) -> CampaignInfo:
     many = list(hosts) if len(hosts) > 1 else []
     return CampaignInfo(
@@ -120,6 +125,7 @@ def campaign_info(
             * spec.repetitions
             * max(len(many), 1),
             **({SSH_CONFIG_KEY: str(ssh_config)} if ssh_config else {}),
+            **({ATTESTATION_KEY: dict(attestation)} if attestation is not None else {}),
         },
     )
 
@@ -179,32 +185,59 @@ def prepare_targets(
 ) -> list[Target]:
     """Check the preconditions on every host before anything boots anywhere."""
     check_hosts([h.name for h in hosts])
-    return [Target(host, prepare(spec, host, artifacts_root)) for host in hosts]
+    targets = [Target(host, prepare(spec, host, artifacts_root)) for host in hosts]
+    for target in targets:
+        check_guest_attests(target.host, target.prepared.guest)
+    return targets
 
 
 def create_campaign(
-    spec: CampaignSpec, host: Host, *, root: Path, artifacts_root: Path
+    spec: CampaignSpec,
+    host: Host,
+    *,
+    root: Path,
+    artifacts_root: Path,
+    verify_signature: bool = False,
 ) -> tuple[CampaignDir, Prepared]:
     """Check the preconditions and write a new campaign directory (nothing runs yet)."""
-    cdir, targets = create_campaign_on(spec, [host], root=root, artifacts_root=artifacts_root)
+    cdir, targets = create_campaign_on(
+        spec, [host], root=root, artifacts_root=artifacts_root, verify_signature=verify_signature
+    )
     return cdir, targets[0].prepared
 
 
 def create_campaign_on(
-    spec: CampaignSpec, hosts: Sequence[Host], *, root: Path, artifacts_root: Path
+    spec: CampaignSpec,
+    hosts: Sequence[Host],
+    *,
+    root: Path,
+    artifacts_root: Path,
+    verify_signature: bool = False,
 ) -> tuple[CampaignDir, list[Target]]:
     """:func:`create_campaign` for one or more hosts (the same plan runs on each)."""
     targets = prepare_targets(spec, hosts, artifacts_root)
     names = [t.host.name for t in targets]
     seed = spec.seed if spec.seed is not None else secrets.randbelow(2**31)
     frozen = replace(spec, seed=seed, host=names[0])
+    first = targets[0]
+    attestation = expected_launch(
+        frozen, first.host, first.prepared.firmware, verify_signature=verify_signature
+    )
     # Everything is planned and gathered before the directory exists: a campaign
     # directory is either complete or absent.
     plan = plan_to_json(plan_runs(frozen, seed, names), seed, frozen.order)
-    envs = {t.host.name: environment(frozen, t.host, t.prepared, artifacts_root) for t in targets}
+    envs = {
+        t.host.name: {
+            **environment(frozen, t.host, t.prepared, artifacts_root),
+            HOST_STATE_KEY: record_state(t.host),
+        }
+        for t in targets
+    }
     env = envs[names[0]] if len(targets) == 1 else {"hosts": envs}
     with _publish(root, spec.name) as (final, staging):
-        info = campaign_info(frozen, final.name, seed, names, ssh_config_of(hosts))
+        info = campaign_info(
+            frozen, final.name, seed, names, ssh_config_of(hosts), attestation=attestation
+        )
         draft = CampaignDir(staging)
         atomic_write_text(draft.spec, dump_spec(frozen))
         atomic_write_text(draft.info, info.to_json())
@@ -258,9 +291,20 @@ def _jobs(
 ) -> list[HostJob]:
     many = len(targets) > 1
     logged = store.logged_attempts(cdir)
+    info = CampaignInfo.load(cdir.path)
+    attestation = AttestationPlan.from_info(info.extra if info is not None else {}, spec)
+    env = json.loads(cdir.environment.read_text(encoding="utf-8"))
     return [
         HostJob(
-            RunContext(spec, t.host, cdir, t.prepared, _host_work(t.host, cdir)),
+            RunContext(
+                spec,
+                t.host,
+                cdir,
+                t.prepared,
+                _host_work(t.host, cdir),
+                attestation,
+                recorded_state(env, t.host.name),
+            ),
             [r for r in todo if r.host == (t.host.name if many else r.host)],
             logged,
         )

@@ -144,6 +144,15 @@ def campaign_command(
             file_okay=False,
         ),
     ] = None,
+    verify_signature: Annotated[
+        bool,
+        typer.Option(
+            "--verify-signature",
+            help="Check every SNP run's attestation report signature against the VCEK "
+            "certificate chain from AMD's key server (kdsintf.amd.com, cached in "
+            "~/.cache/snpapp/kds); offline, runs are recorded 'signature not verified'.",
+        ),
+    ] = False,
     campaigns: CampaignsOption = CAMPAIGNS_DIR,
     artifacts: Annotated[
         Path,
@@ -158,11 +167,11 @@ def campaign_command(
     from snpappliance.campaign.prepare import guest_to_build
 
     if resume is not None:
-        if profile or spec or reps or host or seed is not None:
+        if profile or spec or reps or host or seed is not None or verify_signature:
             msg = "--resume continues a campaign exactly as planned"
             raise UsageError(
                 msg,
-                hint="drop --profile/--spec/--reps/--host/--seed with --resume",
+                hint="drop --profile/--spec/--reps/--host/--seed/--verify-signature with --resume",
             )
         path = resume_campaign(
             directory=resume,
@@ -188,6 +197,7 @@ def campaign_command(
             artifacts_root=artifacts,
             ssh_config=ssh_config,
             hosts=host or (),
+            verify_signature=verify_signature,
         )
     typer.echo(str(path))
 

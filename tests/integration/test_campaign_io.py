@@ -97,6 +97,15 @@ def test_fio_iperf3_and_boot_runs_end_to_end(
             assert 0 < float(r["value"]) < 120
         if r["metric"].endswith(("_iops", "_mbit_s", "_kib_s")):
             assert float(r["value"]) > 0
+    # Every run's attestation step ran in the guest, found no SEV-SNP interface (the
+    # guest's snp-guest-report tool got no /dev/sev-guest) and was recorded as such.
+    for attempt in attempts_of(cdir):
+        record = attempt["attestation"]
+        assert isinstance(record, dict)
+        assert (record["status"], record["guest_status"]) == ("no-snp", "no-interface")
+        assert len(str(record["nonce"])) == 128
+    info = json.loads((cdir / "campaign.json").read_text(encoding="utf-8"))
+    assert info["attestation"]["expected_measurement"] is None
     # The raw JSON of the tools is kept with each run's console log.
     logs = {str(a["run_id"]): (cdir / str(a["log"])).read_text() for a in attempts_of(cdir)}
     fio_log = next(text for run, text in logs.items() if "-fio-" in run)
