@@ -305,10 +305,14 @@ def parse_log(text: str, *, source: str) -> list[Measurement]:
     wall = parse_gnu_time(text, source=source) if _has_time_output(lines) else None
     if not _has_sysbench_output(lines):
         if wall is None:
-            msg = f"{source} holds neither sysbench cpu/memory output nor a GNU time '-f %e' line"
+            msg = (
+                f"{source} holds no output snpapp reads: no sysbench cpu/memory result, no "
+                "GNU time '-f %e' line, no fio JSON and no iperf3 summary"
+            )
             raise ParseError(
                 msg,
-                hint="pass raw sysbench output and/or `/usr/bin/time -f %e` output",
+                hint="pass raw sysbench and/or `/usr/bin/time -f %e` output, "
+                "`fio --output-format=json` (or json+) output, or iperf3 output (text or -J)",
             )
         return [wall]
     sysbench = parse_sysbench(text, source=source).measurement

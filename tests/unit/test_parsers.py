@@ -138,8 +138,8 @@ def expect_parse_error(text: str, source: str, *needles: str) -> ParseError:
     ("name", "needles"),
     [
         ("empty.log", ("is empty",)),
-        ("garbage.log", ("neither sysbench", "GNU time")),
-        ("garbage-base64.txt", ("neither sysbench", "GNU time")),
+        ("garbage.log", ("no sysbench", "GNU time", "fio JSON", "iperf3")),
+        ("garbage-base64.txt", ("no sysbench", "GNU time", "fio JSON", "iperf3")),
         ("truncated-cpu.log", ("no 'events per second:' line",)),
         ("truncated-memory.log", ("no 'MiB transferred (… MiB/sec)' line",)),
         ("sysbench-1.0.20-memory-oper-none.log", ("--memory-oper=none", "MiB transferred")),
