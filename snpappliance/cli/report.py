@@ -1,4 +1,5 @@
-"""``snpapp report``: statistics, figures and the PDF report of a campaign or results file."""
+"""``snpapp report``: statistics, figures and the PDF report of a campaign or results file,
+or the comparison of several campaigns' overheads."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from snpappliance.errors import InterruptedByUser
 CiChoice = Literal["t", "normal"]
 
 HELP = """\
-Render the statistics, figures and PDF report of a campaign or a results file.
+Render the statistics, figures and PDF report of a campaign or a results file;
+given several, compare their SNP overheads.
 
 RESULTS is a campaign directory (campaigns/<id>/, with results.csv) or a results
 file (.csv or .jsonl) in the long format: columns scenario, metric, value, and
@@ -36,20 +38,39 @@ as a whole and only once everything is rendered:
 
 The path of report.pdf is printed on stdout.
 
+Several campaigns (RESULTS A B …) are compared, the first as the reference,
+like benchstat's old/new. For each campaign, workload and metric: the overhead
+of each scenario against the campaign's baseline (% change of medians,
+positive = worse, e.g. slower or lower throughput) with a percentile-bootstrap
+95 % CI (10 000 resamples, seeded). Then, per workload, metric and scenario
+name, each later campaign's overhead minus the reference's, in percentage
+points, with its bootstrap CI and a bootstrap test, Holm-adjusted across the
+whole comparison. Each campaign is labelled by its spec's name, else its
+directory's; its baseline is --baseline, else the one it declares (a results
+file needs --baseline). Emulated campaigns are labelled as not SNP measurements.
+Output (default: ./comparison/):
+
+  report.pdf, report.html, comparison.md   overheads, differences, one section per campaign
+  figures/overheads.svg, .png              the overheads of every campaign with their CIs
+  stats/comparison_*.csv, comparison.json  full precision; the method, seed and sources
+  campaigns/<n>-<label>/                   each campaign's own full report
+
 Examples:
 
   snpapp report                                  # latest campaign
   snpapp report campaigns/<id>/ --baseline sev_off
   snpapp report examples/host-sysbench/results.csv --out /tmp/report --ci normal
+  snpapp report campaigns/genoa-2025/ campaigns/upstream-2025/ --out /tmp/compare
 """
 
 
 @app.command("report", help=HELP)
 def report_command(
     results: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Argument(
-            help="Campaign directory or .csv/.jsonl results file (default: the latest campaign)",
+            help="Campaign directory or .csv/.jsonl results file (default: the latest "
+            "campaign); two or more are compared, the first as the reference",
             show_default=False,
         ),
     ] = None,
@@ -57,8 +78,9 @@ def report_command(
         str | None,
         typer.Option(
             "--baseline",
-            help="Scenario every other one is compared with "
-            "(default: the campaign's declared baseline, else the first scenario)",
+            help="Scenario every other one is compared with, in every campaign "
+            "(default: the campaign's declared baseline, else the first scenario; "
+            "a comparison of results files needs it)",
             show_default=False,
         ),
     ] = None,
@@ -66,7 +88,8 @@ def report_command(
         Path | None,
         typer.Option(
             "--out",
-            help="Report directory, replaced as a whole (default: <campaign>/report or ./report)",
+            help="Report directory, replaced as a whole (default: <campaign>/report or "
+            "./report; ./comparison for several campaigns)",
             show_default=False,
         ),
     ] = None,
@@ -96,5 +119,15 @@ def report_command(
         raise InterruptedByUser(msg) from None
 
     options = StatsOptions(outlier_filter=not no_outlier_filter, ci=CiMethod(ci))
-    pdf = render_report(results, out=out, baseline=baseline, options=options)
+    sources = results or []
+    if len(sources) > 1:
+        try:
+            from snpappliance.report.campaigns.compare import render_comparison
+        except KeyboardInterrupt:
+            msg = "loading the report's libraries stopped; no report was published"
+            raise InterruptedByUser(msg) from None
+        pdf = render_comparison(sources, out=out, baseline=baseline, options=options)
+    else:
+        source = sources[0] if sources else None
+        pdf = render_report(source, out=out, baseline=baseline, options=options)
     typer.echo(str(pdf))

@@ -21,16 +21,22 @@ from snpappliance.formats.smoke import load_smoke, relative_to_baseline
 from snpappliance.report.stats.analysis import Analysis, NoteTable
 from snpappliance.report.text import (
     DASH,
+    fmt_at,
     fmt_ci,
+    fmt_ci_at,
     fmt_delta,
     fmt_int,
     fmt_num,
     fmt_p,
     fmt_pct,
-    fmt_spread,
+    fmt_spread_at,
     fmt_u,
+    is_worse,
     missing,
     notes_for,
+    overhead_pct,
+    pct_digits,
+    series_name,
     synthesis_sentence,
 )
 
@@ -39,10 +45,11 @@ if TYPE_CHECKING:
 
     from snpappliance.report.load import ResultSet
 
-#: Campaign files whose facts the provenance section shows, when present.
+#: Campaign files whose facts the appendix shows in full, when present.
 CAMPAIGN_FACT_FILES = (SPEC_FILE, ENVIRONMENT_FILE)
-MAX_FACTS_PER_FILE = 80
 MAX_FACT_CHARS = 160
+#: Keys ``<prefix>.deb:<package>`` (a toolchain's Debian packages) are listed in one row.
+_DEB = ".deb:"
 
 Row = dict[str, str]
 
@@ -70,37 +77,76 @@ def _metric_label(analysis: Analysis, metric: str) -> str:
     return f"{metric} ({unit})" if unit else metric
 
 
+def workload_label(workload: object) -> str:
+    """A workload as a table shows it: a dash when the rows name none."""
+    return DASH if missing(workload) or not str(workload) else str(workload)
+
+
+def _series_order(analysis: Analysis) -> dict[tuple[str, str], int]:
+    return {s: i for i, s in enumerate(analysis.series)}
+
+
+def _grouped(analysis: Analysis, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` grouped by workload then metric in report order (stable within a series)."""
+    rank = _series_order(analysis)
+    return sorted(rows, key=lambda r: rank.get((_text(r["workload"]), str(r["metric"])), 0))
+
+
+def _text(value: Any) -> str:
+    return "" if missing(value) else str(value)
+
+
 def descriptive_rows(analysis: Analysis) -> list[Row]:
-    """Table 2, formatted."""
+    """Table 2, formatted, grouped by workload; numbers at the series' resolution."""
     rows = []
-    for r in records(analysis.descriptive):
+    for r in _grouped(analysis, records(analysis.descriptive)):
+        digits = analysis.decimals(_text(r["workload"]), str(r["metric"]))
         row = {
             "scenario": str(r["scenario"]),
+            "workload": workload_label(r["workload"]),
             "metric": _metric_label(analysis, str(r["metric"])),
             "n": fmt_int(r["n"]),
             "n_removed": fmt_int(r["n_removed"]),
-            "ci95": fmt_ci(r["ci95_low"], r["ci95_high"]),
+            "ci95": fmt_ci_at(r["ci95_low"], r["ci95_high"], digits),
         }
-        row |= {k: fmt_num(r[k]) for k in ("mean", "median", "min", "max", "q1", "q3")}
-        row |= {k: fmt_spread(r[k]) for k in ("std", "iqr", "sem")}
+        row |= {k: fmt_at(r[k], digits) for k in ("mean", "median", "min", "max", "q1", "q3")}
+        row |= {k: fmt_spread_at(r[k], digits) for k in ("std", "iqr", "sem")}
         rows.append(row)
     return rows
 
 
-def comparison_rows(frame: pd.DataFrame) -> list[Row]:
-    """Table 3, formatted."""
+def effect_class(row: Mapping[str, Any], analysis: Analysis) -> str:
+    """ "worse", "better" or "" (not significant): the colour of a change in the tables."""
+    p, change = row.get("p_holm"), row.get("change_median_pct")
+    if p is None or change is None or missing(p) or missing(change):
+        return ""
+    if float(p) >= analysis.options.alpha or change == 0:
+        return ""
+    metric = metric_info(str(row["metric"]), analysis.units.get(str(row["metric"])) or None)
+    return "worse" if is_worse(float(change), metric) else "better"
+
+
+def comparison_rows(frame: pd.DataFrame, analysis: Analysis | None = None) -> list[Row]:
+    """Table 3, formatted (grouped by workload and at each series' resolution when the
+    ``analysis`` the frame belongs to is given)."""
     rows = []
-    for r in records(frame):
+    found = records(frame)
+    for r in _grouped(analysis, found) if analysis is not None else found:
+        workload = _text(r.get("workload"))
+        digits = analysis.decimals(workload, str(r["metric"])) if analysis else None
+        pct = pct_digits(digits, r["median_baseline"])
         rows.append(
             {
+                "workload": workload_label(workload),
                 "metric": str(r["metric"]),
                 "scenario": str(r["scenario"]),
                 "baseline": str(r["baseline"]),
                 "n": f"{fmt_int(r['n_baseline'])} / {fmt_int(r['n_scenario'])}",
-                "median_baseline": fmt_num(r["median_baseline"]),
-                "median_scenario": fmt_num(r["median_scenario"]),
-                "change_median": fmt_pct(r["change_median_pct"]),
-                "change_mean": fmt_pct(r["change_mean_pct"]),
+                "median_baseline": fmt_at(r["median_baseline"], digits),
+                "median_scenario": fmt_at(r["median_scenario"], digits),
+                "change_median": fmt_pct(r["change_median_pct"], decimals=pct),
+                "change_mean": fmt_pct(r["change_mean_pct"], decimals=pct),
+                "effect": effect_class(r, analysis) if analysis else "",
                 "welch_t": fmt_num(r["welch_t"], 4),
                 "welch_df": fmt_num(r["welch_df"], 3),
                 "welch_p": fmt_p(r["welch_p"]),
@@ -126,18 +172,24 @@ def _verdict(p_holm: object, alpha: float) -> str:
 def side_by_side_rows(analysis: Analysis) -> list[Row]:
     """The comparison with (filtered) and without (raw) outlier removal, per row."""
     alpha = analysis.options.alpha
-    raw = {(r["metric"], r["scenario"]): r for r in records(analysis.comparisons_unfiltered)}
+    raw = {
+        (_text(r["workload"]), r["metric"], r["scenario"]): r
+        for r in records(analysis.comparisons_unfiltered)
+    }
     rows = []
-    for f in records(analysis.comparisons):
-        u = raw.get((f["metric"], f["scenario"]), f)
+    for f in _grouped(analysis, records(analysis.comparisons)):
+        workload = _text(f["workload"])
+        u = raw.get((workload, f["metric"], f["scenario"]), f)
+        pct = pct_digits(analysis.decimals(workload, str(f["metric"])), f["median_baseline"])
         rows.append(
             {
+                "workload": workload_label(workload),
                 "metric": str(f["metric"]),
                 "scenario": str(f["scenario"]),
                 "n_f": f"{fmt_int(f['n_baseline'])} / {fmt_int(f['n_scenario'])}",
                 "n_u": f"{fmt_int(u['n_baseline'])} / {fmt_int(u['n_scenario'])}",
-                "change_f": fmt_pct(f["change_median_pct"]),
-                "change_u": fmt_pct(u["change_median_pct"]),
+                "change_f": fmt_pct(f["change_median_pct"], decimals=pct),
+                "change_u": fmt_pct(u["change_median_pct"], decimals=pct),
                 "delta_f": fmt_delta(f["cliffs_delta"]),
                 "delta_u": fmt_delta(u["cliffs_delta"]),
                 "p_f": fmt_p(f["p_holm"]),
@@ -162,13 +214,15 @@ OUTLIERS_LISTED = 50
 
 
 def outlier_rows(analysis: Analysis) -> list[Row]:
-    """Removed values grouped per arm: scenario, metric, fences and the first
+    """Removed values grouped per arm: scenario, workload, metric, fences and the first
     :data:`OUTLIERS_LISTED` (rep, value) pairs."""
     rows = []
-    for (scenario, metric), group in analysis.outliers.groupby(["scenario", "metric"], sort=False):
+    arms = analysis.outliers.groupby(["scenario", "workload", "metric"], sort=False)
+    for (scenario, workload, metric), group in arms:
         first = group.iloc[0]
+        digits = analysis.decimals(_text(workload), str(metric))
         values = "; ".join(
-            f"{_run_label(r['rep'], r['run_id'])}: {fmt_num(r['value'])}"
+            f"{_run_label(r['rep'], r['run_id'])}: {fmt_at(r['value'], digits)}"
             for r in records(group.head(OUTLIERS_LISTED))
         )
         if len(group) > OUTLIERS_LISTED:
@@ -176,9 +230,10 @@ def outlier_rows(analysis: Analysis) -> list[Row]:
         rows.append(
             {
                 "scenario": str(scenario),
+                "workload": workload_label(workload),
                 "metric": str(metric),
                 "count": str(len(group)),
-                "fences": fmt_ci(first["fence_low"], first["fence_high"]),
+                "fences": fmt_ci_at(first["fence_low"], first["fence_high"], digits),
                 "removed_values": values,
             }
         )
@@ -190,6 +245,7 @@ def excluded_rows(analysis: Analysis) -> list[Row]:
     return [
         {
             "scenario": str(r["scenario"]),
+            "workload": workload_label(r["workload"]),
             "metric": str(r["metric"]),
             "status": str(r["status"]),
             "count": fmt_int(r["count"]),
@@ -203,9 +259,18 @@ def retried_rows(results: ResultSet) -> list[Row]:
     ok = results.ok
     attempts = pd.to_numeric(ok["attempt"], errors="coerce")
     retried = ok[attempts > 1]
-    counts = retried.groupby(["scenario", "metric"], sort=False).size().reset_index(name="n")
+    counts = (
+        retried.groupby(["scenario", "workload", "metric"], sort=False, observed=True)
+        .size()
+        .reset_index(name="n")
+    )
     return [
-        {"scenario": str(r["scenario"]), "metric": str(r["metric"]), "count": str(r["n"])}
+        {
+            "scenario": str(r["scenario"]),
+            "workload": workload_label(r["workload"]),
+            "metric": str(r["metric"]),
+            "count": str(r["n"]),
+        }
         for r in records(counts)
     ]
 
@@ -221,6 +286,7 @@ def note_rows(analysis: Analysis) -> list[Row]:
         {
             "table": titles.get(n.table, str(n.table)),
             "scenario": n.scenario or "all",
+            "workload": workload_label(n.workload),
             "metric": n.metric,
             "statistic": n.statistic,
             "reason": n.reason,
@@ -229,15 +295,72 @@ def note_rows(analysis: Analysis) -> list[Row]:
     ]
 
 
+def _significant(row: Mapping[str, Any], alpha: float) -> bool:
+    p = row.get("p_holm")
+    return p is not None and not missing(p) and float(p) < alpha
+
+
+def ranked_comparisons(analysis: Analysis) -> list[dict[str, Any]]:
+    """The comparisons, significant ones first, each group by decreasing |median change|
+    (rows without a change last, in table order)."""
+    alpha = analysis.options.alpha
+
+    def key(row: Mapping[str, Any]) -> tuple[bool, bool, float]:
+        change = row["change_median_pct"]
+        size = 0.0 if missing(change) else abs(float(change))
+        return (not _significant(row, alpha), missing(change), -size)
+
+    return sorted(records(analysis.comparisons), key=key)
+
+
+#: Overheads named in the synthesis' leading sentence, at most.
+LEADING_OVERHEADS = 3
+
+
+def leading_sentence(analysis: Analysis) -> str | None:
+    """The largest significant overheads in one sentence (None when there is none)."""
+    costs = []
+    for row in ranked_comparisons(analysis):
+        if not _significant(row, analysis.options.alpha) or missing(row["change_median_pct"]):
+            continue
+        metric = metric_info(str(row["metric"]), analysis.units.get(str(row["metric"])) or None)
+        change = float(row["change_median_pct"])
+        if not is_worse(change, metric):
+            continue
+        workload = _text(row.get("workload"))
+        pct = pct_digits(analysis.decimals(workload, metric.name), row["median_baseline"])
+        cost = fmt_pct(overhead_pct(change, metric), signed=False, decimals=pct)
+        costs.append(
+            f"{series_name(metric.name, workload)} in {row['scenario']} ({cost} "
+            f"{'slower' if metric.kind.value in ('throughput', 'time') else 'worse'})"
+        )
+    if not costs:
+        return None
+    shown = costs[:LEADING_OVERHEADS]
+    more = f"; {len(costs) - len(shown)} more below" if len(costs) > len(shown) else ""
+    return f"Largest significant overheads against {analysis.baseline}: {'; '.join(shown)}{more}."
+
+
 def synthesis(analysis: Analysis) -> list[str]:
-    """One sentence per comparison, in table order."""
+    """The largest significant overheads first, then one sentence per comparison:
+    significant ones first, by decreasing |median change|."""
     notes = [n for n in analysis.notes if n.table is NoteTable.COMPARISONS]
     sentences = []
-    for row in records(analysis.comparisons):
+    lead = leading_sentence(analysis)
+    if lead is not None:
+        sentences.append(lead)
+    for row in ranked_comparisons(analysis):
         metric = metric_info(str(row["metric"]), analysis.units.get(str(row["metric"])) or None)
-        reasons = notes_for(notes, str(row["scenario"]), metric.name)
+        workload = _text(row.get("workload"))
+        reasons = notes_for(notes, str(row["scenario"]), metric.name, workload)
         sentences.append(
-            synthesis_sentence(row, metric, alpha=analysis.options.alpha, reasons=reasons)
+            synthesis_sentence(
+                row,
+                metric,
+                alpha=analysis.options.alpha,
+                reasons=reasons,
+                decimals=analysis.decimals(workload, metric.name),
+            )
         )
     if not sentences:
         only = ", ".join(analysis.scenarios)
@@ -275,11 +398,27 @@ def _load_facts(path: Path) -> Any:
 
 
 def fact_group(title: str, data: Any) -> FactGroup:
-    pairs = list(flatten(data))
-    note = ""
-    if len(pairs) > MAX_FACTS_PER_FILE:
-        note = f"first {MAX_FACTS_PER_FILE} of {len(pairs)} entries; the file has them all"
-    return FactGroup(title, tuple(pairs[:MAX_FACTS_PER_FILE]), note)
+    """Every fact of ``data``; a toolchain's Debian packages share one row
+    ("<prefix> Debian packages (n)": "name version, …")."""
+    pairs: list[tuple[str, str]] = []
+    packages: dict[str, list[str]] = {}
+    for key, value in flatten(data):
+        prefix, sep, package = key.partition(_DEB)
+        if sep:
+            if prefix not in packages:
+                packages[prefix] = []
+                pairs.append((prefix + _DEB, ""))
+            packages[prefix].append(f"{package} {value}")
+        else:
+            pairs.append((key, value))
+    facts = tuple(
+        (f"{k.removesuffix(_DEB)} Debian packages ({len(packages[k.removesuffix(_DEB)])})",
+         ", ".join(packages[k.removesuffix(_DEB)]))
+        if k.endswith(_DEB) and not v
+        else (k, v)
+        for k, v in pairs
+    )  # fmt: skip
+    return FactGroup(title, facts)
 
 
 def campaign_facts(results: ResultSet, campaign_dir: Path | None) -> list[FactGroup]:
@@ -319,10 +458,13 @@ def _file_groups(name: str, data: Any) -> list[FactGroup]:
 
 def counts_line(results: ResultSet) -> str:
     total, ok = len(results.frame), len(results.ok)
+    workloads = {w for w, _ in results.series if w}
+    shape = f"{len(results.scenarios)} scenarios × {len(results.metrics)} metrics"
+    if workloads:
+        shape += f" in {len(workloads)} workloads ({len(results.series)} series)"
     return (
         f"{total} rows: {ok} with status ok (in the statistics), {total - ok} other "
-        f"(counted below, left out of the statistics); {len(results.scenarios)} scenarios × "
-        f"{len(results.metrics)} metrics"
+        f"(counted below, left out of the statistics); {shape}"
     )
 
 

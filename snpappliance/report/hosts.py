@@ -17,13 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from snpappliance.formats.names import file_slug
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
-from snpappliance.report.context import Row, comparison_rows, descriptive_rows, records
+from snpappliance.report.context import (
+    Row,
+    comparison_rows,
+    descriptive_rows,
+    records,
+    workload_label,
+)
 from snpappliance.report.load import ResultSet
 from snpappliance.report.stats.analysis import Advance, Analysis, StatsOptions, analyse
 from snpappliance.report.stats.compare import COMPARISON_COLUMNS
 from snpappliance.report.stats.describe import DESCRIPTIVE_COLUMNS
 from snpappliance.report.stats.frames import csv_text
-from snpappliance.report.text import DASH, fmt_int, fmt_num, fmt_p, fmt_pct
+from snpappliance.report.text import DASH, fmt_at, fmt_int, fmt_p, fmt_pct, pct_digits
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -94,24 +100,35 @@ def write_host_stats(views: Sequence[HostView], out_dir: Path) -> None:
         )
 
 
-def _changes(analysis: Analysis) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(str(r["metric"]), str(r["scenario"])): r for r in records(analysis.comparisons)}
+def _changes(analysis: Analysis) -> dict[tuple[str, str, str], dict[str, Any]]:
+    return {
+        (str(r["workload"] or ""), str(r["metric"]), str(r["scenario"])): r
+        for r in records(analysis.comparisons)
+    }
 
 
 def _median_row(
-    analysis: Analysis, label: str, metric: str, scenario: str, n: Any, median: Any
+    analysis: Analysis,
+    label: str,
+    series: tuple[str, str],
+    scenario: str,
+    found: tuple[Any, Any, int | None],
 ) -> Row:
-    change = _changes(analysis).get((metric, scenario))
+    workload, metric = series
+    n, median, digits = found
+    change = _changes(analysis).get((workload, metric, scenario))
     is_baseline = scenario == analysis.baseline
+    pct = pct_digits(digits, change["median_baseline"]) if change else None
     return {
+        "workload": workload_label(workload),
         "metric": metric,
         "scenario": scenario,
         "host": label,
         "n": fmt_int(n),
-        "median": fmt_num(median),
+        "median": fmt_at(median, digits),
         "change": "baseline"
         if is_baseline
-        else fmt_pct(change["change_median_pct"])
+        else fmt_pct(change["change_median_pct"], decimals=pct)
         if change
         else DASH,
         "p_holm": DASH if is_baseline or not change else fmt_p(change["p_holm"]),
@@ -119,22 +136,29 @@ def _median_row(
 
 
 def median_rows(pooled: Analysis, views: Sequence[HostView]) -> list[Row]:
-    """Median and change against the baseline per metric, scenario and host, then pooled."""
+    """Median and change against the baseline per series, scenario and host, then pooled;
+    every median at the pooled series' resolution."""
     labelled = [(v.host, v.analysis) for v in views if v.analysis is not None]
     labelled.append((POOLED, pooled))
     rows = []
-    for metric in pooled.metrics:
+    for series in pooled.series:
+        digits = pooled.decimals(*series)
         for scenario in pooled.scenarios:
             for label, analysis in labelled:
                 found = [
                     r
                     for r in records(analysis.descriptive)
-                    if r["metric"] == metric and r["scenario"] == scenario
+                    if (str(r["workload"] or ""), r["metric"]) == series
+                    and r["scenario"] == scenario
                 ]
                 if not found or _empty(found[0]["median"]):
                     continue
                 row = found[0]
-                rows.append(_median_row(analysis, label, metric, scenario, row["n"], row["median"]))
+                rows.append(
+                    _median_row(
+                        analysis, label, series, scenario, (row["n"], row["median"], digits)
+                    )
+                )
     return rows
 
 
@@ -154,7 +178,9 @@ def host_context(pooled: Analysis, views: Sequence[HostView]) -> dict[str, Any]:
                 "directory": f"stats/{PER_HOST_DIR}/{v.directory}/",
                 "why_empty": v.why_empty,
                 "descriptive": descriptive_rows(v.analysis) if v.analysis else [],
-                "comparisons": comparison_rows(v.analysis.comparisons) if v.analysis else [],
+                "comparisons": comparison_rows(v.analysis.comparisons, v.analysis)
+                if v.analysis
+                else [],
             }
             for v in views
         ],

@@ -64,9 +64,22 @@ class ResultSet:
     def metrics(self) -> list[str]:
         return _in_order(self.frame["metric"])
 
+    @cached_property
+    def series(self) -> list[tuple[str, str]]:
+        """Every (workload, metric), grouped by workload: workloads in order of first
+        appearance, each with its metrics in order of first appearance ("" = no workload)."""
+        pairs = self.frame[["workload", "metric"]].drop_duplicates()
+        found = list(zip(_strings(pairs["workload"]), _strings(pairs["metric"]), strict=True))
+        rank = {w: i for i, w in enumerate(dict.fromkeys(w for w, _ in found))}
+        return sorted(found, key=lambda pair: rank[pair[0]])
+
 
 def _in_order(column: pd.Series) -> list[str]:
     return [str(v) for v in pd.unique(column)]
+
+
+def _strings(column: pd.Series) -> list[str]:
+    return [str(v) for v in column.tolist()]
 
 
 class _Counting:
@@ -279,8 +292,11 @@ def _check_repeats(frame: pd.DataFrame, path: Path) -> None:
     shown = []
     for key, group in groups:
         lines = ", ".join(str(_line_number(path, int(i))) for i in group.index[:4])
-        scenario, _, run_id, metric, attempt = (str(k) for k in key)
-        label = f"run {run_id} ({scenario}), metric {metric}, attempt {attempt or '(none)'}"
+        scenario, _, run_id, workload, metric, attempt = (str(k) for k in key)
+        label = (
+            f"run {run_id} ({scenario}), workload {workload or '(none)'}, metric {metric}, "
+            f"attempt {attempt or '(none)'}"
+        )
         shown.append(f"lines {lines}: {label}")
         if len(shown) == SHOWN_REPEATS:
             break

@@ -8,16 +8,21 @@ detected before anything is written at all.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from snpappliance import __version__
 from snpappliance.errors import InputError, InterruptedByUser, OutputError, ReportError
+from snpappliance.formats.campaigndir import ENVIRONMENT_FILE, SPEC_FILE
+from snpappliance.formats.precision import MAX_SIGNIFICANT
 from snpappliance.formats.results import latest_campaign
 from snpappliance.fsutil import atomic_write_text, sha256_file, staged_dir
 from snpappliance.report.context import (
@@ -45,6 +50,7 @@ from snpappliance.report.hosts import (
 )
 from snpappliance.report.load import ResultSet, load_results
 from snpappliance.report.progress import Tracker
+from snpappliance.report.stack import StackRow, host_environments, stack_rows
 from snpappliance.report.stats.analysis import (
     EMULATED_LABEL,
     STATS_VERSION,
@@ -166,6 +172,18 @@ def baseline_reason(results: ResultSet, baseline: str | None) -> str:
     return "first scenario in the results file: no --baseline given, none declared"
 
 
+def heading_of(results: ResultSet) -> list[tuple[str, bool]]:
+    """The title in pieces (text, keep on one line): a campaign id never breaks."""
+    campaign = results.campaign
+    if campaign is None:
+        return [("snpapp report — results file ", False), (results.source.name, True)]
+    lead = "snpapp report" if campaign.emulated else "SEV-SNP performance report"
+    pieces = [(f"{lead} — campaign ", False), (campaign.campaign_id, True)]
+    if not campaign.emulated and campaign.label:
+        pieces.append((f": {campaign.label}", False))
+    return pieces
+
+
 def title_of(results: ResultSet) -> tuple[str, str | None]:
     """(title, banner) for the report; the banner is set only for emulated profiles."""
     campaign = results.campaign
@@ -206,6 +224,81 @@ class ReportInputs:
     hosts: list[HostView] = field(default_factory=list)
 
 
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _read_toml(path: Path) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+@dataclass(frozen=True)
+class StackTable:
+    """Table 1 of one host (``host`` is '' for a one-host campaign)."""
+
+    host: str
+    rows: list[StackRow]
+
+
+def stack_tables(campaign_dir: Path | None) -> list[StackTable]:
+    """Table 1 per host from the campaign's environment.json and campaign.toml."""
+    env = _read_json(campaign_dir / ENVIRONMENT_FILE) if campaign_dir else None
+    spec = _read_toml(campaign_dir / SPEC_FILE) if campaign_dir else None
+    hosts = host_environments(env)
+    if not hosts:
+        return [StackTable("", stack_rows(None, spec))]
+    many = len(hosts) > 1
+    return [StackTable(h if many else "", stack_rows(e, spec)) for h, e in hosts.items()]
+
+
+def spec_line(results: ResultSet, spec: dict[str, Any] | None) -> str:
+    """The campaign spec in one line, or what the results are without one."""
+    if spec is None:
+        return "none: a results file, not a campaign directory"
+    head = spec.get("campaign", {}) if isinstance(spec.get("campaign"), dict) else {}
+    parts = [f"{SPEC_FILE}: {head.get('name', results.source.parent.name)}"]
+    if "repetitions" in head:
+        parts.append(f"{head['repetitions']} repetitions")
+    if "order" in head:
+        parts.append(f"{head['order']} order")
+    if "seed" in head:
+        parts.append(f"seed {head['seed']}")
+    workloads = spec.get("workloads")
+    if isinstance(workloads, dict) and workloads:
+        parts.append(f"workloads {', '.join(workloads)}")
+    return ", ".join(parts)
+
+
+def provenance_rows(inputs: ReportInputs, campaign_dir: Path | None) -> list[tuple[str, str]]:
+    """At most half a page: what was analysed, on what, by which snpapp, when."""
+    results, analysis = inputs.results, inputs.analysis
+    spec = _read_toml(campaign_dir / SPEC_FILE) if campaign_dir else None
+    env = _read_json(campaign_dir / ENVIRONMENT_FILE) if campaign_dir else None
+    hosts = sorted({str(h) for h in results.frame["host"].unique() if str(h)})
+    envs = host_environments(env)
+    stack = sorted({str(e.get("stack", {}).get("name", "")) for e in envs.values()} - {""})
+    releases = sorted({str((e.get("release") or {}).get("name", "")) for e in envs.values()} - {""})
+    stack_text = ", ".join(stack) or "not recorded"
+    stack_text += f"; deployed release {', '.join(releases)}" if releases else ""
+    return [
+        ("Results", str(results.source.resolve())),
+        ("SHA-256 of the results", sha256_file(results.source)),
+        ("Rows", counts_line(results)),
+        ("Spec", spec_line(results, spec)),
+        ("Stack", f"{stack_text} (Table 1)"),
+        ("Hosts", ", ".join(hosts) or "not recorded"),
+        ("Baseline scenario", f"{analysis.baseline} ({inputs.baseline_reason})"),
+        ("snpapp", f"{__version__} (statistics version {STATS_VERSION})"),
+        ("Generated", inputs.generated_at),
+    ]
+
+
 def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, Any]:
     """The template's variables (all human-formatted)."""
     results, analysis = inputs.results, inputs.analysis
@@ -214,34 +307,22 @@ def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, 
     campaign_dir = inputs.source if inputs.source.is_dir() else None
     return {
         "title": title,
+        "heading": heading_of(results),
         "banner": banner,
         "scenarios": scenario_list(analysis.scenarios),
         "metrics": scenario_list(analysis.metrics),
+        "workloads": scenario_list([w for w in dict.fromkeys(w for w, _ in analysis.series) if w]),
         "synthesis": synthesis(analysis) + host_sentence(inputs.hosts),
-        "provenance": [
-            ("Results", str(results.source.resolve())),
-            ("SHA-256 of the results", sha256_file(results.source)),
-            ("Rows", counts_line(results)),
-            ("Baseline", f"{analysis.baseline} ({inputs.baseline_reason})"),
-            (
-                "Outlier filter",
-                "Tukey fences, on"
-                if options.outlier_filter
-                else "off (--no-outlier-filter): all ok values enter the statistics",
-            ),
-            ("CI of the mean", ci_description(options)),
-            ("Cliff's δ CI", delta_ci_description(options)),
-            ("Significance level", f"α = {options.alpha:g} on Holm-adjusted p-values"),
-            ("snpapp", f"{__version__} (statistics version {STATS_VERSION})"),
-            ("Generated", inputs.generated_at),
-        ],
+        "provenance": provenance_rows(inputs, campaign_dir),
+        "stack_tables": stack_tables(campaign_dir),
         "fact_groups": campaign_facts(results, campaign_dir),
         "options": options,
+        "max_significant": MAX_SIGNIFICANT,
         "ci_text": ci_description(options),
         "delta_ci_text": delta_ci_description(options),
         "figures": figures,
         "descriptive": descriptive_rows(analysis),
-        "comparisons": comparison_rows(analysis.comparisons),
+        "comparisons": comparison_rows(analysis.comparisons, analysis),
         "side_by_side": side_by_side_rows(analysis),
         "outliers": outlier_rows(analysis),
         "n_outliers": len(analysis.outliers),
@@ -255,8 +336,37 @@ def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, 
     }
 
 
-def render_html(context: dict[str, Any], *, for_pdf: bool) -> str:
-    """The report page; ``for_pdf`` leaves out links that would point into the staging dir."""
+#: Characters after which a long key or path may wrap: the seams between its parts.
+_SEAMS = ("/", ".")
+
+
+def soft_breaks(text: object) -> markupsafe.Markup:
+    """``text`` escaped, with a line-break opportunity after each "/" and "." that
+    separates two parts (a hash, a word or a version never breaks inside)."""
+    out = []
+    value = str(text)
+    for i, char in enumerate(value):
+        out.append(str(markupsafe.escape(char)))
+        ahead = value[i + 1 : i + 2]
+        if char in _SEAMS and ahead.isalpha():
+            out.append("<wbr>")
+    return markupsafe.Markup("".join(out))
+
+
+def inline_figures(report_dir: Path, figures: list[FigureEntry]) -> dict[str, str]:
+    """Each figure's PNG as a data: URI, so that report.html is one self-contained file."""
+    return {
+        f.name: "data:image/png;base64,"
+        + base64.b64encode((report_dir / f.png).read_bytes()).decode("ascii")
+        for f in figures
+    }
+
+
+def render_html(
+    context: dict[str, Any], *, for_pdf: bool, inline: dict[str, str] | None = None
+) -> str:
+    """The report page; ``for_pdf`` leaves out links that would point into the staging dir;
+    ``inline`` gives figures as data: URIs (by figure name) instead of file links."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(data_dir("templates")),
         undefined=jinja2.StrictUndefined,
@@ -264,8 +374,9 @@ def render_html(context: dict[str, Any], *, for_pdf: bool) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["soft"] = soft_breaks
     try:
-        return env.get_template(TEMPLATE).render(**context, for_pdf=for_pdf)
+        return env.get_template(TEMPLATE).render(**context, for_pdf=for_pdf, inline=inline or {})
     except jinja2.TemplateError as exc:
         msg = f"the report template {TEMPLATE} failed to render: {exc}"
         raise ReportError(
@@ -300,7 +411,8 @@ def _render_into(stage: Path, inputs: ReportInputs, tracker: Tracker) -> None:
             figures.append(writer.run_order_by_host([v.host for v in inputs.hosts]))
     with tracker.step("rendering report.html and report.pdf"):
         context = page_context(inputs, figures)
-        (stage / HTML_NAME).write_text(render_html(context, for_pdf=False), encoding="utf-8")
+        html = render_html(context, for_pdf=False, inline=inline_figures(stage, figures))
+        (stage / HTML_NAME).write_text(html, encoding="utf-8")
         write_pdf(render_html(context, for_pdf=True), stage, stage / PDF_NAME)
     write_manifest(stage)
 

@@ -18,8 +18,8 @@ import pytest
 from snpappliance.cli import run_cli
 from snpappliance.formats.names import file_slug
 from snpappliance.formats.results import COLUMNS
-from snpappliance.report.text import fmt_num, fmt_pct
-from tests.integration.test_report_pdf import pdf_text, read_csv, squash
+from snpappliance.report.text import fmt_at, fmt_pct, pct_digits
+from tests.integration.test_report_pdf import pdf_text, read_csv, series_decimals, squash
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -107,7 +107,7 @@ def test_pdf_has_the_per_host_section(two_hosts: tuple[Path, str]) -> None:
     assert squash("The results come from 2 hosts: genoa01 (48 rows), user@genoa02 (48 rows)") in (
         text
     )
-    assert squash("Table 5: Medians per metric, scenario and host") in text
+    assert squash("Table 5: Medians per series, scenario and host") in text
     assert squash("Host user@genoa02 (48 rows)") in text
     assert squash("each host is its own Holm family") in text
     assert squash("allhosts(pooled)") in text
@@ -116,8 +116,11 @@ def test_pdf_has_the_per_host_section(two_hosts: tuple[Path, str]) -> None:
         for r in read_csv(out / "stats" / "per_host" / SECOND / "comparisons.csv")
         if r["metric"] == "cpu_perf"
     )
-    assert squash(fmt_num(float(row["median_scenario"]))) in text
-    assert squash(fmt_pct(float(row["change_median_pct"]))) in text
+    # each host's numbers at the (pooled) series' resolution
+    digits = series_decimals(out)[row["workload"], row["metric"]]
+    pct = pct_digits(digits, row["median_baseline"])
+    assert squash(fmt_at(row["median_scenario"], digits)) in text
+    assert squash(fmt_pct(row["change_median_pct"], decimals=pct)) in text
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "figures/run_order_by_host.svg" in html
     assert (out / "figures" / "run_order_by_host.png").stat().st_size > 5000

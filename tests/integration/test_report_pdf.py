@@ -7,6 +7,7 @@ one failed run.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import hashlib
@@ -22,19 +23,31 @@ from PIL import Image
 
 from snpappliance import proc
 from snpappliance.cli import run_cli
+from snpappliance.formats.names import file_slug
 from snpappliance.formats.results import COLUMNS
 from snpappliance.report.publish import write_manifest
-from snpappliance.report.text import fmt_delta, fmt_num, fmt_p, fmt_pct, fmt_spread
+from snpappliance.report.text import (
+    fmt_at,
+    fmt_delta,
+    fmt_p,
+    fmt_pct,
+    fmt_spread_at,
+    pct_digits,
+    series_name,
+)
 from tests.conftest import SnpappRunner, require_program
 
 pytestmark = pytest.mark.integration
 
 OUTLIER = 13200.0
+WORKLOAD = "sysbench"
+#: Per-series figures are named for their series ("sysbench · cpu_perf", made file-safe).
 FIGURES = (
-    "hist_cpu_perf",
-    "hist_ram_bw_mib_s",
-    "qq_cpu_perf",
-    "qq_ram_bw_mib_s",
+    *(
+        f"{kind}_{file_slug(series_name(metric, WORKLOAD))}"
+        for kind in ("hist", "qq")
+        for metric in ("cpu_perf", "ram_bw_mib_s")
+    ),
     "violin_swarm",
     "ridgeline",
     "run_order",
@@ -54,7 +67,7 @@ def write_results(path: Path) -> None:
                 rows.append(
                     {
                         "scenario": scenario,
-                        "workload": "sysbench",
+                        "workload": WORKLOAD,
                         "metric": metric,
                         "value": round(centre * factor + rng.normal(0.0, sd), 2),
                         "unit": unit,
@@ -91,6 +104,12 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def series_decimals(out: Path) -> dict[tuple[str, str], int | None]:
+    """Each series' resolution decimals, as stats/summary.json records them."""
+    summary = json.loads((out / "stats" / "summary.json").read_text(encoding="utf-8"))
+    return {(s["workload"], s["metric"]): s["resolution_decimals"] for s in summary["series"]}
+
+
 @dataclass(frozen=True)
 class Rendered:
     out: Path
@@ -123,9 +142,11 @@ def test_synthesis_sentence_is_in_the_pdf(rendered: Rendered) -> None:
     )
     change = abs(float(comparison["change_median_pct"]))
     assert 0.4 < change < 0.8
+    # values have 2 decimals: one step (0.01) of a ~13677 baseline is far below 0.01 %, so
+    # the change gets the most decimals a % has (2)
     sentence = (
-        f"sev_on is {change:.2f} % slower (lower throughput) than sev_off in cpu_perf "
-        f"(events/s, higher is better)"
+        f"sev_on is {change:.2f} % slower (lower throughput) than sev_off in cpu_perf of "
+        f"{WORKLOAD} (events/s, higher is better)"
     )
     assert squash(sentence) in rendered.text
     assert squash(f"Mann–Whitney p {fmt_p(comparison['mwu_p'])}") in rendered.text
@@ -133,21 +154,29 @@ def test_synthesis_sentence_is_in_the_pdf(rendered: Rendered) -> None:
 
 
 def test_table_values_match_the_stats_files(rendered: Rendered) -> None:
+    decimals = series_decimals(rendered.out)
+    # values recorded with 2 decimals, ~13677 and ~6735: 7 significant digits allow them all
+    assert decimals == {(WORKLOAD, "cpu_perf"): 2, (WORKLOAD, "ram_bw_mib_s"): 2}
     descriptive = read_csv(rendered.out / "stats" / "descriptive.csv")
     assert len(descriptive) == 4
     for row in descriptive:
+        digits = decimals[row["workload"], row["metric"]]
         for column in ("mean", "median", "min", "max", "q1", "q3"):
-            assert squash(fmt_num(row[column])) in rendered.text, (row["scenario"], column)
+            cell = fmt_at(row[column], digits)
+            assert squash(cell) in rendered.text, (row["scenario"], column)
         for column in ("std", "iqr", "sem"):
-            assert squash(fmt_spread(row[column])) in rendered.text, (row["scenario"], column)
+            cell = fmt_spread_at(row[column], digits)
+            assert squash(cell) in rendered.text, (row["scenario"], column)
     for row in read_csv(rendered.out / "stats" / "comparisons.csv"):
+        digits = decimals[row["workload"], row["metric"]]
+        pct = pct_digits(digits, row["median_baseline"])
         for cell in (
-            fmt_pct(row["change_median_pct"]),
-            fmt_pct(row["change_mean_pct"]),
+            fmt_pct(row["change_median_pct"], decimals=pct),
+            fmt_pct(row["change_mean_pct"], decimals=pct),
             fmt_p(row["p_holm"]),
             fmt_delta(row["cliffs_delta"]),
-            fmt_num(row["median_baseline"]),
-            fmt_num(row["median_scenario"]),
+            fmt_at(row["median_baseline"], digits),
+            fmt_at(row["median_scenario"], digits),
         ):
             assert squash(cell) in rendered.text, (row["metric"], cell)
 
@@ -155,15 +184,26 @@ def test_table_values_match_the_stats_files(rendered: Rendered) -> None:
 def test_outliers_and_failed_runs_are_listed(rendered: Rendered) -> None:
     outliers = read_csv(rendered.out / "stats" / "outliers.csv")
     planted = [o for o in outliers if float(o["value"]) == OUTLIER]
-    assert planted == [dict(planted[0], scenario="sev_off", metric="cpu_perf", rep="7")]
+    assert planted == [
+        dict(planted[0], scenario="sev_off", workload=WORKLOAD, metric="cpu_perf", rep="7")
+    ]
     assert squash(f"Removed outliers ({len(outliers)})") in rendered.text
+    decimals = series_decimals(rendered.out)
     for row in outliers:
-        assert squash(f"rep {row['rep']}: {fmt_num(row['value'])}") in rendered.text
+        value = fmt_at(row["value"], decimals[row["workload"], row["metric"]])
+        assert squash(f"rep {row['rep']}: {value}") in rendered.text
+    assert squash("rep 7: 13200.00") in rendered.text  # the planted outlier, at 2 decimals
     assert squash("Failed runs (1)") in rendered.text
-    assert squash("sev_on ram_bw_mib_s guest_error 1") in rendered.text
+    assert squash(f"sev_on {WORKLOAD} ram_bw_mib_s guest_error 1") in rendered.text
     summary = json.loads((rendered.out / "stats" / "summary.json").read_text(encoding="utf-8"))
     assert summary["excluded"] == [
-        {"scenario": "sev_on", "metric": "ram_bw_mib_s", "status": "guest_error", "count": 1}
+        {
+            "scenario": "sev_on",
+            "workload": WORKLOAD,
+            "metric": "ram_bw_mib_s",
+            "status": "guest_error",
+            "count": 1,
+        }
     ]
 
 
@@ -176,12 +216,18 @@ def test_provenance_names_the_source_and_its_hash(rendered: Rendered) -> None:
 
 
 def test_every_figure_exists_and_is_referenced(rendered: Rendered) -> None:
+    """report.html carries each figure's PNG inline (one self-contained file) and links
+    its vector version."""
     html = (rendered.out / "report.html").read_text(encoding="utf-8")
     for name in FIGURES:
         for suffix in ("svg", "png"):
             path = rendered.out / "figures" / f"{name}.{suffix}"
             assert path.stat().st_size > 5000, path
-            assert f"figures/{name}.{suffix}" in html
+        png = (rendered.out / "figures" / f"{name}.png").read_bytes()
+        assert f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}" in html, name
+        assert f'href="figures/{name}.svg"' in html
+    assert html.count("data:image/png;base64,") == len(FIGURES)
+    assert not re.findall(r'src="(?!data:)', html)  # nothing loaded from beside the file
     assert sorted(p.stem for p in (rendered.out / "figures").glob("*.png")) == sorted(FIGURES)
 
 

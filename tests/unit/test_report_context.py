@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from snpappliance.report import context as rc
 from snpappliance.report.load import load_results
 from snpappliance.report.stats.analysis import StatsOptions, analyse
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "report-environment"
 HEADER = "scenario,metric,value,rep,attempt,status\n"
 
 
@@ -41,9 +39,17 @@ def test_failed_and_retried_runs_are_counted(tmp_path: Path) -> None:
     results = load_results(results_file(tmp_path, arms_with_outlier()))
     analysis = analyse(results)
     assert rc.excluded_rows(analysis) == [
-        {"scenario": "new", "metric": "cpu_perf", "status": "timeout", "count": "1"}
+        {
+            "scenario": "new",
+            "workload": "–",
+            "metric": "cpu_perf",
+            "status": "timeout",
+            "count": "1",
+        }
     ]
-    assert rc.retried_rows(results) == [{"scenario": "new", "metric": "cpu_perf", "count": "1"}]
+    assert rc.retried_rows(results) == [
+        {"scenario": "new", "workload": "–", "metric": "cpu_perf", "count": "1"}
+    ]
     assert rc.counts_line(results).startswith("25 rows: 24 with status ok")
 
 
@@ -92,7 +98,26 @@ def test_campaign_facts_show_what_is_there(tmp_path: Path) -> None:
     assert groups[2].note.startswith("could not be read")
 
 
-def test_long_fact_files_are_cut_with_a_note() -> None:
+def test_long_fact_files_are_kept_whole_for_the_appendix() -> None:
     group = rc.fact_group("environment.json", {f"k{i}": i for i in range(200)})
-    assert len(group.facts) == rc.MAX_FACTS_PER_FILE
-    assert "of 200 entries" in group.note
+    assert len(group.facts) == 200
+    assert group.facts[199] == ("k199", "199")
+    assert group.note == ""
+
+
+def test_a_toolchains_debian_packages_share_one_row() -> None:
+    data = json.loads((FIXTURES / "environment.json").read_text(encoding="utf-8"))
+    flat = dict(rc.flatten(data))
+    debs = [k for k in flat if k.startswith("guest.manifest.toolchain.deb:")]
+    group = rc.fact_group("environment.json", data)
+    facts = dict(group.facts)
+    (label,) = [k for k in facts if "Debian packages" in k]
+    assert label == f"guest.manifest.toolchain Debian packages ({len(debs)})"
+    assert facts[label].startswith("adduser 3.134, apt 2.6.1, ")
+    assert facts[label].count(", ") == len(debs) - 1
+    assert not any(".deb:" in k for k in facts)
+    assert len(group.facts) == len(flat) - len(debs) + 1
+    assert (
+        facts["guest.manifest.toolchain.base_mirror"]
+        == flat["guest.manifest.toolchain.base_mirror"]
+    )

@@ -30,6 +30,7 @@ from snpappliance.report.stats.analysis import (
     analyse,
     write_stats,
 )
+from snpappliance.report.stats.describe import DESCRIPTIVE_STATISTICS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -270,7 +271,15 @@ def test_metric_missing_in_a_scenario_keeps_its_row_with_n_zero() -> None:
     row = one(analysis.comparisons, metric="wall_s", scenario="on")
     assert (row["n_baseline"], row["n_scenario"], row["median_baseline"]) == (3, 0, 8.0)
     present = ("n_baseline", "n_scenario", "median_baseline", "mean_baseline")
-    text = ("metric", "baseline", "scenario", "mwu_method", "magnitude", "cliffs_delta_ci_method")
+    text = (
+        "workload",
+        "metric",
+        "baseline",
+        "scenario",
+        "mwu_method",
+        "magnitude",
+        "cliffs_delta_ci_method",
+    )
     empty = [c for c in COMPARISON_COLUMNS if c not in present + text]
     assert row["mean_baseline"] == 8.0
     assert all(math.isnan(row[c]) for c in empty)
@@ -292,13 +301,13 @@ def test_arm_whose_runs_all_failed() -> None:
     analysis = analyse(results, options=FAST)
     desc = one(analysis.descriptive, scenario="on")
     assert (desc["n"], desc["n_removed"]) == (0, 0)
-    assert all(math.isnan(desc[c]) for c in DESCRIPTIVE_COLUMNS[4:])
+    assert all(math.isnan(desc[c]) for c in DESCRIPTIVE_STATISTICS)
     [note] = notes_for(analysis, scenario="on", table=NoteTable.DESCRIPTIVE)
     assert note.reason == "the arm has no values with status ok"
     assert one(analysis.comparisons, scenario="on")["n_scenario"] == 0
     assert analysis.excluded.to_dict("records") == [
-        {"scenario": "on", "metric": "cpu", "status": "failed", "count": 2},
-        {"scenario": "on", "metric": "cpu", "status": "timeout", "count": 1},
+        {"scenario": "on", "workload": "", "metric": "cpu", "status": "failed", "count": 2},
+        {"scenario": "on", "workload": "", "metric": "cpu", "status": "timeout", "count": 1},
     ]
 
 
@@ -397,9 +406,12 @@ def test_write_stats_exact_columns_and_full_precision(tmp_path: Path) -> None:
     assert summary["scenarios"] == ["off", "on"]
     assert summary["metrics"] == ["cpu"]
     assert summary["options"]["ci"] == "t"
+    # ok values 0.30000000000000004, 0.7, 0.9, 2/3: the largest (0.9) allows 7 significant
+    # digits = 7 decimals, and 2/3's 16 decimals are capped there
+    assert summary["series"] == [{"workload": "", "metric": "cpu", "resolution_decimals": 7}]
     assert summary["arms"] == [
-        {"scenario": "off", "metric": "cpu", "n": 3, "n_removed": 0},
-        {"scenario": "on", "metric": "cpu", "n": 1, "n_removed": 0},
+        {"scenario": "off", "workload": "", "metric": "cpu", "n": 3, "n_removed": 0},
+        {"scenario": "on", "workload": "", "metric": "cpu", "n": 1, "n_removed": 0},
     ]
     [comparison] = summary["comparisons"]
     assert comparison["welch_p"] is None
@@ -407,10 +419,10 @@ def test_write_stats_exact_columns_and_full_precision(tmp_path: Path) -> None:
     assert comparison["mwu_u"] == 1.0
     assert comparison["significant"] is False
     assert summary["excluded"] == [
-        {"scenario": "on", "metric": "cpu", "status": "failed", "count": 1}
+        {"scenario": "on", "workload": "", "metric": "cpu", "status": "failed", "count": 1}
     ]
     assert {n["statistic"] for n in summary["notes"]} >= {"welch_t, welch_df, welch_p"}
-    assert summary["stats_version"] == 2
+    assert summary["stats_version"] == 3
     assert summary["emulated"] is False
 
 

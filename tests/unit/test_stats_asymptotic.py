@@ -137,7 +137,7 @@ def test_stats_files_record_the_ci_method_per_comparison(tmp_path: Path) -> None
         methods = {r["metric"]: r["cliffs_delta_ci_method"] for r in csv.DictReader(fh)}
     assert methods == {"big": "asymptotic", "small": "bootstrap"}
     summary = json.loads((tmp_path / "stats" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["stats_version"] == 2
+    assert summary["stats_version"] == 3
     assert summary["options"]["cliffs_delta_asymptotic_above_pairs"] == ASYMPTOTIC_ABOVE_PAIRS
     for table_name in ("comparisons", "comparisons_unfiltered"):
         found = {r["metric"]: r["cliffs_delta_ci_method"] for r in summary[table_name]}

@@ -275,15 +275,12 @@ def ridgeline(data: pd.DataFrame, palette: Palette, scale: Mapping[str, float]) 
         if not rows:
             ax.text(0.5, 0.5, "nothing to draw: no metric has a baseline median", ha="center")
             return Drawn(fig, tuple(notes))
-        pct = scaled["pct"].to_numpy(dtype=float)
-        span = max(float(np.ptp(pct)), 1e-9)
-        grid = np.linspace(pct.min() - 0.05 * span, pct.max() + 0.05 * span, 400)
         for i, (metric, scenario) in enumerate(rows):
             y0 = len(rows) - 1 - i
             values = scaled.loc[
                 (scaled["metric"] == metric) & (scaled["scenario"] == scenario), "pct"
             ].to_numpy(dtype=float)
-            _ridge(ax, grid, values, y0, palette[scenario], notes, f"{scenario} in {metric}")
+            _ridge(ax, values, y0, palette[scenario], notes, f"{scenario} in {metric}")
         ax.axvline(100.0, color="0.3", linewidth=0.8, linestyle="--")
         ax.set_yticks(range(len(rows)), [f"{shown(m)} · {shown(s)}" for m, s in reversed(rows)])
         ax.set_xlabel(f"% of the baseline ({palette.order[0]}) median of the metric")
@@ -293,24 +290,56 @@ def ridgeline(data: pd.DataFrame, palette: Palette, scale: Mapping[str, float]) 
     return Drawn(fig, tuple(notes))
 
 
+#: A ridge's density is drawn out to this many kernel bandwidths beyond its data, where
+#: a Gaussian kernel has fallen to 1 % of its peak.
+RIDGE_TAIL_BANDWIDTHS = 3.0
+#: Bands of decreasing opacity that fade each tail out.
+RIDGE_FADE_STEPS = 8
+RIDGE_ALPHA = 0.55
+
+
+def ridge_support(values: np.ndarray, kde: stats.gaussian_kde) -> tuple[float, float]:
+    """Where a ridge's density is drawn: its data range widened by its own tails."""
+    bandwidth = float(np.sqrt(kde.covariance[0, 0]))
+    tail = RIDGE_TAIL_BANDWIDTHS * bandwidth
+    return float(values.min()) - tail, float(values.max()) + tail
+
+
 def _ridge(
     ax: Axes,
-    grid: np.ndarray,
     values: np.ndarray,
     y0: int,
     colour: str,
     notes: list[str],
     what: str,
 ) -> None:
+    """One ridge, evaluated over its own support; beyond its data the tails fade out."""
     problem = kde_problem(values)
     if problem is not None:
         ax.vlines(values, y0, y0 + 0.8, color=colour, linewidth=1.5)
         notes.append(f"no KDE ridge for {what}: {problem} (drawn as a tick)")
         return
-    density = stats.gaussian_kde(values)(grid)
+    kde = stats.gaussian_kde(values)
+    low, high = ridge_support(values, kde)
+    grid = np.linspace(low, high, 400)
+    density = kde(grid)
     height = 1.6 * density / density.max()
-    ax.fill_between(grid, y0, y0 + height, color=colour, alpha=0.55, linewidth=0)
-    ax.plot(grid, y0 + height, color=colour, linewidth=0.8)
+    inside = (grid >= values.min()) & (grid <= values.max())
+    ax.fill_between(grid, y0, y0 + height, where=inside, color=colour, alpha=RIDGE_ALPHA,
+                    linewidth=0, interpolate=True)  # fmt: skip
+    left = np.flatnonzero(grid < values.min())[::-1]
+    right = np.flatnonzero(grid > values.max())
+    for ordered in (left, right):  # each tail from the data outwards
+        if ordered.size < 2:
+            continue
+        for step, band in enumerate(np.array_split(ordered, RIDGE_FADE_STEPS)):
+            if band.size == 0:
+                continue
+            span = np.arange(max(band.min() - 1, 0), min(band.max() + 2, grid.size))
+            alpha = RIDGE_ALPHA * (1.0 - (step + 0.5) / RIDGE_FADE_STEPS)
+            ax.fill_between(grid[span], y0, y0 + height[span], color=colour, alpha=alpha,
+                            linewidth=0)  # fmt: skip
+    ax.plot(grid[inside], y0 + height[inside], color=colour, linewidth=0.8)
 
 
 def run_positions(rows: pd.DataFrame) -> tuple[pd.Series, str]:

@@ -13,7 +13,7 @@ from snpappliance.report.context import records
 from snpappliance.report.figures import hosts as figures_hosts
 from snpappliance.report.figures import plots as figures
 from snpappliance.report.figures.sample import draw_sample, sample_note
-from snpappliance.report.figures.style import Drawn, Palette, metric_of, save
+from snpappliance.report.figures.style import Drawn, Palette, metric_of, save, series_frame
 from snpappliance.report.stats.analysis import EMULATED_LABEL, Analysis
 from snpappliance.report.text import (
     fmt_delta,
@@ -22,6 +22,7 @@ from snpappliance.report.text import (
     qq_caption,
     ridgeline_caption,
     run_order_caption,
+    series_name,
     violin_caption,
 )
 
@@ -52,22 +53,41 @@ def _rows(frame: pd.DataFrame, **where: str) -> list[dict[str, Any]]:
     return records(frame[mask])
 
 
-def _medians(analysis: Analysis, metric: str, palette: Palette) -> dict[str, float]:
+def _series_rows(frame: pd.DataFrame, series: tuple[str, str]) -> list[dict[str, Any]]:
+    workload, metric = series
+    return _rows(frame, workload=workload, metric=metric)
+
+
+def _medians(analysis: Analysis, series: tuple[str, str], palette: Palette) -> dict[str, float]:
     found = {
-        str(r["scenario"]): float(r["median"]) for r in _rows(analysis.descriptive, metric=metric)
+        str(r["scenario"]): float(r["median"]) for r in _series_rows(analysis.descriptive, series)
     }
     return {s: found[s] for s in palette.order if s in found and not math.isnan(found[s])}
+
+
+def _relabelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """A statistics frame (workload, metric columns) with series names as metrics."""
+    if frame.empty:
+        return frame
+    out = frame.copy()
+    out["metric"] = [
+        series_name(str(m), str(w or ""))
+        for w, m in zip(out["workload"], out["metric"], strict=True)
+    ]
+    return out
 
 
 class FigureWriter:
     """Draws figures for one report into ``directory`` and collects their entries."""
 
     def __init__(self, data: pd.DataFrame, analysis: Analysis, palette: Palette, directory: Path):
-        self.data = data
+        #: Rows with "workload · metric" series names in ``metric`` (see ``series_frame``).
+        self.data = data = series_frame(data)
         self.analysis = analysis
         self.palette = palette
         self.directory = directory
-        self.slugs = {m: file_slug(m) for m in analysis.metrics}
+        self.names = {s: series_name(s[1], s[0]) for s in analysis.series}
+        self.slugs = {name: file_slug(name) for name in self.names.values()}
         self.stamp = EMULATED_LABEL if analysis.emulated else None
         #: What the histogram, violin, ridgeline and run-order figures draw: every row,
         #: or a seeded subsample of the arms too large to draw whole (see ``sample``).
@@ -90,14 +110,16 @@ class FigureWriter:
             png=f"{FIGURES_DIR}/{name}.png",
         )
 
-    def histograms(self, metric: str) -> FigureEntry:
+    def histograms(self, series: tuple[str, str]) -> FigureEntry:
+        metric = self.names[series]
         drawn = figures.histogram_kde(self.drawn, metric, self.palette)
         caption = (
             histogram_caption(
                 self.metric(metric),
-                _medians(self.analysis, metric, self.palette),
-                _rows(self.analysis.comparisons, metric=metric),
+                _medians(self.analysis, series, self.palette),
+                _series_rows(self.analysis.comparisons, series),
                 drawn.notes,
+                self.analysis.decimals(*series),
             )
             + self.sampled()
         )
@@ -105,7 +127,8 @@ class FigureWriter:
             drawn, f"hist_{self.slugs[metric]}", f"{metric}: histogram and KDE", caption
         )
 
-    def qq(self, metric: str) -> FigureEntry:
+    def qq(self, series: tuple[str, str]) -> FigureEntry:
+        metric = self.names[series]
         drawn = figures.qq_plot(self.data, metric, self.palette)
         rows = self.data[self.data["metric"] == metric]
         fits = {
@@ -116,7 +139,7 @@ class FigureWriter:
         return self._save(drawn, f"qq_{self.slugs[metric]}", f"{metric}: normal Q–Q plots", caption)
 
     def violins(self) -> FigureEntry:
-        drawn = figures.violin_swarm(self.drawn, self.palette, self.analysis.outliers)
+        drawn = figures.violin_swarm(self.drawn, self.palette, _relabelled(self.analysis.outliers))
         counts = {
             (str(r["scenario"]), str(r["metric"])): (
                 int(r["n"]) + int(r["n_removed"]),
@@ -134,16 +157,16 @@ class FigureWriter:
 
     def ridgeline(self) -> FigureEntry:
         baseline = self.analysis.baseline
-        scale = {
-            m: _medians(self.analysis, m, self.palette).get(baseline, math.nan)
-            for m in self.analysis.metrics
+        medians = {
+            self.names[s]: _medians(self.analysis, s, self.palette) for s in self.analysis.series
         }
+        scale = {m: found.get(baseline, math.nan) for m, found in medians.items()}
         drawn = figures.ridgeline(self.drawn, self.palette, scale)
         percents = {
             (m, s): 100.0 * v / scale[m]
-            for m in self.analysis.metrics
+            for m, found in medians.items()
             if not math.isnan(scale[m]) and scale[m] != 0
-            for s, v in _medians(self.analysis, m, self.palette).items()
+            for s, v in found.items()
         }
         return self._save(
             drawn,
@@ -182,23 +205,23 @@ class FigureWriter:
         caption += self.sampled()
         return self._save(drawn, "run_order_by_host", "Run order per host", caption)
 
-    def _drawn_metrics(self) -> list[str]:
+    def _drawn_series(self) -> list[tuple[str, str]]:
         present = set(pd.unique(self.data["metric"]))
-        return [m for m in self.analysis.metrics if m in present]
+        return [s for s in self.analysis.series if self.names[s] in present]
 
     def count(self) -> int:
         """How many figures :meth:`all` yields."""
-        metrics = len(self._drawn_metrics())
-        return 2 * metrics + (3 if metrics else 0)
+        series = len(self._drawn_series())
+        return 2 * series + (3 if series else 0)
 
     def all(self) -> Iterator[FigureEntry]:
         """Every figure of the report, in reading order (drawn one at a time)."""
-        metrics = self._drawn_metrics()
-        for metric in metrics:
-            yield self.histograms(metric)
-        for metric in metrics:
-            yield self.qq(metric)
-        if metrics:
+        series = self._drawn_series()
+        for one in series:
+            yield self.histograms(one)
+        for one in series:
+            yield self.qq(one)
+        if series:
             yield self.violins()
             yield self.ridgeline()
             yield self.run_order()

@@ -17,12 +17,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 
 from snpappliance.formats.results import Metric, metric_info
+from snpappliance.report.text import series_name, split_series
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -91,11 +94,31 @@ class Drawn:
 
 
 def metric_of(data: pd.DataFrame, metric: str) -> Metric:
-    """The :class:`Metric` of ``metric``, using the unit recorded in ``data`` if it has one."""
+    """The :class:`Metric` of ``metric`` (a metric or a "workload · metric" series name),
+    using the unit recorded in ``data`` if it has one; the name stays the series name."""
     units = data.loc[data["metric"] == metric, "unit"] if "unit" in data else pd.Series([])
     unit = next((str(u) for u in units if str(u)), None)
-    info = metric_info(metric, unit)
-    return replace(info, name=shown(info.name), title=shown(info.title))
+    workload, name = split_series(metric)
+    info = metric_info(name, unit)
+    title = f"{workload}: {info.title}" if workload else info.title
+    return replace(info, name=shown(metric), title=shown(title))
+
+
+def series_frame(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` with each row's ``metric`` replaced by its series name ("workload · metric"
+    when the row names a workload), so that figures never pool two workloads."""
+    if "workload" not in data or data.empty:
+        return data
+    codes = data.groupby(["workload", "metric"], sort=False, observed=True).ngroup().to_numpy()
+    _, first = np.unique(codes, return_index=True)
+    workloads = data["workload"].iloc[first].astype(str).to_numpy()
+    if not (workloads != "").any():
+        return data
+    metrics = data["metric"].iloc[first].astype(str).to_numpy()
+    names = [series_name(m, w) for w, m in zip(workloads, metrics, strict=True)]
+    out = data.copy()
+    out["metric"] = pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
+    return out
 
 
 def shown(name: str) -> str:
@@ -137,6 +160,23 @@ def slant(ax: Axes) -> None:
         label.set(rotation=40, ha="right", rotation_mode="anchor")
 
 
+#: Height of the strip below a figure's axes that holds its stamp, in inches.
+STAMP_STRIP_IN = 0.2
+
+
+def stamp_margin(fig: Figure, stamp: str) -> None:
+    """Print ``stamp`` in a strip added below everything the layout places, so that it
+    never covers an axis label, a tick or a legend."""
+    width, height = fig.get_size_inches()
+    total = height + STAMP_STRIP_IN
+    fig.set_size_inches(width, total)
+    strip = STAMP_STRIP_IN / total
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0.0, strip, 1.0, 1.0 - strip))
+    fig.text(0.005, strip / 2, stamp, ha="left", va="center", fontsize=6.5, color="#b3261e")
+
+
 def save(
     drawn: Drawn, directory: Path, name: str, *, stamp: str | None = None
 ) -> tuple[Path, Path]:
@@ -147,9 +187,7 @@ def save(
     """
     svg, png = directory / f"{name}.svg", directory / f"{name}.png"
     if stamp:
-        drawn.figure.text(
-            0.005, 0.005, stamp, ha="left", va="bottom", fontsize=6.5, color="#b3261e"
-        )
+        stamp_margin(drawn.figure, stamp)
     with warnings.catch_warnings(), matplotlib.rc_context(RC):
         # seaborn places swarm dots at draw time; a swarm wider than its slot still
         # draws every point (overlapping) and only warns that some "cannot be placed".

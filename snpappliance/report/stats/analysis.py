@@ -1,6 +1,7 @@
 """The statistics of ``snpapp report``, defined so that R reproduces them.
 
-Per (scenario, metric) arm, on the rows whose status is ``ok``:
+Per (scenario, workload, metric) arm, on the rows whose status is ``ok`` (rows that name
+no workload form the workload ""; two workloads reporting the same metric never pool):
 
 * Outliers: Tukey fences Q1 − 1.5·IQR and Q3 + 1.5·IQR with quantiles by linear
   interpolation (numpy's default, R ``quantile(type = 7)``); values on a fence
@@ -9,7 +10,7 @@ Per (scenario, metric) arm, on the rows whose status is ``ok``:
   std (ddof = 1), min, max, q1, q3, iqr (type 7), sem = std/√n and the 95 %
   CI mean ± t(0.975, n − 1)·sem (``CiMethod.T``) or mean ± 1.96·sem
   (``CiMethod.NORMAL``).
-* One comparison per metric and non-baseline scenario: medians and means of
+* One comparison per series (workload, metric) and non-baseline scenario: medians and means of
   both arms and their relative change (%), Welch's t-test, the two-sided
   Mann–Whitney U of the scenario against the baseline (exact without ties and
   with both n < 50, otherwise asymptotic with tie and continuity correction),
@@ -52,6 +53,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from snpappliance import __version__
@@ -64,10 +66,13 @@ from snpappliance.report.stats.describe import (
     OUTLIER_COLUMNS,
     TUKEY_K,
     Arm,
+    ArmKey,
     CiMethod,
+    Series,
     collect_arms,
     describe,
     filter_arm,
+    resolution_of,
 )
 from snpappliance.report.stats.effect import ASYMPTOTIC_ABOVE_PAIRS
 from snpappliance.report.stats.frames import csv_text, records, typed_frame
@@ -88,6 +93,7 @@ __all__ = [
     "CiMethod",
     "Note",
     "NoteTable",
+    "Series",
     "StatsOptions",
     "analyse",
     "resolve_baseline",
@@ -99,9 +105,10 @@ Advance = Callable[[float], None]
 
 #: Bumped whenever a statistic's definition changes. 2: the CI of δ is asymptotic above
 #: ASYMPTOTIC_ABOVE_PAIRS pairs, and the comparisons gain ``cliffs_delta_ci_method``.
-STATS_VERSION = 2
+#: 3: arms are (scenario, workload, metric); every table gains a ``workload`` column.
+STATS_VERSION = 3
 EMULATED_LABEL = "local emulated profile — not an SNP measurement"
-EXCLUDED_COLUMNS = ("scenario", "metric", "status", "count")
+EXCLUDED_COLUMNS = ("scenario", "workload", "metric", "status", "count")
 
 
 class NoteTable(StrEnum):
@@ -142,13 +149,14 @@ class StatsOptions:
 
 @dataclass(frozen=True)
 class Note:
-    """Why a statistic is empty (``scenario`` is None for a note about a whole metric)."""
+    """Why a statistic is empty (``scenario`` is None for a note about a whole series)."""
 
     scenario: str | None
     metric: str
     statistic: str
     reason: str
     table: NoteTable = NoteTable.COMPARISONS
+    workload: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -167,6 +175,15 @@ class Analysis:
     metrics: tuple[str, ...] = ()
     units: Mapping[str, str] = field(default_factory=dict)
     emulated: bool = False
+    #: Every (workload, metric) in report order: grouped by workload ("" = none named).
+    series: tuple[Series, ...] = ()
+    #: Decimal places of each series' resolution, over its ok values in every scenario
+    #: (:mod:`snpappliance.formats.precision`): the digits the report shows.
+    resolution: Mapping[Series, int] = field(default_factory=dict)
+
+    def decimals(self, workload: str, metric: str) -> int | None:
+        """The decimals of a series, None when it has no ok values."""
+        return self.resolution.get((workload, metric))
 
     def summary(self) -> dict[str, Any]:
         """Everything a machine needs, JSON-serialisable (NaN → None)."""
@@ -190,13 +207,18 @@ class Analysis:
             "scenarios": list(self.scenarios),
             "metrics": list(self.metrics),
             "units": dict(self.units),
-            "arms": records(self.descriptive[["scenario", "metric", "n", "n_removed"]]),
+            "series": [
+                {"workload": w, "metric": m, "resolution_decimals": self.resolution.get((w, m))}
+                for w, m in self.series
+            ],
+            "arms": records(self.descriptive[["scenario", "workload", "metric", "n", "n_removed"]]),
             "comparisons": self._comparison_records(self.comparisons),
             "comparisons_unfiltered": self._comparison_records(self.comparisons_unfiltered),
             "outliers_removed": len(self.outliers),
             "notes": [
                 {
                     "scenario": n.scenario,
+                    "workload": n.workload,
                     "metric": n.metric,
                     "statistic": n.statistic,
                     "reason": n.reason,
@@ -256,7 +278,9 @@ def _units(results: ResultSet, metrics: Sequence[str]) -> dict[str, str]:
 
 
 def _excluded(results: ResultSet) -> pd.DataFrame:
-    counts = results.not_ok.groupby(["scenario", "metric", "status"], sort=False).size()
+    counts = results.not_ok.groupby(
+        ["scenario", "workload", "metric", "status"], sort=False, observed=True
+    ).size()
     return typed_frame(counts.reset_index(name="count").to_dict("records"), EXCLUDED_COLUMNS)
 
 
@@ -267,12 +291,12 @@ def planned_comparisons(results: ResultSet, baseline: str | None, options: Stats
         if baseline is None or baseline in results.scenarios
         else 0
     )
-    return others * len(results.metrics) * (2 if options.outlier_filter else 1)
+    return others * len(results.series) * (2 if options.outlier_filter else 1)
 
 
 def _comparisons(
-    arms: Mapping[tuple[str, str], Arm],
-    layout: tuple[tuple[str, ...], tuple[str, ...]],
+    arms: Mapping[ArmKey, Arm],
+    layout: tuple[tuple[str, ...], tuple[Series, ...]],
     baseline: str,
     options: StatsOptions,
     table: NoteTable,
@@ -282,7 +306,7 @@ def _comparisons(
         arms,
         baseline=baseline,
         scenarios=layout[0],
-        metrics=layout[1],
+        series=layout[1],
         resamples=options.bootstrap_resamples,
         seed=options.seed,
         advance=advance,
@@ -291,7 +315,7 @@ def _comparisons(
 
 
 def _notes(findings: list[Finding], table: NoteTable) -> list[Note]:
-    return [Note(s, m, stat, reason, table) for s, m, stat, reason in findings]
+    return [Note(s, m, stat, reason, table, w) for s, w, m, stat, reason in findings]
 
 
 def analyse(
@@ -306,20 +330,23 @@ def analyse(
     ``advance`` is called after each comparison (see :func:`planned_comparisons`).
     """
     chosen = resolve_baseline(results, baseline)
-    layout = scenarios, metrics = tuple(results.scenarios), tuple(results.metrics)
-    raw = collect_arms(results, scenarios, metrics)
-    filtered: dict[tuple[str, str], Arm] = {}
+    layout = scenarios, series = tuple(results.scenarios), tuple(results.series)
+    metrics = tuple(results.metrics)
+    raw = collect_arms(results, scenarios, series)
+    filtered: dict[ArmKey, Arm] = {}
     outliers: list[dict[str, Any]] = []
     descriptive: list[dict[str, Any]] = []
     findings: list[Finding] = []
-    for (scenario, metric), arm in raw.items():
-        kept, removed = filter_arm(scenario, metric, arm) if options.outlier_filter else (arm, [])
-        filtered[(scenario, metric)] = kept
+    for key, arm in raw.items():
+        scenario, workload, metric = key
+        kept, removed = filter_arm(key, arm) if options.outlier_filter else (arm, [])
+        filtered[key] = kept
         outliers += removed
         row, reasons = describe(kept.values, options.ci)
         counts = {"n": kept.values.size, "n_removed": len(removed)}
-        descriptive.append({"scenario": scenario, "metric": metric, **counts, **row})
-        findings += [(scenario, metric, stat, reason) for stat, reason in reasons]
+        names = {"scenario": scenario, "workload": workload, "metric": metric}
+        descriptive.append({**names, **counts, **row})
+        findings += [(scenario, workload, metric, stat, reason) for stat, reason in reasons]
     notes = _notes(findings, NoteTable.DESCRIPTIVE)
     comparisons, more = _comparisons(
         filtered, layout, chosen, options, NoteTable.COMPARISONS, advance
@@ -343,7 +370,18 @@ def analyse(
         metrics=metrics,
         units=_units(results, metrics),
         emulated=bool(results.campaign and results.campaign.emulated),
+        series=series,
+        resolution=_resolution(raw),
     )
+
+
+def _resolution(arms: Mapping[ArmKey, Arm]) -> dict[Series, int]:
+    """Decimals of each series' resolution over all of its arms' ok values."""
+    pooled: dict[Series, list[Any]] = {}
+    for (_, workload, metric), arm in arms.items():
+        if arm.values.size:
+            pooled.setdefault((workload, metric), []).append(arm.values)
+    return {key: resolution_of(np.concatenate(parts)) for key, parts in pooled.items()}
 
 
 def write_stats(analysis: Analysis, out_dir: Path) -> None:

@@ -1,4 +1,4 @@
-"""The comparison table: every metric × non-baseline scenario against the baseline.
+"""The comparison table: every (workload, metric) × non-baseline scenario against the baseline.
 
 A metric that is missing in an arm (or whose rows there all failed) keeps its
 row: the empty arm has n = 0 and every statistic that needs it is empty, with
@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from snpappliance.report.stats.describe import ALL_STATISTICS, CI_LEVEL, EMPTY_ARM, Arm, arm_mean
+from snpappliance.report.stats.describe import (
+    ALL_STATISTICS,
+    CI_LEVEL,
+    EMPTY_ARM,
+    Arm,
+    ArmKey,
+    Series,
+    arm_mean,
+)
 from snpappliance.report.stats.effect import (
     DeltaCiMethod,
     asymptotic_delta_ci,
@@ -30,15 +38,17 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-COMPARISON_COLUMNS = ("metric", "baseline", "scenario", "n_baseline", "n_scenario",
+COMPARISON_COLUMNS = ("workload", "metric", "baseline", "scenario", "n_baseline", "n_scenario",
                       "median_baseline", "median_scenario", "change_median_pct", "mean_baseline",
                       "mean_scenario", "change_mean_pct", "welch_t", "welch_df", "welch_p",
                       "mwu_u", "mwu_p", "mwu_method", "cliffs_delta", "cliffs_delta_ci_low",
                       "cliffs_delta_ci_high", "cliffs_delta_ci_method", "magnitude",
                       "p_holm")  # fmt: skip
 
-#: (scenario or None, metric, statistic, reason) of an empty cell.
-Finding = tuple[str | None, str, str, str]
+#: The statistics of :data:`COMPARISON_COLUMNS` (everything after the names and counts).
+COMPARISON_STATISTICS = COMPARISON_COLUMNS[COMPARISON_COLUMNS.index("median_baseline") :]
+#: (scenario or None, workload, metric, statistic, reason) of an empty cell.
+Finding = tuple[str | None, str, str, str, str]
 
 
 def change_pct(new: float, old: float) -> float:
@@ -50,7 +60,7 @@ def change_pct(new: float, old: float) -> float:
 
 
 def _empty_row(n_baseline: int, n_scenario: int) -> dict[str, Any]:
-    row: dict[str, Any] = dict.fromkeys(COMPARISON_COLUMNS[5:], math.nan)
+    row: dict[str, Any] = dict.fromkeys(COMPARISON_STATISTICS, math.nan)
     row.update(
         n_baseline=n_baseline,
         n_scenario=n_scenario,
@@ -107,19 +117,20 @@ def compare(
 
 
 def comparison_table(
-    arms: Mapping[tuple[str, str], Arm],
+    arms: Mapping[ArmKey, Arm],
     *,
     baseline: str,
     scenarios: Sequence[str],
-    metrics: Sequence[str],
+    series: Sequence[Series],
     resamples: int,
     seed: int,
     advance: Callable[[float], None] | None = None,
 ) -> tuple[pd.DataFrame, list[Finding]]:
-    """Metric-major rows, scenarios in order; p_holm over every row of the table.
+    """Series-major rows (a series is a (workload, metric)), scenarios in order; p_holm over
+    every row of the table.
 
-    Each comparison's bootstrap draws from its own Generator, seeded from
-    ``seed`` and (metric, baseline, scenario), so a row's CI does not depend on
+    Each comparison's bootstrap draws from its own Generator, seeded from ``seed``
+    and (metric, baseline, scenario[, workload]), so a row's CI does not depend on
     which other rows the table has. Comparisons above
     :data:`~snpappliance.report.stats.effect.ASYMPTOTIC_ABOVE_PAIRS` pairs get the
     asymptotic CI instead (``cliffs_delta_ci_method`` says which).
@@ -128,16 +139,21 @@ def comparison_table(
     findings: list[Finding] = []
     if not others:
         reason = f"only one scenario ({baseline}): there is nothing to compare with the baseline"
-        findings = [(None, m, "comparisons", reason) for m in metrics]
+        findings = [(None, w, m, "comparisons", reason) for w, m in series]
     rows: list[dict[str, Any]] = []
-    for metric in metrics:
-        base = arms.get((baseline, metric), EMPTY_ARM).values
+    for workload, metric in series:
+        base = arms.get((baseline, workload, metric), EMPTY_ARM).values
         for scenario in others:
-            values = arms.get((scenario, metric), EMPTY_ARM).values
-            rng = comparison_rng(seed, metric, baseline, scenario)
+            values = arms.get((scenario, workload, metric), EMPTY_ARM).values
+            # Without a workload the key is the one of results that never had one.
+            key = (
+                (metric, baseline, scenario, workload) if workload else (metric, baseline, scenario)
+            )
+            rng = comparison_rng(seed, *key)
             row, reasons = compare(values, base, resamples=resamples, rng=rng)
-            rows.append({"metric": metric, "baseline": baseline, "scenario": scenario, **row})
-            findings += [(scenario, metric, stat, why) for stat, why in reasons]
+            names = {"workload": workload, "metric": metric, "baseline": baseline}
+            rows.append({**names, "scenario": scenario, **row})
+            findings += [(scenario, workload, metric, stat, why) for stat, why in reasons]
             if advance is not None:
                 advance(1)
     frame = typed_frame(rows, COMPARISON_COLUMNS)

@@ -1,7 +1,8 @@
 """Arms, Tukey's outlier filter and the descriptive statistics of one arm.
 
-An arm is the ``ok`` values of one (scenario, metric). Quantiles are numpy's
-linear interpolation, R's ``quantile(type = 7)``; the fences are
+An arm is the ``ok`` values of one (scenario, workload, metric): two workloads that
+report the same metric (two fio jobs, a TCP and a UDP iperf3 run) are separate arms.
+Quantiles are numpy's linear interpolation, R's ``quantile(type = 7)``; the fences are
 ``q1 - 1.5 * (q3 - q1)`` and ``q3 + 1.5 * (q3 - q1)`` computed in that order, a
 value on a fence is kept, and the filter is applied once, never iterated.
 """
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats as sps
 
+from snpappliance.formats.precision import resolution_decimals
 from snpappliance.report.stats.hypothesis import FloatArray
 
 if TYPE_CHECKING:
@@ -23,9 +25,17 @@ if TYPE_CHECKING:
 
     from snpappliance.report.load import ResultSet
 
-DESCRIPTIVE_COLUMNS = ("scenario", "metric", "n", "n_removed", "mean", "median", "std", "min",
-                       "max", "q1", "q3", "iqr", "sem", "ci95_low", "ci95_high")  # fmt: skip
-OUTLIER_COLUMNS = ("scenario", "metric", "rep", "run_id", "value", "fence_low", "fence_high")
+DESCRIPTIVE_COLUMNS = ("scenario", "workload", "metric", "n", "n_removed", "mean", "median",
+                       "std", "min", "max", "q1", "q3", "iqr", "sem", "ci95_low",
+                       "ci95_high")  # fmt: skip
+#: The statistics of :data:`DESCRIPTIVE_COLUMNS` (NaN when they cannot be computed).
+DESCRIPTIVE_STATISTICS = DESCRIPTIVE_COLUMNS[DESCRIPTIVE_COLUMNS.index("mean") :]
+OUTLIER_COLUMNS = ("scenario", "workload", "metric", "rep", "run_id", "value", "fence_low",
+                   "fence_high")  # fmt: skip
+#: An arm's name: (scenario, workload, metric); the workload is "" when the rows name none.
+ArmKey = tuple[str, str, str]
+#: A measured quantity across scenarios: (workload, metric).
+Series = tuple[str, str]
 TUKEY_K = 1.5
 CI_LEVEL = 0.95
 #: The case study's multiplier for its "CI95 = 1.96·SEM".
@@ -44,7 +54,7 @@ class CiMethod(StrEnum):
 
 @dataclass(frozen=True)
 class Arm:
-    """The ok values of one (scenario, metric), in file order, with their run labels."""
+    """The ok values of one (scenario, workload, metric), in file order, with their run labels."""
 
     values: FloatArray
     reps: tuple[str, ...] = ()
@@ -52,28 +62,41 @@ class Arm:
 
 
 EMPTY_ARM = Arm(np.empty(0, dtype=np.float64))
+#: The columns that name an arm, in :data:`ArmKey` order.
+ARM_COLUMNS = ("scenario", "workload", "metric")
 
 
 def collect_arms(
-    results: ResultSet, scenarios: Sequence[str], metrics: Sequence[str]
-) -> dict[tuple[str, str], Arm]:
-    """Every (scenario, metric) in the file, scenario-major; arms without ok rows are empty.
+    results: ResultSet, scenarios: Sequence[str], series: Sequence[Series]
+) -> dict[ArmKey, Arm]:
+    """Every (scenario, workload, metric) in the file, scenario-major; arms without ok rows
+    are empty.
 
-    ``scenarios`` and ``metrics`` give the order (``results.scenarios``/``.metrics``).
+    ``scenarios`` and ``series`` give the order (``results.scenarios``/``.series``).
     """
     scenario_rank = {s: i for i, s in enumerate(scenarios)}
-    metric_rank = {m: i for i, m in enumerate(metrics)}
-    present = results.frame[["scenario", "metric"]].drop_duplicates()
-    pairs = zip(present["scenario"].tolist(), present["metric"].tolist(), strict=True)
-    ordered = sorted(pairs, key=lambda p: (scenario_rank[p[0]], metric_rank[p[1]]))
+    series_rank = {s: i for i, s in enumerate(series)}
+    present = results.frame[list(ARM_COLUMNS)].drop_duplicates()
+    keys = zip(*(present[c].astype(str).tolist() for c in ARM_COLUMNS), strict=True)
+    ordered = sorted(keys, key=lambda k: (scenario_rank[k[0]], series_rank[(k[1], k[2])]))
     arms = dict.fromkeys(ordered, EMPTY_ARM)
-    for (scenario, metric), group in results.ok.groupby(["scenario", "metric"], sort=False):
-        arms[(str(scenario), str(metric))] = Arm(
+    for key, group in results.ok.groupby(list(ARM_COLUMNS), sort=False, observed=True):
+        scenario, workload, metric = (str(k) for k in key)
+        arms[(scenario, workload, metric)] = Arm(
             values=group["value"].to_numpy(dtype=np.float64),
             reps=tuple(str(r) for r in group["rep"].tolist()),
             run_ids=tuple(str(r) for r in group["run_id"].tolist()),
         )
     return arms
+
+
+def resolution_of(values: FloatArray) -> int:
+    """Decimal places of the resolution of ``values`` (:mod:`snpappliance.formats.precision`)."""
+    unique = np.unique(values[np.isfinite(values)])
+    if unique.size == 0:
+        return 0
+    largest = float(np.abs(unique).max())
+    return resolution_decimals(unique.tolist(), largest=largest)
 
 
 def tukey_fences(values: FloatArray) -> tuple[float, float]:
@@ -83,10 +106,11 @@ def tukey_fences(values: FloatArray) -> tuple[float, float]:
     return float(q1 - TUKEY_K * iqr), float(q3 + TUKEY_K * iqr)
 
 
-def filter_arm(scenario: str, metric: str, arm: Arm) -> tuple[Arm, list[dict[str, Any]]]:
+def filter_arm(key: ArmKey, arm: Arm) -> tuple[Arm, list[dict[str, Any]]]:
     """The arm without values outside its Tukey fences, and one outlier row per removed value."""
     if arm.values.size == 0:
         return arm, []
+    scenario, workload, metric = key
     low, high = tukey_fences(arm.values)
     keep = (arm.values >= low) & (arm.values <= high)
     if keep.all():
@@ -94,6 +118,7 @@ def filter_arm(scenario: str, metric: str, arm: Arm) -> tuple[Arm, list[dict[str
     removed = [
         {
             "scenario": scenario,
+            "workload": workload,
             "metric": metric,
             "rep": arm.reps[i],
             "run_id": arm.run_ids[i],
@@ -125,7 +150,7 @@ def ci_multiplier(n: int, method: CiMethod) -> float:
 
 def describe(values: FloatArray, ci: CiMethod) -> tuple[dict[str, float], list[tuple[str, str]]]:
     """Descriptive statistics of one arm, and (statistic, reason) for each empty one."""
-    row = dict.fromkeys(DESCRIPTIVE_COLUMNS[4:], math.nan)
+    row = dict.fromkeys(DESCRIPTIVE_STATISTICS, math.nan)
     n = values.size
     if n == 0:
         return row, [(ALL_STATISTICS, "the arm has no values with status ok")]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 TEXT_COLUMNS = frozenset(
     {
         "scenario",
+        "workload",
         "metric",
         "baseline",
         "mwu_method",

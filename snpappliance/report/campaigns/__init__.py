@@ -1,0 +1,1 @@
+"""``snpapp report A B …``: the SNP overhead of several campaigns, compared."""
