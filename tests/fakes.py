@@ -65,6 +65,9 @@ class FakeRemoteHost:
     def get(self, src: str, dst: Path) -> None:
         raise NotImplementedError
 
+    def forward_socket(self, path: str) -> contextlib.AbstractContextManager[Path]:
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 

@@ -234,6 +234,8 @@ def _attempt(
     if ctx.host.is_local:
         ctx.cdir.guest_pid_file.unlink(missing_ok=True)
     record.update(_timing(boot))
+    if boot.pinning is not None:  # what a pinned boot applied, read back from /proc
+        record["pinning"] = boot.pinning
     expects_snp = ctx.spec.scenario(run.scenario).kind.expects_snp
     try:
         verdict = judge_boot(

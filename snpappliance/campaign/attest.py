@@ -26,6 +26,7 @@ from snpappliance.attestation.judge import NOT_REQUESTED, RunExpectations, judge
 from snpappliance.attestation.signature import verify_signature
 from snpappliance.campaign.guests.minimal import BUILD_INFO_FILE, MinimalGuest
 from snpappliance.campaign.hostinfo import read_text
+from snpappliance.campaign.pinned import PinnedGuest
 from snpappliance.campaign.spec import CampaignSpec, ScenarioKind
 from snpappliance.errors import CampaignError, ConfigError
 
@@ -114,6 +115,8 @@ def expected_launch(
 
 def check_guest_attests(host: Host, guest: Guest) -> None:
     """Refuse a minimal guest built before it carried the attestation tool."""
+    if isinstance(guest, PinnedGuest):
+        guest = guest.inner
     if not isinstance(guest, MinimalGuest):
         return
     info = read_text(host, f"{guest.directory}/{BUILD_INFO_FILE}") or ""

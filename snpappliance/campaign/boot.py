@@ -8,6 +8,10 @@ deadline; past either, the QEMU process group is killed. Whatever happens,
 leaving :func:`boot_guest` leaves no QEMU behind (``Host.spawn`` kills it).
 On an SSH host, exit status 255 is ssh's own: the connection was lost, which
 says nothing about the guest.
+
+A pinned boot's QEMU starts stopped (``-S``): the ``pin`` hook pins its threads
+and lets it continue before the console is read, and the clock of the boot's
+times starts only then, so pinned and unpinned boot times compare.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from snpappliance.campaign.console import marker_kind
 from snpappliance.hosts.sshcmd import SSH_FAILURE
@@ -35,6 +39,8 @@ SHUTDOWN_S = 15.0
 _READ_CHUNK = 65536
 
 Clock = Callable[[], float]
+#: Pins a QEMU started stopped and lets it continue; returns what was applied (recorded).
+Pin = Callable[[subprocess.Popen[bytes]], dict[str, Any]]
 
 
 class Outcome:
@@ -65,6 +71,8 @@ class BootRecord:
     t_begin: float | None
     t_end: float | None
     t_exit: float
+    #: What a pinned boot applied (:func:`snpappliance.campaign.pinned.pin_qemu`), else None.
+    pinning: dict[str, Any] | None = None
 
 
 @dataclass
@@ -116,8 +124,13 @@ def boot_guest(
     *,
     clock: Clock = time.monotonic,
     on_spawn: Callable[[int], None] | None = None,
+    pin: Pin | None = None,
 ) -> BootRecord:
-    """Boot once, return the console and the timing; the log file gets everything."""
+    """Boot once, return the console and the timing; the log file gets everything.
+
+    ``on_spawn`` gets the pid of the spawned process; ``pin`` the process itself, to
+    pin and continue a QEMU started with ``-S`` (its times then count from there).
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     chunks: list[str] = []
     with log_path.open("w", encoding="utf-8", errors="replace") as log:
@@ -127,6 +140,10 @@ def boot_guest(
             assert child.stdout is not None
             if on_spawn is not None:
                 on_spawn(child.pid)
+            pinning = None
+            if pin is not None:
+                pinning = pin(child)
+                watch.start = clock()
             outcome = _pump(child.stdout.fileno(), watch, limits, chunks, clock)
             qemu_rc = _exit_status(child) if outcome == Outcome.EXITED else None
             if qemu_rc == SSH_FAILURE and not host.is_local:
@@ -144,6 +161,7 @@ def boot_guest(
         t_begin=watch.t_begin,
         t_end=watch.t_end,
         t_exit=t_exit,
+        pinning=pinning,
     )
 
 

@@ -1,7 +1,7 @@
 """The devices of the I/O workloads, and the host side they talk to (pure).
 
 fio gets a disk of its own: a fresh image per run, created preallocated on the
-host (``qemu-img create -o preallocation=full``), attached as a virtio-blk
+host (``qemu-img create -o preallocation=full``, or ``falloc``), attached as a virtio-blk
 device whose serial (:data:`FIO_SERIAL`) the guest finds it by. iperf3 gets a
 virtio-net device with a fixed MAC (:data:`GUEST_MAC`) and talks to a one-off
 iperf3 server on the host: through QEMU's user-mode network (the host is
@@ -61,9 +61,10 @@ def fio_disk_path(fio: FioWorkload, host_work: str, run_id: str) -> str:
 
 
 def disk_create_argv(qemu_img: str, fio: FioWorkload, path: str) -> list[str]:
-    """Create the run's fresh image, every block allocated and zeroed."""
+    """Create the run's fresh image, its blocks allocated as the spec says."""
     fmt = fio.disk_format.value
-    return [qemu_img, "create", "-q", "-f", fmt, "-o", "preallocation=full", path, fio.disk_size]
+    options = f"preallocation={fio.preallocation.value}"
+    return [qemu_img, "create", "-q", "-f", fmt, "-o", options, path, fio.disk_size]
 
 
 def fio_device_argv(fio: FioWorkload, path: str) -> list[str]:

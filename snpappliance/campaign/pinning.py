@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from snpappliance.errors import CommandError, ConfigError, GuestError
+from snpappliance.errors import CampaignError, CommandError, ConfigError
 from snpappliance.tuning.cpulist import format_cpulist, parse_cpulist
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from snpappliance.tuning.topology import Topology
 
 AUTO = "auto"
+#: A spec's ``[guest] pin`` that leaves QEMU's threads to the host scheduler.
+OFF = "off"
 
 #: Pins every thread of QEMU ($2) to the emulator CPUs ($1), then each (tid, cpu) pair after.
 PIN_SCRIPT = r"""
@@ -80,8 +82,8 @@ def _too_few(topology: Topology, vcpus: int) -> ConfigError:
     )
     return ConfigError(
         msg,
-        hint="give the guest fewer vCPUs, name the CPUs yourself (pinning = [vCPU CPUs..., "
-        "emulator CPU]; sharing is allowed and recorded) or set pinning = 'off'",
+        hint="give the guest fewer vCPUs ([guest] vcpus), name the CPUs yourself ([guest] pin = "
+        "'<vCPU CPUs>,<QEMU CPU>'; sharing is allowed and recorded) or set pin = 'off'",
     )
 
 
@@ -135,7 +137,7 @@ def _explicit(topology: Topology, vcpus: int, cpus: Sequence[int]) -> PinningPla
             f"pinning names {len(cpus)} CPU(s) for {vcpus} vCPU(s): it needs one per vCPU, "
             "then at least one for QEMU's main loop and I/O threads"
         )
-        raise ConfigError(msg, hint=f"list {vcpus + 1} or more CPUs, or use pinning = 'auto'")
+        raise ConfigError(msg, hint=f"list {vcpus + 1} or more CPUs, or use pin = 'auto'")
     offline = sorted(set(cpus) - set(topology.cpus))
     if offline:
         msg = f"pinning names CPU(s) {format_cpulist(offline)}, not online on the host"
@@ -151,18 +153,35 @@ def _explicit(topology: Topology, vcpus: int, cpus: Sequence[int]) -> PinningPla
 
 
 def parse_request(value: object) -> str | list[int]:
-    """A spec's ``pinning`` value: ``"auto"``, a list of CPUs or a string ``"2,3,0"`` (ordered)."""
+    """A pinning request: ``"auto"``, a list of CPUs or a string ``"2,3,0"`` (ordered)."""
     if value == AUTO:
         return AUTO
     if isinstance(value, str):
         try:
-            return [int(part) for part in value.split(",")]
+            cpus = [int(part) for part in value.split(",")]
         except ValueError:
             pass
-    elif isinstance(value, list | tuple) and all(isinstance(v, int) for v in value):
+        else:
+            if all(cpu >= 0 for cpu in cpus):
+                return cpus
+    elif isinstance(value, list | tuple) and all(isinstance(v, int) and v >= 0 for v in value):
         return [int(v) for v in value]
-    msg = f"pinning must be 'auto' or a list of host CPUs, not {value!r}"
-    raise ConfigError(msg, hint="e.g. pinning = 'auto' or pinning = [2, 3, 1] (vCPUs, then QEMU)")
+    msg = f"pin must be 'auto' or a list of host CPUs, not {value!r}"
+    raise ConfigError(msg, hint="e.g. pin = 'auto' or pin = '2,3,1' (vCPU CPUs, then QEMU's)")
+
+
+def spec_request(value: str) -> str | list[int] | None:
+    """``[guest] pin`` of a spec as a request for :func:`plan_pinning`; None for ``"off"``."""
+    return None if value == OFF else parse_request(value)
+
+
+def check_pin(value: str) -> str | None:
+    """Why ``value`` is no valid ``[guest] pin`` (for the spec's field check), or None."""
+    try:
+        spec_request(value)
+    except ConfigError:
+        return "must be 'off', 'auto' or host CPUs such as '2,3,0' (vCPU CPUs, then QEMU's)"
+    return None
 
 
 def plan_pinning(
@@ -206,7 +225,9 @@ def apply_pinning(
         host.run(argv, idempotent=True, timeout=60)
     except CommandError as exc:
         msg = f"cannot pin QEMU (pid {qemu_pid}) on {host.name}: {exc.stderr_tail or exc}"
-        raise GuestError(msg, hint="QEMU may have exited; taskset is in util-linux") from exc
+        raise CampaignError(
+            msg, hint=f"install taskset (util-linux) on {host.name}, or set [guest] pin = 'off'"
+        ) from exc
 
 
 def thread_affinities(host: Host, pid: int) -> dict[int, tuple[int, ...]]:
@@ -219,3 +240,13 @@ def thread_affinities(host: Host, pid: int) -> dict[int, tuple[int, ...]]:
         if tid.isdigit() and cpus.strip():
             found[int(tid)] = parse_cpulist(cpus.strip())
     return found
+
+
+def thread_group(host: Host, tid: int) -> int:
+    """The process a thread belongs to (its ``Tgid`` in /proc): QEMU's pid from a vCPU thread."""
+    out = host.run(["grep", "^Tgid:", f"/proc/{tid}/status"], idempotent=True).stdout
+    _, _, pid = out.partition(":")
+    if not pid.strip().isdigit():
+        msg = f"cannot tell which process thread {tid} on {host.name} belongs to: {out!r}"
+        raise CampaignError(msg, hint="QEMU may have exited; see the run's log")
+    return int(pid)

@@ -3,7 +3,8 @@
 Everything here is a permanent precondition: a missing guest build, QEMU or
 firmware, a deployed release of another stack, or an SNP scenario on a host
 that fails a required ``snpapp doctor`` check stops the campaign at once with
-a message saying what to do.
+a message saying what to do. So does a ``[guest] pin`` that the host's CPUs
+cannot satisfy: the pinning is planned here, once per host, from its topology.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ from snpappliance.campaign.guests.base import Guest
 from snpappliance.campaign.guests.cloud import assets as cloud_assets
 from snpappliance.campaign.guests.cloud.guest import CloudImageGuest
 from snpappliance.campaign.guests.minimal import guest_dir, host_sha256, prepare_minimal
+from snpappliance.campaign.pinned import PinnedGuest
+from snpappliance.campaign.pinning import PinningPlan, plan_pinning, spec_request
 from snpappliance.campaign.scripts import guest_packages
 from snpappliance.campaign.spec import Accel, CampaignSpec, GuestKind, ScenarioKind
 from snpappliance.doctor.run import DoctorReport, run_doctor
-from snpappliance.errors import CampaignError
+from snpappliance.errors import CampaignError, ConfigError
 from snpappliance.formats.manifest import MANIFEST_FILE, Manifest
 from snpappliance.formats.release import DEFAULT_PREFIX
 from snpappliance.hosts.connect import LOCAL
+from snpappliance.tuning.state import read_host_state
+from snpappliance.tuning.topology import topology_from_state
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -46,6 +51,8 @@ class Prepared:
     qemu_version: str
     #: ``snpapp doctor``'s verdict on the host (recorded as the host's SNP state).
     doctor: DoctorReport
+    #: Where the guest's threads run on this host (``[guest] pin``); None: not pinned.
+    pinning: PinningPlan | None = None
 
 
 def _require(host: Host, test: str, path: str, what: str, hint: str) -> None:
@@ -121,6 +128,22 @@ def _require_release(spec: CampaignSpec, host: Host, release: DeployedRelease | 
         )
 
 
+def plan_host_pinning(spec: CampaignSpec, host: Host) -> PinningPlan | None:
+    """The pinning of every boot on ``host`` (None with ``pin = "off"``), from its topology."""
+    request = spec_request(spec.guest.pin)
+    if request is None:
+        return None
+    topology = topology_from_state(read_host_state(host))
+    try:
+        return plan_pinning(topology, spec.guest.vcpus, request)
+    except ConfigError as exc:
+        msg = f"cannot pin the guest on host {host.name} ([guest] pin = {spec.guest.pin!r}): {exc}"
+        hint = exc.hint or ""
+        if "pin = 'off'" not in hint:
+            hint = f"{hint}; or set [guest] pin = 'off' to leave the threads unpinned"
+        raise CampaignError(msg, hint=hint) from exc
+
+
 def preflight(spec: CampaignSpec, host: Host) -> DoctorReport:
     """Run ``snpapp doctor`` on ``host``; refuse it for SNP scenarios if a required check fails.
 
@@ -159,12 +182,15 @@ def prepare(spec: CampaignSpec, host: Host, artifacts_root: Path) -> Prepared:
     cbitpos = None
     if ScenarioKind.SNP in kinds:
         cbitpos = spec.snp.cbitpos or hostinfo.cbitpos_from_cpuid(host)
+    pinning = plan_host_pinning(spec, host)
+    guest = _prepare_guest(spec, host, artifacts_root)
     return Prepared(
-        guest=_prepare_guest(spec, host, artifacts_root),
+        guest=guest if pinning is None else PinnedGuest(guest, pinning),
         firmware=firmware,
         cbitpos=cbitpos,
         qemu_version=qemu_version,
         doctor=report,
+        pinning=pinning,
     )
 
 
@@ -242,6 +268,9 @@ def environment(
             "policy": f"{spec.snp.policy:#x}",
         },
         "release": _release_record(prepared.doctor.release),
+        "pinning": None
+        if prepared.pinning is None
+        else {"request": spec.guest.pin, **prepared.pinning.to_json()},
         "emulated": spec.emulated,
         "label": spec.label,
     }

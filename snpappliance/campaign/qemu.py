@@ -11,12 +11,19 @@ The SNP-on line follows AMDESE/AMDSEV ``launch-qemu.sh`` and QEMU's
 SNP off (``snp-layout``) is the same virtual hardware without the sev-snp-guest
 object and without ``confidential-guest-support``. ``plain`` is q35 with plain
 RAM and QEMU's default firmware.
+
+A pinned boot (:class:`Pinned`) starts QEMU stopped (``-S``) with a QMP socket,
+names its threads (``-name <run>,debug-threads=on``: ``CPU 0/KVM`` in /proc) and
+binds guest RAM to the plan's NUMA node: the memfd backend gets
+``host-nodes=N,policy=bind``, and ``plain`` gets an explicit RAM backend that
+carries it. The unpinned line is unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from snpappliance.campaign.pinning import PinningPlan, memory_binding
 from snpappliance.campaign.spec import Accel, ScenarioKind
 
 #: The fw_cfg name the guest's /init reads its workload script from.
@@ -25,6 +32,16 @@ FW_CFG_NAME = "opt/snp/cmd"
 #: which an SEV-SNP guest's virtio drivers need (their DMA bounces through swiotlb);
 #: the SNP-off scenarios keep the same virtual hardware.
 VIRTIO_OPTIONS = "disable-legacy=on,iommu_platform=on"
+#: Longest unix socket path (sun_path holds 108 bytes with the terminating NUL).
+MAX_SOCKET_PATH = 107
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A pinned boot: the campaign's plan and where QEMU listens for QMP on the host."""
+
+    plan: PinningPlan
+    qmp_socket: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,8 @@ class BootConfig:
     reduced_phys_bits: int = 1
     #: Devices of the run's workload (fio's disk, iperf3's NIC), appended as given.
     devices: tuple[str, ...] = ()
+    #: Set for a pinned boot: QEMU starts stopped and is pinned, then continued, over QMP.
+    pinned: Pinned | None = None
 
 
 def option_value(value: str) -> str:
@@ -64,20 +83,28 @@ def kernel_cmdline(run_id: str, watchdog_s: int) -> str:
     return f"console=ttyS0 quiet panic=-1 snp.id={run_id} snp.timeout={watchdog_s}"
 
 
+def _binding(cfg: BootConfig) -> str:
+    """``,host-nodes=N,policy=bind`` for a pinned boot's memory backend, else nothing."""
+    return "" if cfg.pinned is None else f",{memory_binding(cfg.pinned.plan)}"
+
+
 def _machine(cfg: BootConfig) -> list[str]:
+    size = f"{cfg.memory_mib}M"
     if cfg.kind is ScenarioKind.PLAIN:
-        return ["-machine", "q35", "-m", f"{cfg.memory_mib}M"]
+        if cfg.pinned is None:
+            return ["-machine", "q35", "-m", size]
+        backend = f"memory-backend-ram,id=ram1,size={size}{_binding(cfg)}"
+        return ["-machine", "q35,memory-backend=ram1", "-m", size, "-object", backend]
     machine = "q35,memory-backend=ram1"
     if cfg.kind is ScenarioKind.SNP:
         machine = "q35,confidential-guest-support=sev0,memory-backend=ram1"
-    size = f"{cfg.memory_mib}M"
     argv = [
         "-machine",
         machine,
         "-m",
         size,
         "-object",
-        f"memory-backend-memfd,id=ram1,size={size},share=true,prealloc=false",
+        f"memory-backend-memfd,id=ram1,size={size},share=true,prealloc=false{_binding(cfg)}",
     ]
     if cfg.kind is ScenarioKind.SNP:
         if cfg.cbitpos is None:
@@ -92,6 +119,23 @@ def _machine(cfg: BootConfig) -> list[str]:
         msg = f"a {cfg.kind.value} boot needs OVMF (-bios)"
         raise ValueError(msg)
     return [*argv, "-bios", cfg.firmware]
+
+
+def _pinned(cfg: BootConfig) -> list[str]:
+    """Stopped at start, named threads, QMP on the host's socket (a pinned boot only)."""
+    if cfg.pinned is None:
+        return []
+    socket = cfg.pinned.qmp_socket
+    if len(socket.encode()) > MAX_SOCKET_PATH:
+        msg = f"QMP socket path {socket} is longer than {MAX_SOCKET_PATH} bytes"
+        raise ValueError(msg)
+    return [
+        "-name",
+        f"{option_value(cfg.run_id)},debug-threads=on",
+        "-S",
+        "-qmp",
+        f"unix:{option_value(socket)},server=on,wait=off",
+    ]
 
 
 def machine_argv(cfg: BootConfig) -> list[str]:
@@ -110,6 +154,7 @@ def machine_argv(cfg: BootConfig) -> list[str]:
         "-no-reboot",
         "-serial",
         "stdio",
+        *_pinned(cfg),
         *cfg.devices,
     ]
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from snpappliance.campaign.pinning import check_pin
 from snpappliance.formats.names import NAME_RULE, is_valid_name
 from snpappliance.toml import about
 
@@ -272,6 +273,11 @@ class DiskFormat(StrEnum):
     QCOW2 = "qcow2"
 
 
+class Preallocation(StrEnum):
+    FULL = "full"
+    FALLOC = "falloc"
+
+
 class DiskCache(StrEnum):
     """QEMU's -drive cache mode; ``none`` (O_DIRECT on the host) keeps the host's page
     cache out of the guest's numbers but needs a file system with O_DIRECT (not tmpfs)."""
@@ -349,7 +355,16 @@ class FioWorkload:
     )
     disk_format: DiskFormat = field(
         default=DiskFormat.RAW,
-        metadata=about("Format of the image, created with qemu-img preallocation=full."),
+        metadata=about("Format of the image, created by qemu-img."),
+    )
+    preallocation: Preallocation = field(
+        default=Preallocation.FULL,
+        metadata=about(
+            "qemu-img's preallocation: full writes every block before the boot, so reads "
+            "reach the storage (takes disk_size / write speed per run, before QEMU starts); "
+            "falloc only reserves the blocks (instant, but reads of blocks the job never "
+            "wrote may not reach the storage)."
+        ),
     )
     disk_dir: str | None = field(
         default=None,
@@ -551,6 +566,19 @@ class GuestSpec:
     cpu: str | None = field(
         default=None,
         metadata=about("QEMU -cpu model (default: QEMU's).", check=_printable, example="max"),
+    )
+    #: Host CPUs of the guest's threads: "off", "auto" or "2,3,0" (vCPU CPUs, then QEMU's).
+    pin: str = field(
+        default="off",
+        metadata=about(
+            "Pin the guest's threads to host CPUs on one NUMA node and bind its memory there, "
+            "the same for every scenario: 'off' leaves them to the host's scheduler; 'auto' "
+            "gives each vCPU its own core (no SMT siblings shared when the node has the cores) "
+            "and QEMU's main and I/O threads one more CPU, vcpus + 1 CPUs in all; or name the "
+            "CPUs, vCPU 0's first, then QEMU's, e.g. '2,3,0' (shared CPUs are recorded).",
+            check=check_pin,
+            example="auto",
+        ),
     )
     #: Directory with the guest artefacts on the host; None: artifacts/<stack>/guest.
     artifacts: str | None = field(

@@ -70,6 +70,14 @@ class Host(Protocol):
         """Copy ``src`` on the host to the local path ``dst``."""
         ...
 
+    def forward_socket(self, path: str) -> contextlib.AbstractContextManager[Path]:
+        """A local path that reaches the unix socket ``path`` on the host, while the context lasts.
+
+        This machine's sockets are used as they are; an SSH host forwards one over
+        its multiplexed connection (``ssh -O forward -L local.sock:path``).
+        """
+        ...
+
     def close(self) -> None:
         """Release what the host holds open; safe to call again, or on a host never used."""
         ...

@@ -61,5 +61,10 @@ class LocalHost(Host):
     def get(self, src: str, dst: Path) -> None:
         self.put(Path(src), str(dst))
 
+    @contextlib.contextmanager
+    def forward_socket(self, path: str) -> Iterator[Path]:
+        """``path`` itself: a socket on this machine needs no forwarding."""
+        yield Path(path)
+
     def close(self) -> None:
         """Nothing to release: commands here hold no connection."""

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
@@ -32,6 +34,7 @@ from snpappliance.errors import (
     CommandError,
     CommandTimeoutError,
     ConnectionLostError,
+    HostError,
     TransportError,
 )
 from snpappliance.hosts import sshcmd
@@ -158,6 +161,37 @@ class SshHost(Host):
         is_dir = self.run(["test", "-d", src], check=False, idempotent=True).ok
         source = f"{self.name}:{src}/" if is_dir else f"{self.name}:{src}"
         self._rsync(source, f"{dst}/" if is_dir else str(dst), f"downloading {src}")
+
+    @contextlib.contextmanager
+    def forward_socket(self, path: str) -> Iterator[Path]:
+        """A local socket, in a private directory, forwarded to ``path`` on the host.
+
+        The forward rides on the master connection (``ssh -O forward``) and is
+        cancelled when the context ends; each connection to the local socket
+        opens one to ``path`` on the host.
+        """
+        self.check_connection()
+        control_dir = Path(sshcmd.control_path(self._settings)).parent
+        directory = Path(tempfile.mkdtemp(prefix="fwd-", dir=control_dir))
+        local = directory / "s"
+        try:
+            argv = sshcmd.forward_argv(self._settings, "forward", local, path)
+            result = proc.run(argv, check=False, timeout=30)
+            if not result.ok:
+                msg = f"cannot forward the socket {path} on {self.name} to this machine"
+                raise HostError(
+                    msg,
+                    detail=proc.tail(result.stderr),
+                    hint=f"the server must allow it (AllowStreamLocalForwarding in "
+                    f"{self.name}'s sshd_config)",
+                )
+            try:
+                yield local
+            finally:
+                cancel = sshcmd.forward_argv(self._settings, "cancel", local, path)
+                proc.run(cancel, check=False, timeout=30)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
 
     def check_connection(self) -> None:
         """Open (or reuse) the master connection; raise a typed error if that fails."""

@@ -225,6 +225,15 @@ def ssh_argv(settings: SshSettings, command: str) -> list[str]:
     return [*ssh_options(settings), "--", settings.destination, command]
 
 
+def forward_argv(settings: SshSettings, operation: str, local: Path, remote: str) -> list[str]:
+    """``ssh -O forward|cancel -L local:remote``: a unix socket forward on the master connection."""
+    if ":" in os.fspath(local) or ":" in remote:
+        msg = f"cannot forward a socket path with ':' in it ({local} -> {remote})"
+        raise ConfigError(msg, hint="use socket paths without ':'")
+    spec = f"{os.fspath(local)}:{remote}"
+    return [*ssh_options(settings), "-O", operation, "-L", spec, "--", settings.destination]
+
+
 def spawn_command(argv: Sequence[str], env: Mapping[str, str] | None = None) -> str:
     """Remote command line that runs ``argv`` under :data:`SPAWN_WRAPPER`."""
     prefix = ["env", *(f"{k}={v}" for k, v in env.items())] if env else []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,6 +21,7 @@ from snpappliance.hosts.local import LocalHost
 from tests.factories import run_kind
 
 if TYPE_CHECKING:
+    import subprocess
     from pathlib import Path
 
 LIMITS = BootLimits(boot_s=60.0, hard_s=200.0)
@@ -109,3 +110,24 @@ def test_a_connection_lost_after_the_end_marker_keeps_the_measurement() -> None:
     )
     assert verdict.status == "ok"
     assert verdict.measurements[0].value == 291.42
+
+
+def test_the_pin_hook_runs_before_the_console_and_its_record_is_kept(tmp_path: Path) -> None:
+    clock = FakeClock()
+    seen: list[int] = []
+
+    def pin(child: subprocess.Popen[bytes]) -> dict[str, Any]:
+        seen.append(child.pid)
+        clock.now += 7.0  # pinning takes time that is not the guest's
+        return {"applied": True}
+
+    script = "echo 'SNPGUEST-INIT id=r1 uptime=3.1 nproc=2 mem_kb=1'"
+    record = boot_guest(
+        LocalHost(), ["sh", "-c", script], tmp_path / "p.log", LIMITS, clock=clock, pin=pin
+    )
+    assert len(seen) == 1
+    assert record.pinning == {"applied": True}
+    assert record.t_init == 0.0
+    assert record.t_exit == 0.0
+    unpinned = boot_guest(LocalHost(), ["sh", "-c", script], tmp_path / "u.log", LIMITS)
+    assert unpinned.pinning is None

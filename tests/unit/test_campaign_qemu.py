@@ -11,7 +11,8 @@ from snpappliance.campaign.boot import BootRecord, Outcome
 from snpappliance.campaign.console import SNP_ACTIVE, parse_console
 from snpappliance.campaign.hostinfo import cbitpos_from_ebx, cpu_facts, parse_cpuid_words
 from snpappliance.campaign.judge import judge_boot
-from snpappliance.campaign.qemu import qemu_argv
+from snpappliance.campaign.pinning import PinningPlan
+from snpappliance.campaign.qemu import Pinned, qemu_argv
 from snpappliance.campaign.scripts import workload_script
 from snpappliance.campaign.spec import Accel, ScenarioKind, SysbenchCpu, SysbenchMemory
 from snpappliance.errors import GuestError, ParseError
@@ -71,6 +72,57 @@ def test_snp_needs_cbitpos_and_layouts_need_firmware() -> None:
         qemu_argv(replace(GENOA_SNP_BOOT, cbitpos=None))
     with pytest.raises(ValueError, match="OVMF"):
         qemu_argv(replace(GENOA_SNP_BOOT, kind=ScenarioKind.SNP_LAYOUT, firmware=None))
+
+
+PINNED = Pinned(PinningPlan(1, (9, 10, 11, 12, 13, 14, 15, 16), (8,)), "/w/c1/qmp.sock")
+#: What a pinned boot adds after -serial stdio: stopped, named threads, QMP on the host.
+PINNED_OPTIONS = (
+    "-serial stdio -name r0001-snp-on-sysbench-cpu-1,debug-threads=on -S "
+    "-qmp unix:/w/c1/qmp.sock,server=on,wait=off -kernel"
+)
+
+
+def test_a_pinned_snp_boot_binds_the_memfd_backend_and_starts_stopped() -> None:
+    argv = shlex.join(qemu_argv(replace(GENOA_SNP_BOOT, pinned=PINNED)))
+    assert (
+        argv.replace(",host-nodes=1,policy=bind", "").replace(
+            PINNED_OPTIONS, "-serial stdio -kernel"
+        )
+        == SNP_ON
+    )
+    assert "size=8192M,share=true,prealloc=false,host-nodes=1,policy=bind " in argv
+    assert PINNED_OPTIONS in argv
+
+
+def test_a_pinned_snp_layout_boot_is_the_pinned_snp_boot_without_sev() -> None:
+    cfg = replace(GENOA_SNP_BOOT, kind=ScenarioKind.SNP_LAYOUT, pinned=PINNED)
+    argv = shlex.join(qemu_argv(cfg))
+    assert (
+        argv.replace(",host-nodes=1,policy=bind", "").replace(
+            PINNED_OPTIONS, "-serial stdio -kernel"
+        )
+        == SNP_OFF
+    )
+
+
+def test_a_pinned_plain_boot_gets_a_bound_ram_backend() -> None:
+    cfg = replace(GENOA_SNP_BOOT, kind=ScenarioKind.PLAIN, firmware=None, pinned=PINNED)
+    argv = shlex.join(qemu_argv(cfg))
+    assert (
+        "-machine q35,memory-backend=ram1 -m 8192M "
+        "-object memory-backend-ram,id=ram1,size=8192M,host-nodes=1,policy=bind -smp 8 "
+    ) in argv
+    assert PINNED_OPTIONS in argv
+    unpinned = shlex.join(qemu_argv(replace(cfg, pinned=None)))
+    assert "-machine q35 -m 8192M -smp 8 " in unpinned
+    assert "-S" not in unpinned.split()
+    assert "qmp" not in unpinned
+
+
+def test_a_qmp_socket_path_too_long_for_a_socket_is_refused() -> None:
+    long = Pinned(PINNED.plan, "/" + "d" * 100 + "/qmp.sock")
+    with pytest.raises(ValueError, match="longer than 107 bytes"):
+        qemu_argv(replace(GENOA_SNP_BOOT, pinned=long))
 
 
 def test_workload_scripts() -> None:

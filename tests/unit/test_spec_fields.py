@@ -41,6 +41,7 @@ kind = "cloud"
 vcpus = 4
 memory_mib = 4096
 cpu = "EPYC-v4"
+pin = "3,4,5,6,1"
 image_url = "https://example.org/noble.img"
 image_sha256 = "{SHA}"
 disk_gib = 30
@@ -80,6 +81,7 @@ timeout_s = 3600
 [workloads.fio]
 disk_size = "2G"
 disk_format = "qcow2"
+preallocation = "falloc"
 disk_dir = "/srv/fio"
 cache = "directsync"
 [[workloads.fio.jobs]]
@@ -190,6 +192,17 @@ def test_uncommenting_the_cloud_keys_gives_a_valid_cloud_spec() -> None:
     spec = parse_spec(text, source="t")
     assert spec.guest.image_sha256 == SHA
     assert spec.guest.artifacts is None
+
+
+def test_pin_is_off_auto_or_host_cpus() -> None:
+    spec = parse_spec(EVERYTHING, source="every.toml")
+    assert spec.guest.pin == "3,4,5,6,1"
+    assert load_spec(profile_path("genoa")).guest.pin == "auto"
+    assert load_spec(profile_path("local")).guest.pin == "off"
+    for bad in ("on", "2;3", "-1,2", "", "auto,1"):
+        text = EVERYTHING.replace('pin = "3,4,5,6,1"', f"pin = {bad!r}")
+        with pytest.raises(ConfigError, match=r"guest\.pin: must be"):
+            parse_spec(text, source="s.toml")
 
 
 def test_init_writes_the_template_once(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from snpappliance.campaign.boot import BootRecord, boot_guest
 from snpappliance.campaign.hostinfo import read_text
+from snpappliance.campaign.pinned import pin_hook
 from snpappliance.campaign.qemu import qemu_argv
 from snpappliance.errors import CampaignError
 from snpappliance.formats.manifest import MANIFEST_FILE, Manifest, component_dir
@@ -66,7 +67,12 @@ class MinimalGuest:
     def boot(self, site: BootSite, request: BootRequest) -> BootRecord:
         cfg = replace(request.config, kernel=self.kernel, initrd=self.initrd)
         return boot_guest(
-            site.host, qemu_argv(cfg), request.log, request.limits, on_spawn=site.on_spawn
+            site.host,
+            qemu_argv(cfg),
+            request.log,
+            request.limits,
+            on_spawn=site.on_spawn,
+            pin=pin_hook(site.host, cfg),
         )
 
 

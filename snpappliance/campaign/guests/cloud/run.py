@@ -16,7 +16,7 @@ import random
 import subprocess
 import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from snpappliance.campaign.boot import SHUTDOWN_S, BootLimits, BootRecord, Outcome, boot_guest
 from snpappliance.campaign.guests.cloud.assets import CampaignFiles, CloudGuest
@@ -30,6 +30,7 @@ from snpappliance.campaign.guests.cloud.guestssh import (
 )
 from snpappliance.campaign.guests.cloud.image import create_overlay
 from snpappliance.campaign.guests.cloud.qemuargs import CloudDrives, cloud_qemu_argv
+from snpappliance.campaign.pinned import pin_hook
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -92,7 +93,13 @@ def _wait_ready(
 
 
 def _failed_boot(
-    log: Path, argv: tuple[str, ...], console: Path, outcome: str, rc: int | None, t: float
+    log: Path,
+    argv: tuple[str, ...],
+    console: Path,
+    outcome: str,
+    rc: int | None,
+    t: float,
+    pinning: dict[str, Any] | None,
 ) -> BootRecord:
     serial = console.read_text(encoding="utf-8", errors="replace") if console.exists() else ""
     log.write_text(
@@ -100,7 +107,7 @@ def _failed_boot(
         f"status {rc}, {t:.2f} s); serial console follows\n{serial}",
         encoding="utf-8",
     )
-    return BootRecord("", outcome, rc, None, None, None, t)
+    return BootRecord("", outcome, rc, None, None, None, t, pinning)
 
 
 def cloud_boot(
@@ -114,22 +121,28 @@ def cloud_boot(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BootRecord:
-    """Boot one fresh cloud guest, run ``workload`` in it, and return what it printed."""
+    """Boot one fresh cloud guest, run ``workload`` in it, and return what it printed.
+
+    A pinned boot's QEMU (``cfg.pinned``) is pinned and continued before the clock starts.
+    """
     overlay = f"{cloud.host_dir}/{cfg.run_id}.qcow2"
     files = cloud.files
     login = GuestLogin(files.user, files.key, files.known_hosts, draw_port())
     argv = cloud_qemu_argv(cfg, CloudDrives(overlay, files.seed, login.port))
     console = log.with_suffix(".console")
     log.parent.mkdir(parents=True, exist_ok=True)
+    pin = pin_hook(host, cfg)
     create_overlay(host, cloud.guest.qemu_img, cloud.guest.base_image, overlay, cloud.disk_gib)
     try:
         with console.open("wb") as serial, host.spawn(list(argv), stdout=serial) as qemu:
+            pinning = None if pin is None else pin(qemu)
             start = clock()
             missed = _wait_ready(
                 host, login, files.ready_file, qemu, start + limits.boot_s, clock, sleep
             )
             if missed is not None:
-                return _failed_boot(log, argv, console, missed, qemu.poll(), clock() - start)
+                t = clock() - start
+                return _failed_boot(log, argv, console, missed, qemu.poll(), t, pinning)
             script = guest_script(cfg.run_id, workload, cfg.vcpus, cfg.watchdog_s)
             offset = clock() - start
             session = BootLimits(SESSION_START_S, max(limits.hard_s - offset, SESSION_START_S))
@@ -141,7 +154,7 @@ def cloud_boot(
                 qemu.wait(timeout=SHUTDOWN_S)
     finally:
         host.run(["rm", "-f", "--", overlay], check=False, idempotent=True)
-    return _shifted(record, offset)
+    return replace(_shifted(record, offset), pinning=pinning)
 
 
 def _shifted(record: BootRecord, offset: float) -> BootRecord:
