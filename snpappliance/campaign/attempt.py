@@ -98,18 +98,35 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _stage_script(ctx: RunContext, run: PlannedRun, nonce: RunNonce) -> str:
-    """Write the run's script (attestation step, then workload); return its path on the host."""
-    local = ctx.cdir.work / f"{run.run_id}.sh"
+def _stage(ctx: RunContext, name: str, text: str) -> str:
+    """Write ``text`` to the work file ``name``; return its path on the host."""
+    local = ctx.cdir.work / name
     local.parent.mkdir(parents=True, exist_ok=True)
-    workload = ctx.spec.workload(run.workload)
-    script = request_step(nonce) + workload_script(workload, ctx.spec.guest.vcpus)
-    local.write_text(script, encoding="utf-8")
+    local.write_text(text, encoding="utf-8")
     if ctx.host.is_local:
         return str(local.resolve())
     remote = f"{ctx.host_work}/{local.name}"
     ctx.host.put(local, remote)
     return remote
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A run's scripts on the host: its workload and its attestation step."""
+
+    workload: str
+    attest: str
+    attest_step: str
+
+
+def _stage_scripts(ctx: RunContext, run: PlannedRun, nonce: RunNonce) -> Staged:
+    workload = ctx.spec.workload(run.workload)
+    step = request_step(nonce)
+    return Staged(
+        _stage(ctx, f"{run.run_id}.sh", workload_script(workload, ctx.spec.guest.vcpus)),
+        _stage(ctx, f"{run.run_id}.attest.sh", step),
+        step,
+    )
 
 
 def _watchdog_s(spec: CampaignSpec, run: PlannedRun) -> int:
@@ -134,7 +151,7 @@ def run_kind(spec: CampaignSpec, run: PlannedRun) -> RunKind:
 
 
 def boot_config(
-    ctx: RunContext, run: PlannedRun, script: str, devices: tuple[str, ...] = ()
+    ctx: RunContext, run: PlannedRun, staged: Staged, devices: tuple[str, ...] = ()
 ) -> BootConfig:
     spec, prepared = ctx.spec, ctx.prepared
     return BootConfig(
@@ -145,7 +162,7 @@ def boot_config(
         memory_mib=spec.memory_mib(run.workload),
         kernel="",
         initrd="",
-        workload_file=script,
+        workload_file=staged.workload,
         run_id=run.run_id,
         watchdog_s=_watchdog_s(spec, run),
         cpu=spec.guest.cpu,
@@ -154,6 +171,7 @@ def boot_config(
         cbitpos=prepared.cbitpos,
         reduced_phys_bits=spec.snp.reduced_phys_bits,
         devices=devices,
+        attest_file=staged.attest,
     )
 
 
@@ -179,12 +197,16 @@ def _site(ctx: RunContext) -> BootSite:
 
 
 def _boot(
-    ctx: RunContext, run: PlannedRun, script: str, log: Path, limits: BootLimits
+    ctx: RunContext, run: PlannedRun, staged: Staged, log: Path, limits: BootLimits
 ) -> BootRecord:
     """Boot the spec's guest once (whatever its kind) and run the run's workload in it."""
     with run_devices(ctx.host, ctx.spec, run.workload, ctx.host_work, run.run_id) as devices:
         request = BootRequest(
-            boot_config(ctx, run, script, devices), ctx.spec.workload(run.workload), log, limits
+            boot_config(ctx, run, staged, devices),
+            ctx.spec.workload(run.workload),
+            log,
+            limits,
+            attest_step=staged.attest_step,
         )
         return ctx.prepared.guest.boot(_site(ctx), request)
 
@@ -205,7 +227,7 @@ def _attempt(
     ctx: RunContext,
     run: PlannedRun,
     number: int,
-    script: str,
+    staged: Staged,
     nonce: RunNonce,
     host_state: dict[str, Any],
 ) -> Verdict:
@@ -221,7 +243,7 @@ def _attempt(
         "host_state": host_state,
     }
     try:
-        boot = _boot(ctx, run, script, log, limits)
+        boot = _boot(ctx, run, staged, log, limits)
     except TransportError as exc:  # the host did not answer: no guest was started
         store.append_record(ctx.cdir.attempts, {**record, "status": "error", "reason": exc.message})
         raise
@@ -329,7 +351,7 @@ def execute_run(
     retry = ctx.spec.retry
     started = _now()
     nonce = RunNonce.fresh(ctx.cdir.campaign_id, run.run_id)
-    script = _stage_script(ctx, run, nonce)
+    staged = _stage_scripts(ctx, run, nonce)
     host_state = run_state(ctx.host, ctx.host_state)
     for change in host_state["changes"]:
         console.print(
@@ -353,7 +375,7 @@ def execute_run(
             with state:
                 number = first_attempt + state.retry_state.attempt_number - 1
                 on_attempt(number)
-                verdict = _attempt(ctx, run, number, script, nonce, host_state)
+                verdict = _attempt(ctx, run, number, staged, nonce, host_state)
     except TransportError:
         raise  # not committed: --resume runs it again
     except TRANSIENT as exc:

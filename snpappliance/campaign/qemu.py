@@ -28,6 +28,8 @@ from snpappliance.campaign.spec import Accel, ScenarioKind
 
 #: The fw_cfg name the guest's /init reads its workload script from.
 FW_CFG_NAME = "opt/snp/cmd"
+#: The fw_cfg name of the attestation step /init runs before the BEGIN marker.
+FW_CFG_ATTEST = "opt/snp/attest"
 #: Options of every virtio device snpapp adds: modern-only with VIRTIO_F_ACCESS_PLATFORM,
 #: which an SEV-SNP guest's virtio drivers need (their DMA bounces through swiotlb);
 #: the SNP-off scenarios keep the same virtual hardware.
@@ -67,6 +69,8 @@ class BootConfig:
     devices: tuple[str, ...] = ()
     #: Set for a pinned boot: QEMU starts stopped and is pinned, then continued, over QMP.
     pinned: Pinned | None = None
+    #: The guest's attestation step (minimal guest: run by /init before the BEGIN marker).
+    attest_file: str | None = None
 
 
 def option_value(value: str) -> str:
@@ -172,4 +176,6 @@ def qemu_argv(cfg: BootConfig) -> tuple[str, ...]:
         "-fw_cfg",
         f"name={FW_CFG_NAME},file={option_value(cfg.workload_file)}",
     ]
+    if cfg.attest_file is not None:
+        argv += ["-fw_cfg", f"name={FW_CFG_ATTEST},file={option_value(cfg.attest_file)}"]
     return tuple(argv)

@@ -24,11 +24,14 @@ from snpappliance.campaign.attest import (
     request_step,
 )
 from snpappliance.campaign.console import parse_console
+from snpappliance.campaign.guests.cloud.guestssh import guest_script
 from snpappliance.campaign.profiles import profile_path
-from snpappliance.campaign.spec import load_spec
+from snpappliance.campaign.qemu import qemu_argv
+from snpappliance.campaign.spec import SysbenchCpu, load_spec
 from snpappliance.errors import CampaignError
 from snpappliance.formats.attestation import AttestationStatus
 from snpappliance.hosts.local import LocalHost
+from tests.factories import GENOA_SNP_BOOT
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "attestation"
 RAW = bytes.fromhex((FIXTURES / "virtee-sev-report_milan.hex").read_text().strip())
@@ -147,3 +150,15 @@ def test_the_real_guest_step_finds_no_snp_here(tmp_path: Path) -> None:
     out = proc.run([sh, str(script)]).stdout
     record = judge_console(console(out.strip()), expects_snp=False, nonce=NONCE, plan=NO_SNP_PLAN)
     assert record.status is AttestationStatus.NO_SNP, out
+
+
+def test_the_step_runs_before_the_workload_begins_in_both_guests() -> None:
+    # Minimal guest: /init runs fw_cfg opt/snp/attest before its BEGIN marker.
+    cfg = replace(GENOA_SNP_BOOT, attest_file="/w/r1.attest.sh")
+    argv = qemu_argv(cfg)
+    assert argv[argv.index("name=opt/snp/attest,file=/w/r1.attest.sh") - 1] == "-fw_cfg"
+    assert "opt/snp/attest" not in " ".join(qemu_argv(GENOA_SNP_BOOT))
+    # Cloud guest: the SSH session's script runs it before printing BEGIN.
+    step = request_step(NONCE)
+    script = guest_script("r1", SysbenchCpu(), 2, 60, attest_step=step)
+    assert script.index(step) < script.index("===SNP-BEGIN")

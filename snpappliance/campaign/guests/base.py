@@ -46,6 +46,8 @@ class BootRequest:
     workload: Workload
     log: Path
     limits: BootLimits
+    #: The attestation step (shell) the guest runs after booting, before the BEGIN marker.
+    attest_step: str = ""
 
 
 class Guest(Protocol):

@@ -50,5 +50,11 @@ class CloudImageGuest:
         )
         shared = CloudRun(self.image, files, site.host_work, self.disk_gib)
         return cloud_boot(
-            site.host, request.config, shared, request.workload, request.log, request.limits
+            site.host,
+            request.config,
+            shared,
+            request.workload,
+            request.log,
+            request.limits,
+            attest_step=request.attest_step,
         )

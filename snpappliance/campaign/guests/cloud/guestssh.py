@@ -95,8 +95,13 @@ def ready_command(ready_file: str) -> str:
 POWEROFF_COMMAND = "sudo -n systemctl poweroff"
 
 
-def guest_script(run_id: str, workload: Workload, vcpus: int, watchdog_s: int) -> str:
-    """The shell script the guest runs for one run, printing the minimal guest's markers."""
+def guest_script(
+    run_id: str, workload: Workload, vcpus: int, watchdog_s: int, *, attest_step: str = ""
+) -> str:
+    """The shell script the guest runs for one run, printing the minimal guest's markers.
+
+    ``attest_step`` runs before the BEGIN marker, as the minimal guest's /init runs it.
+    """
     rid = shlex.quote(run_id)
     body = shlex.quote(workload_script(workload, vcpus))
     pattern = shlex.quote(EVIDENCE_PATTERN)
@@ -107,6 +112,7 @@ def guest_script(run_id: str, workload: Workload, vcpus: int, watchdog_s: int) -
         f"ev=$(sudo -n dmesg | grep -E {pattern} | sed 's/^\\[[^]]*\\] *//')\n"
         'if [ -n "$ev" ]; then echo "$ev" | while read -r l; do echo "SNPGUEST-EVIDENCE $l"; '
         'done; else echo "SNPGUEST-EVIDENCE none"; fi\n'
+        f"{attest_step}"
         f'echo "===SNP-BEGIN id={rid} src=ssh uptime=$(up)==="\n'
         f"timeout {watchdog_s} sh -c {body} 2>&1\n"
         "rc=$?\n"

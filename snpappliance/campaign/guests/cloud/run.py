@@ -120,6 +120,7 @@ def cloud_boot(
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    attest_step: str = "",
 ) -> BootRecord:
     """Boot one fresh cloud guest, run ``workload`` in it, and return what it printed.
 
@@ -143,7 +144,9 @@ def cloud_boot(
             if missed is not None:
                 t = clock() - start
                 return _failed_boot(log, argv, console, missed, qemu.poll(), t, pinning)
-            script = guest_script(cfg.run_id, workload, cfg.vcpus, cfg.watchdog_s)
+            script = guest_script(
+                cfg.run_id, workload, cfg.vcpus, cfg.watchdog_s, attest_step=attest_step
+            )
             offset = clock() - start
             session = BootLimits(SESSION_START_S, max(limits.hard_s - offset, SESSION_START_S))
             record = boot_guest(host, host_ssh_argv(login, run_command(script)), log, session)
