@@ -7,7 +7,9 @@ SNPAPP := $(BIN)/snpapp
 STAMP := $(VENV)/.installed
 # Debian mirror for the bootstrapped base image. Debian's live mirror is recorded
 # as not bit-reproducible; `make demo DEBIAN_MIRROR=` uses the stack's pinned
-# snapshot.debian.org date instead.
+# snapshot.debian.org date instead. A build remembers its mirror in
+# artifacts/<stack>/debian-mirror: `snpapp build` typed later, without this
+# variable, uses the same one and reuses what the demo built.
 DEBIAN_MIRROR ?= http://deb.debian.org/debian
 export SNPAPP_DEBIAN_MIRROR := $(DEBIAN_MIRROR)
 
@@ -34,6 +36,12 @@ demo: system-deps-demo $(STAMP)
 	$(SNPAPP) build guest --stack debian-bookworm
 	$(SNPAPP) campaign
 	$(SNPAPP) report
+	@echo
+	@echo "snpapp is in $(VENV)/bin. To go on, type (in $(CURDIR)):"
+	@echo "  . $(VENV)/bin/activate"
+	@echo "  snpapp campaign status"
+	@echo "  snpapp --help"
+	@echo "(or type $(SNPAPP) instead of snpapp; builds by hand reuse the demo's Debian mirror, remembered in artifacts/debian-bookworm/debian-mirror)"
 
 ## example-report: the report of the bundled host measurements (no guest, no Docker)
 example-report: $(STAMP)

@@ -13,8 +13,12 @@ from rich.logging import RichHandler
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-#: Everything for people goes to stderr; stdout is kept for data (--json, paths).
+#: Progress and diagnostics go to stderr, so piping the primary output leaves them on screen.
 console = Console(stderr=True, highlight=False)
+
+#: The primary output (tables, status, results, --json, paths) goes to stdout, so
+#: `| less` and `| grep` see it. Print paths with ``soft_wrap=True``: never cut.
+out = Console(highlight=False)
 
 log = logging.getLogger("snpapp")
 

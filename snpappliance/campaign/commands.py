@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from snpappliance.campaign.plan import check_hosts
@@ -20,16 +21,39 @@ from snpappliance.campaign.runner import (
 )
 from snpappliance.campaign.spec import CampaignSpec, check_run_count, load_spec, with_overrides
 from snpappliance.campaign.specdump import spec_template
+from snpappliance.campaign.status import campaign_status
 from snpappliance.errors import CampaignError, OutputError
 from snpappliance.hosts.connect import connect
+from snpappliance.log import console
 from snpappliance.toml import read_toml
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import Path
 
     from snpappliance.formats.campaigndir import CampaignDir
     from snpappliance.hosts.base import Host
+
+
+#: Where `snpapp report DIR` puts a campaign's PDF by default (its --out is DIR/report).
+REPORT_PDF = Path("report") / "report.pdf"
+
+
+def completion_note(directory: Path) -> str | None:
+    """What to say when every planned run of the campaign in ``directory`` is committed.
+
+    None while runs are missing or a runner is still at it: --resume then has work.
+    """
+    status = campaign_status(directory)
+    if status.state != "finished":
+        return None
+    note = (
+        f"campaign {directory.name} is already complete ({status.done}/{status.planned} runs "
+        "committed): nothing to resume"
+    )
+    pdf = directory / REPORT_PDF
+    if pdf.is_file():
+        return f"{note}; its report: {pdf} (render it again with `snpapp report {directory}`)"
+    return f"{note}; make its report with `snpapp report {directory}`"
 
 
 def make_host(name: str, *, ssh_config: Path | None = None) -> Host:
@@ -112,7 +136,12 @@ def resume_campaign(
 
     The hosts are reached with the ssh client config the campaign recorded,
     unless ``ssh_config`` names another one (which is then recorded instead).
+    A campaign with no run missing is left as it is, and the user told where its report is.
     """
+    note = completion_note(directory)
+    if note is not None:
+        console.print(note, markup=False, highlight=False, soft_wrap=True)
+        return directory
     cdir, spec = load_campaign(directory)
     config = ssh_config or recorded_ssh_config(cdir)
     with contextlib.ExitStack() as hosts_open:

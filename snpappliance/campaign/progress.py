@@ -45,7 +45,9 @@ class LiveProgress:
     """run i/N, scenario, workload, repetition, attempt, ETA and failures so far.
 
     One bar per lane: the key ``""`` is the single bar of a one-host campaign,
-    otherwise there is one bar per host name.
+    otherwise there is one bar per host name. When stderr is not a terminal
+    (piped, logged), no bar is drawn: one plain line per event instead (a run
+    retried, a run done, a host stopped), never cut.
     """
 
     def __init__(self, lanes: Mapping[str, Lane]) -> None:
@@ -60,6 +62,7 @@ class LiveProgress:
             console=console,
             transient=False,
         )
+        self._live = self._progress.console.is_terminal
         self._lanes = {host: _LaneState(lane) for host, lane in lanes.items()}
         self._tasks = {
             host: self._progress.add_task(
@@ -69,7 +72,8 @@ class LiveProgress:
         }
 
     def __enter__(self) -> LiveProgress:
-        self._progress.start()
+        if self._live:
+            self._progress.start()
         return self
 
     def __exit__(
@@ -78,12 +82,17 @@ class LiveProgress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._progress.stop()
+        if self._live:
+            self._progress.stop()
 
     def attempt(self, run: PlannedRun, attempt: int) -> None:
         state = self._lanes[run.host]
         failures = f" [red]failures {state.failures}[/red]" if state.failures else ""
         retry = f" [yellow]attempt {attempt}[/yellow]" if attempt > 1 else ""
+        if not self._live and attempt > 1:
+            where = f" {run.host}:" if run.host else ""
+            self.note(f"[yellow]↻[/yellow]{where} run {state.done + 1}/{state.total} "
+                      f"{run.run_id}: attempt {attempt}")  # fmt: skip
         self._progress.update(
             self._tasks[run.host],
             description=f"run {state.done + 1}/{state.total} {run.scenario} · {run.workload} "
@@ -95,14 +104,14 @@ class LiveProgress:
         state = self._lanes[host]
         state.done += 1
         where = f" {host}:" if host else ""
-        if not self._progress.console.is_terminal and outcome.status == "ok":
+        if not self._live and outcome.status == "ok":
             # No live display in logs: one line per run instead.
-            self._progress.console.print(
+            self.note(
                 f"[green]✓[/green]{where} run {state.done}/{state.total} {outcome.run.run_id}"
             )
         if outcome.status != "ok":
             state.failures += 1
-            self._progress.console.print(
+            self.note(
                 f"[red]✗[/red] {outcome.run.run_id}: {outcome.status} after "
                 f"{outcome.attempts} attempt(s): {outcome.reason}"
             )
@@ -113,7 +122,8 @@ class LiveProgress:
         self.note(f"[red]✗[/red] host {host} stopped: {why}")
 
     def note(self, text: str) -> None:
-        self._progress.console.print(text)
+        """One line above the bars (rich markup), never wrapped mid-path."""
+        self._progress.console.print(text, soft_wrap=True)
 
 
 class _LaneState:
@@ -137,8 +147,8 @@ def print_summary(cdir: Path, outcomes: Sequence[RunOutcome], wall_s: float, lab
     )
     if (cdir / RESULTS_FILE).is_file():
         console.print(_medians(cdir))
-    console.print(f"results: {cdir}/results.csv   raw logs: {cdir}/logs/")
-    console.print(f"next: [bold]snpapp report {cdir}[/bold]")
+    console.print(f"results: {cdir}/results.csv   raw logs: {cdir}/logs/", soft_wrap=True)
+    console.print(f"next: [bold]snpapp report {cdir}[/bold]", soft_wrap=True)
 
 
 def _medians(cdir: Path) -> Table:

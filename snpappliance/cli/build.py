@@ -26,8 +26,12 @@ the stack. A stack (`snpapp stacks`) pins every source by commit SHA or Debian
 Toolchain images are built from a Debian base that `snpapp build base`
 bootstraps with debootstrap (no registry needed) from the stack's pinned
 snapshot.debian.org date, or from --mirror / SNPAPP_DEBIAN_MIRROR (recorded as
-not bit-reproducible). Image tags are content hashes: nothing is rebuilt
-unless its inputs changed. Sources are cached in ~/.cache/snpapp (SNPAPP_CACHE).
+not bit-reproducible). A successful build remembers its mirror in
+ARTIFACTS/<stack>/debian-mirror and the next build of the stack uses it again
+unless --mirror or SNPAPP_DEBIAN_MIRROR says otherwise (`make demo` exports one:
+the same build typed later reuses what it built); every build's first line names
+its mirror. Image tags are content hashes: nothing is rebuilt unless its inputs
+changed. Sources are cached in ~/.cache/snpapp (SNPAPP_CACHE).
 
 Each component lands in ARTIFACTS/<stack>/<component>/ with manifest.json
 (files with SHA-256, image id, source pin, patches, toolchain versions, times)
@@ -54,10 +58,16 @@ def _build_options(help_: HelpOption = False) -> None:
 
 
 StackOpt = Annotated[
-    str, typer.Option("--stack", "-s", help="Stack name (see `snpapp stacks`) or lock file path.")
+    str,
+    typer.Option(
+        "--stack", "-s", metavar="NAME", help="Stack name (see `snpapp stacks`) or lock file path."
+    ),
 ]
 JobsOpt = Annotated[
-    int, typer.Option("--jobs", "-j", help="Components built at once (dependencies respected).")
+    int,
+    typer.Option(
+        "--jobs", "-j", metavar="N", help="Components built at once (dependencies respected)."
+    ),
 ]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Print images, sources, patches and commands; no Docker.")
@@ -97,23 +107,13 @@ def parse_sources(values: list[str] | None) -> dict[str, Path]:
 def _run(components: list[str], stack: str, jobs: int, dry_run: bool, source: list[str] | None,
          mirror: str | None, artifacts: Path, base_image: str | None) -> None:  # fmt: skip
     # The Docker SDK loads only when a build runs.
-    from snpappliance.build.commands import (
-        BuildOptions,
-        build_components,
-        describe_plan,
-        plan_build,
-        resolve_mirror,
-    )
-    from snpappliance.build.plan import default_cache_root
-    from snpappliance.formats.stack import load_stack
+    from snpappliance.build.commands import build_components, describe_build
 
     sources = parse_sources(source)
     if dry_run:
-        options = BuildOptions(
-            artifacts_root=artifacts, cache_root=default_cache_root(), jobs=jobs,
-            mirror=resolve_mirror(mirror), base_image=base_image, sources=sources,
-        )  # fmt: skip
-        for line in describe_plan(plan_build(load_stack(stack), components, options)):
+        lines = describe_build(stack, components, artifacts_root=artifacts, mirror=mirror,
+                               jobs=jobs, sources=sources, base_image=base_image)  # fmt: skip
+        for line in lines:
             typer.echo(line)
         return
     build_components(stack, components, artifacts_root=artifacts, mirror=mirror, jobs=jobs,
@@ -183,18 +183,14 @@ def base(
 
     Example: snpapp build base --mirror http://deb.debian.org/debian
     """
-    from snpappliance.build.commands import (
-        BuildOptions,
-        build_base,
-        describe_plan,
-        plan_build,
-        resolve_mirror,
-    )
-    from snpappliance.formats.stack import load_stack
+    from snpappliance.build.commands import build_base, describe_build
 
     if dry_run:
-        options = BuildOptions(artifacts_root=artifacts, mirror=resolve_mirror(mirror))
-        typer.echo(describe_plan(plan_build(load_stack(stack), [], options))[1])
+        mirror_line, _stack_line, base_line, *_ = describe_build(
+            stack, [], artifacts_root=artifacts, mirror=mirror
+        )
+        typer.echo(mirror_line)
+        typer.echo(base_line)
         return
     tag = build_base(stack, artifacts_root=artifacts, mirror=mirror)
     typer.echo(tag)

@@ -72,7 +72,10 @@ campaign_app = typer.Typer(
 app.add_typer(campaign_app, name="campaign")
 
 CampaignsOption = Annotated[
-    Path, typer.Option("--campaigns", help="Directory that holds the campaign directories.")
+    Path,
+    typer.Option(
+        "--campaigns", metavar="DIR", help="Directory that holds the campaign directories."
+    ),
 ]
 
 
@@ -84,6 +87,7 @@ def campaign_command(
         typer.Option(
             "--profile",
             "-p",
+            metavar="NAME",
             help=f"Built-in profile ({', '.join(profile_names())}) [default: {DEFAULT_PROFILE}]",
             show_default=False,
         ),
@@ -93,6 +97,7 @@ def campaign_command(
         typer.Option(
             "--spec",
             "-s",
+            metavar="FILE",
             help="Your own spec file (see `snpapp campaign init`).",
             exists=True,
             dir_okay=False,
@@ -103,6 +108,7 @@ def campaign_command(
         typer.Option(
             "--reps",
             "-n",
+            metavar="N",
             min=1,
             help="Repetitions per scenario and workload [default: the spec's]",
             show_default=False,
@@ -122,6 +128,7 @@ def campaign_command(
         int | None,
         typer.Option(
             "--max-failures",
+            metavar="N",
             min=1,
             help="Abort once this many runs failed every attempt [default: never]",
             show_default=False,
@@ -131,6 +138,7 @@ def campaign_command(
         int | None,
         typer.Option(
             "--seed",
+            metavar="N",
             min=0,
             help="Seed of the interleaved order [default: random]",
             show_default=False,
@@ -140,6 +148,7 @@ def campaign_command(
         Path | None,
         typer.Option(
             "--resume",
+            metavar="DIR",
             help="Continue this campaign directory: run only missing runs.",
             file_okay=False,
         ),
@@ -156,7 +165,9 @@ def campaign_command(
     campaigns: CampaignsOption = CAMPAIGNS_DIR,
     artifacts: Annotated[
         Path,
-        typer.Option("--artifacts", help="Root of the built artefacts (<root>/<stack>/guest)."),
+        typer.Option(
+            "--artifacts", metavar="DIR", help="Root of the built artefacts (<root>/<stack>/guest)."
+        ),
     ] = ARTIFACTS_DIR,
     ssh_config: SshConfigOption = None,
 ) -> None:
@@ -232,7 +243,7 @@ def status_command(
 
     status = campaign_status(directory or latest_campaign_dir(campaigns))
     for line in render_status(status):
-        console.print(line, markup=False)
+        typer.echo(line)  # stdout, never wrapped: `| grep state`, `| less` see it all
 
 
 @campaign_app.command("init")
@@ -244,7 +255,7 @@ def init_command(
         ),
     ] = None,
     profile: Annotated[
-        str, typer.Option("--profile", "-p", help="Built-in profile to start from.")
+        str, typer.Option("--profile", "-p", metavar="NAME", help="Built-in profile to start from.")
     ] = DEFAULT_PROFILE,
     force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
 ) -> None:

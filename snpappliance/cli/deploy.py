@@ -67,9 +67,14 @@ Defaults: --stack {DEFAULT_STACK}, --artifacts artifacts, --prefix {DEFAULT_PREF
 @app.command("deploy", help=HELP)
 def deploy_cli(
     host: Annotated[
-        str, typer.Option("--host", "-H", help="SSH destination (an alias from your ssh config).")
+        str,
+        typer.Option(
+            "--host", "-H", metavar="HOST", help="SSH destination (an alias from your ssh config)."
+        ),
     ],
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack to deploy.")] = DEFAULT_STACK,
+    stack: Annotated[
+        str, typer.Option("--stack", "-s", metavar="NAME", help="Stack to deploy.")
+    ] = DEFAULT_STACK,
     artifacts: Annotated[
         Path, typer.Option("--artifacts", metavar="DIR", help="Where `snpapp build` put them.")
     ] = ARTIFACTS_DIR,
@@ -101,7 +106,10 @@ def deploy_cli(
         ),
     ] = SystemMode.APPLY,
     reboot_timeout: Annotated[
-        float, typer.Option("--reboot-timeout", help="Seconds to wait for the host to come back.")
+        float,
+        typer.Option(
+            "--reboot-timeout", metavar="SECONDS", help="Seconds to wait for the host to come back."
+        ),
     ] = 900,
     bwlimit: Annotated[
         int | None, typer.Option("--bwlimit", metavar="KIB", help="Cap the upload at KiB/s.")

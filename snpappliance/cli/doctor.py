@@ -60,7 +60,10 @@ def doctor_cli(
     host: Annotated[
         str,
         typer.Option(
-            "--host", "-H", help="SSH destination (an alias from your ssh config) or 'local'."
+            "--host",
+            "-H",
+            metavar="HOST",
+            help="SSH destination (an alias from your ssh config) or 'local'.",
         ),
     ] = "local",
     as_json: Annotated[

@@ -12,6 +12,8 @@ from __future__ import annotations
 import inspect
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
+from typing import get_args
 
 import typer
 from rich.markup import escape
@@ -32,9 +34,9 @@ from snpappliance.cli import import_logs as _import_logs  # noqa: F401  isort: s
 
 Command = typer.core.TyperCommand | typer.core.TyperGroup
 
-#: `snpapp --help` lists the commands in the order they are used (typer would
-#: list the command groups, build and campaign, last).
-PIPELINE = ("build", "stacks", "deploy", "doctor", "campaign", "report", "import")
+#: `snpapp --help` lists the commands in the order a user meets them: the four
+#: steps, then the helpers (typer would list the groups, build and campaign, last).
+PIPELINE = ("build", "deploy", "campaign", "report", "doctor", "import", "stacks", "host")
 
 
 def print_error(exc: SnpappError, interrupts: Interrupts | None = None) -> None:
@@ -92,6 +94,58 @@ def _reflow_tree(command: Command) -> None:
                 _reflow_tree(sub)
 
 
+class _Argument(typer.core.TyperArgument):
+    """An argument whose help names it once, by its placeholder.
+
+    typer writes ``name <type>`` (``results... <list[Path]>``) for an argument;
+    snpapp's help writes ``PATH...``, as for the options.
+    """
+
+    def display_type_rich(self, ctx: object) -> str | None:  # noqa: ARG002  typer calls it so
+        return None
+
+    def _rich_display_name(self) -> str:
+        name = self.display_name_raw
+        return f"{name}..." if self.nargs != 1 else name
+
+
+def placeholder(param: typer.core.TyperArgument | typer.core.TyperOption) -> str | None:
+    """The value placeholder a help text shows: one spelling per kind of value.
+
+    An explicit ``metavar`` wins; otherwise FILE, DIR or PATH for paths, N for
+    numbers, the choices as ``a|b``, TEXT for other strings. On/off flags have none.
+    """
+    if isinstance(param, typer.core.TyperOption) and (param.is_flag or param.count):
+        return None
+    if param.metavar:
+        return param.metavar
+    desc = param.type_descriptor
+    annotation = desc.annotation
+    if desc.is_list and get_args(annotation):
+        annotation = get_args(annotation)[0]
+    if desc.choices:
+        return "|".join(str(c) for c in desc.choices)
+    if desc.is_path or annotation is Path:
+        file_ok, dir_ok = desc.parameter_info.file_okay, desc.parameter_info.dir_okay
+        return "FILE" if not dir_ok else "DIR" if not file_ok else "PATH"
+    if annotation in (int, float):
+        return "N"
+    return "TEXT"
+
+
+def _uniform_placeholders(command: Command) -> None:
+    for param in command.params:
+        if isinstance(param, typer.core.TyperArgument):
+            param.metavar = placeholder(param)
+            param.__class__ = _Argument
+        elif isinstance(param, typer.core.TyperOption) and not param.is_flag:
+            param.metavar = placeholder(param)
+    if isinstance(command, typer.core.TyperGroup):
+        for sub in command.commands.values():
+            if isinstance(sub, Command):
+                _uniform_placeholders(sub)
+
+
 def _in_pipeline_order(group: typer.core.TyperGroup) -> list[str]:
     return sorted(
         group.commands, key=lambda n: PIPELINE.index(n) if n in PIPELINE else len(PIPELINE)
@@ -112,12 +166,13 @@ def command_path(command: Command, args: Sequence[str]) -> str:
 
 
 def build_command() -> typer.core.TyperGroup:
-    """The ``snpapp`` command tree: help reflowed, commands in pipeline order."""
+    """The ``snpapp`` command tree: help reflowed, placeholders uniform, commands in order."""
     command = typer.main.get_command(app)
     if not isinstance(command, typer.core.TyperGroup):
         msg = f"snpapp is a command group, not a {type(command).__name__}"
         raise TypeError(msg)
     _reflow_tree(command)
+    _uniform_placeholders(command)
     command.commands = {name: command.commands[name] for name in _in_pipeline_order(command)}
     return command
 

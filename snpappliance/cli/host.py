@@ -76,7 +76,10 @@ host_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode=None)
 HostOption = Annotated[
     str,
     typer.Option(
-        "--host", "-H", help="SSH destination (an alias from your ssh config) or 'local'."
+        "--host",
+        "-H",
+        metavar="HOST",
+        help="SSH destination (an alias from your ssh config) or 'local'.",
     ),
 ]
 CpusOption = Annotated[

@@ -76,6 +76,7 @@ def import_command(
         typer.Option(
             "--scenario",
             "-s",
+            metavar="NAME",
             help="Scenario the runs belong to, e.g. sev_off.",
             show_default=False,
         ),
@@ -83,7 +84,11 @@ def import_command(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", "-o", help="Results CSV to append to (created if missing).", show_default=False
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="Results CSV to append to (created if missing).",
+            show_default=False,
         ),
     ],
     workload: Annotated[
@@ -91,6 +96,7 @@ def import_command(
         typer.Option(
             "--workload",
             "-w",
+            metavar="NAME",
             help="Workload label for every row (default: the parsed one: "
             "sysbench-cpu, sysbench-memory, time, the fio job name or iperf3-tcp/udp[-reverse]).",
             show_default=False,
@@ -98,7 +104,12 @@ def import_command(
     ] = None,
     host: Annotated[
         str | None,
-        typer.Option("--host", help="Host the runs ran on (default: empty).", show_default=False),
+        typer.Option(
+            "--host",
+            metavar="HOST",
+            help="Host the runs ran on (default: empty).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     from snpappliance.importer.logs import import_logs  # parsers and results only when used

@@ -21,7 +21,9 @@ SshConfigOption = Annotated[
 
 PrefixOption = Annotated[
     str,
-    typer.Option("--prefix", help="Absolute directory on the host where snpapp releases live."),
+    typer.Option(
+        "--prefix", metavar="DIR", help="Absolute directory on the host where snpapp releases live."
+    ),
 ]
 
 MirrorOption = Annotated[
@@ -29,7 +31,8 @@ MirrorOption = Annotated[
     typer.Option(
         "--mirror",
         metavar="URL",
-        help="Debian mirror for the base image and Debian sources "
-        "(default: $SNPAPP_DEBIAN_MIRROR, else the stack's pinned snapshot.debian.org date).",
+        help="Debian mirror for the base image and Debian sources (default: "
+        "$SNPAPP_DEBIAN_MIRROR, else the mirror the stack's last build used, remembered in "
+        "ARTIFACTS/<stack>/debian-mirror, else the stack's pinned snapshot.debian.org date).",
     ),
 ]

@@ -78,6 +78,7 @@ def report_command(
         str | None,
         typer.Option(
             "--baseline",
+            metavar="NAME",
             help="Scenario every other one is compared with, in every campaign "
             "(default: the campaign's declared baseline, else the first scenario; "
             "a comparison of results files needs it)",
@@ -88,6 +89,7 @@ def report_command(
         Path | None,
         typer.Option(
             "--out",
+            metavar="DIR",
             help="Report directory, replaced as a whole (default: <campaign>/report or "
             "./report; ./comparison for several campaigns)",
             show_default=False,

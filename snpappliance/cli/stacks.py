@@ -9,6 +9,7 @@ import typer
 from snpappliance.cli.app import app
 from snpappliance.cli.options import MirrorOption
 from snpappliance.errors import SourceError
+from snpappliance.formats.manifest import ARTIFACTS_DIR
 from snpappliance.formats.names import DEFAULT_STACK
 from snpappliance.formats.stack import (
     DebianSource,
@@ -74,13 +75,14 @@ def _names(pins: list[tuple[Stack, PinCheck]]) -> str:
 def _check(stacks: list[Stack], mirror_opt: str | None) -> None:
     # The build stage (and the Docker SDK with it) loads only for --check.
     from snpappliance.build.base import MIRROR_ENV
-    from snpappliance.build.commands import resolve_mirror
+    from snpappliance.build.commands import choose_mirror, mirror_file
     from snpappliance.build.pincheck import PinStatus, check_stack
 
     gone: list[tuple[Stack, PinCheck]] = []
     unknown: list[tuple[Stack, PinCheck]] = []
     for stack in stacks:
-        mirror = resolve_mirror(mirror_opt) or stack.base.snapshot_mirror
+        remembered = mirror_file(ARTIFACTS_DIR, stack)
+        mirror = choose_mirror(mirror_opt, remembered=remembered).url or stack.base.snapshot_mirror
         checks = check_stack(stack, mirror)
         console.print(check_table(stack, mirror, checks))
         gone += [(stack, c) for c in checks if c.status is PinStatus.FAIL]
@@ -118,7 +120,9 @@ def stacks(
     ] = False,
     stack: Annotated[
         str | None,
-        typer.Option("--stack", "-s", help="Only this stack (name or lock file path)."),
+        typer.Option(
+            "--stack", "-s", metavar="NAME", help="Only this stack (name or lock file path)."
+        ),
     ] = None,
     mirror: MirrorOption = None,
 ) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
 from snpappliance.doctor.capture import read_capture
+from snpappliance.doctor.checks import Status
 from snpappliance.doctor.collect import collect
 from snpappliance.doctor.report import DoctorReport, causes_table, summary, table
 from snpappliance.doctor.run import evaluate, run_doctor
 from snpappliance.hosts.connect import connect
-from snpappliance.log import console
+from snpappliance.log import console, out
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,13 +51,33 @@ def doctor(
 
 
 def show(report: DoctorReport, *, as_json: bool) -> None:
-    """JSON, or the causes then the checks as tables, on stdout."""
+    """JSON, or the causes then the checks on stdout: tables on a terminal, else lines."""
     if as_json:
         sys.stdout.write(report.to_json())
         return
-    out = Console(highlight=False)
+    if not out.is_terminal:
+        for line in plain_lines(report):
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
+        return
     causes = causes_table(report)
     if causes is not None:
         out.print(causes)
     out.print(table(report))
     out.print(summary(report))
+
+
+def plain_lines(report: DoctorReport) -> list[str]:
+    """The verdict for a pipe or a log: one whole line per cause and per check (grep-able)."""
+    lines = []
+    if report.diagnosis:
+        lines.append(f"Why SEV-SNP is not up on {report.host}:")
+        lines += [f"  {d.cause}: {d.evidence} — fix: {d.fix}" for d in report.diagnosis]
+    lines.append(f"SEV-SNP preflight of {report.host}:")
+    for c in report.checks:
+        status = c.status.value.upper()
+        if c.status is Status.FAIL and not c.required:
+            status += " (optional)"
+        hint = f" — {c.hint}" if c.hint else ""
+        lines.append(f"  {status:<7} {c.title}: {c.evidence}{hint}")
+    lines.append(summary(report))
+    return lines

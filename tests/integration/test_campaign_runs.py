@@ -152,10 +152,10 @@ def test_mini_campaign_into_a_report(
         f"{r['run_id']}.a1.log" for r in attempts_of(cdir)
     )
     assert all(r["evidence"] == [] for r in attempts_of(cdir))
-    code, _out, err = snpapp("campaign", "status", str(cdir))
+    code, out, err = snpapp("campaign", "status", str(cdir))
     assert code == 0
-    assert "state: finished" in err
-    assert "runs: 4/4 committed (ok 4)" in err
+    assert "state: finished" in out
+    assert "runs: 4/4 committed (ok 4)" in out
     code, _out, err = snpapp("report", str(cdir), "--out", str(tmp_path / "report"))
     assert code == 0, err
     pdf = tmp_path / "report" / "report.pdf"
@@ -253,15 +253,15 @@ def test_kill_9_then_resume_runs_every_planned_run_exactly_once(
         wait_for(lambda: child.poll() is not None or qemu_running(root, "r0002-"),
                  "the second run's boot", 240, 0.2)  # fmt: skip
         assert child.poll() is None, "the campaign ended before it could be killed"
-        code, _out, err = snpapp("campaign", "status", "--campaigns", str(root))
+        code, out, err = snpapp("campaign", "status", "--campaigns", str(root))
         assert code == 0
-        assert f"state: running (pid {child.pid})" in err
+        assert f"state: running (pid {child.pid})" in out
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
     (cdir,) = root.iterdir()
-    code, _out, err = snpapp("campaign", "status", str(cdir))
+    code, out, err = snpapp("campaign", "status", str(cdir))
     assert code == 0
-    assert "state: incomplete" in err
+    assert "state: incomplete" in out
     code, _out, err = snpapp("campaign", "--resume", str(cdir), "--artifacts", str(guest_artifacts))
     assert code == 0, err
     assert "left running by the interrupted runner" in " ".join(err.split())

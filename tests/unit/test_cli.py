@@ -124,12 +124,12 @@ def test_a_group_without_arguments_shows_its_help(snpapp: SnpappRunner) -> None:
     assert "usage error" not in err
 
 
-def test_commands_are_listed_in_pipeline_order(snpapp: SnpappRunner) -> None:
+def test_commands_are_listed_in_workflow_order(snpapp: SnpappRunner) -> None:
     _, out, _ = snpapp("--help")
     commands = out.split("Commands:", 1)[1]
     names = [line.split()[0] for line in commands.splitlines() if line.startswith("  ")]
-    expected = ["build", "stacks", "deploy", "doctor", "campaign", "report", "import"]
-    assert [n for n in names if n in expected] == expected
+    expected = ["build", "deploy", "campaign", "report", "doctor", "import", "stacks", "host"]
+    assert names == expected
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
