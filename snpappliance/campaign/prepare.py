@@ -9,6 +9,7 @@ cannot satisfy: the pinning is planned here, once per host, from its topology.
 
 from __future__ import annotations
 
+import json
 import platform
 import time
 from dataclasses import dataclass
@@ -218,6 +219,40 @@ def stack_manifests(artifacts_root: Path, stack: str) -> dict[str, str]:
     }
 
 
+def stack_components(artifacts_root: Path, stack: str) -> dict[str, Any]:
+    """The full manifest (sources, commits, toolchain) of every built component of ``stack``."""
+    root = artifacts_root / stack
+    if not root.is_dir():
+        return {}
+    return {
+        d.name: json.loads(Manifest.load(d).to_json())
+        for d in sorted(root.iterdir())
+        if (d / MANIFEST_FILE).is_file()
+    }
+
+
+#: The host's BIOS as the kernel exposes it (DMI); unreadable files are left out.
+_BIOS_FILES = {"vendor": "bios_vendor", "version": "bios_version", "date": "bios_date"}
+
+
+def _bios(host: Host) -> dict[str, str]:
+    found = {
+        key: hostinfo.read_text(host, f"/sys/class/dmi/id/{name}")
+        for key, name in _BIOS_FILES.items()
+    }
+    return {key: value.strip() for key, value in found.items() if value and value.strip()}
+
+
+def _sev(doctor: DoctorReport) -> dict[str, str]:
+    """The SEV firmware and TCB doctor saw (its checks' evidence), when it saw them."""
+    evidence = {c.id: c.evidence for c in doctor.checks if c.status.value != "unknown"}
+    return {
+        key: evidence[check]
+        for key, check in (("firmware", "firmware"), ("tcb", "security_floor"))
+        if evidence.get(check)
+    }
+
+
 def _release_record(release: DeployedRelease | None) -> dict[str, Any] | None:
     """The deployed release on the host (whether or not the spec runs from it)."""
     if release is None or release.info is None:
@@ -246,6 +281,8 @@ def environment(
             "kernel": uname.stdout.strip(),
             "cpu": hostinfo.cpu_facts(cpuinfo),
             "nproc": host.run(["nproc"], check=False, idempotent=True).stdout.strip(),
+            "bios": _bios(host),
+            "sev": _sev(prepared.doctor),
         },
         "qemu": {
             "binary": spec.qemu.binary,
@@ -260,7 +297,11 @@ def environment(
             "debian_package": _debian_package(host, prepared.firmware),
         },
         "guest": prepared.guest.record(host),
-        "stack": {"name": spec.stack, "manifests": stack_manifests(artifacts_root, spec.stack)},
+        "stack": {
+            "name": spec.stack,
+            "manifests": stack_manifests(artifacts_root, spec.stack),
+            "components": stack_components(artifacts_root, spec.stack),
+        },
         "snp": {
             "usable": prepared.doctor.ok,
             "doctor": {c.id: c.status.value for c in prepared.doctor.checks},

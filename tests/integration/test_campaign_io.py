@@ -117,6 +117,9 @@ def test_fio_iperf3_and_boot_runs_end_to_end(
     assert not list(cdir.rglob("*-fio.raw"))
     assert proc.run(["pgrep", "-f", "iperf3 -s -1 .* -p 5299"], check=False).returncode == 1
     env = json.loads((cdir / "environment.json").read_text(encoding="utf-8"))
+    # Table 1's facts: the full manifest of every built component, BIOS when readable.
+    assert env["stack"]["components"]["guest"]["component"] == "guest"
+    assert isinstance(env["host"]["bios"], dict)
     assert env["guest"]["build_info"]["fio"].startswith("fio-3.")
     assert env["guest"]["build_info"]["iperf3"].startswith("3.")
     code, _out, err = snpapp("report", str(cdir), "--out", str(tmp_path / "report"))
