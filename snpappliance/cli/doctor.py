@@ -32,7 +32,7 @@ guest-memfd-mismatch, no-snp-evidence. A working host has none.
 
 --from PATH diagnoses captured output instead of a live host: a file, a
 directory or a --collect bundle holding any mix of dmesg / journalctl -k (or a
-grep of them, pasted with prompts or not), /proc/cpuinfo, /proc/cmdline, the
+grep of them, pasted with prompts or not), /proc/cpuinfo or lscpu, /proc/cmdline, the
 kvm_amd parameters, `snphost ok` / `sevctl ok` output and a `cpuid -r` dump.
 Facts that are not there are UNKNOWN, never FAIL.
 
