@@ -23,7 +23,7 @@ def test_init_writes_a_spec_that_validates(snpapp: SnpappRunner, tmp_path: Path)
     assert "policy = 0x30000" in target.read_text(encoding="utf-8")
     code, _out, err = snpapp("campaign", "validate", str(target))
     assert code == 0, err
-    assert "valid — 2 scenarios (baseline snp-off), 2 workloads, 20 repetitions = 80 runs" in flat(
+    assert "valid — 2 scenarios (baseline snp-off), 7 workloads, 20 repetitions = 280 runs" in flat(
         err
     )
     code, _out, err = snpapp("campaign", "init", str(target))

@@ -91,7 +91,7 @@ def test_two_hosts_run_the_same_plan_at_once(
     first = frame[frame["run_id"].str.startswith("r0001-")].groupby("host")["started_at"].first()
     starts = [datetime.fromisoformat(s) for s in first]
     assert abs((starts[0] - starts[1]).total_seconds()) < 5, first.to_dict()
-    code, _, printed = snpapp("campaign", "status", str(cdir))
+    code, printed, _ = snpapp("campaign", "status", str(cdir))
     assert code == 0
     status = " ".join(printed.split())
     assert "host genoa01: 2/2 committed (ok 2)" in status
@@ -131,7 +131,7 @@ def test_a_lost_host_stops_alone_and_resumes(
     committed = run_records(cdir)
     assert sorted(committed) == sorted(r for r in committed if r.endswith("@local"))
     assert len(committed) == 2
-    code, _, printed = snpapp("campaign", "status", str(cdir))
+    code, printed, _ = snpapp("campaign", "status", str(cdir))
     status = " ".join(printed.split())
     assert "host local: 2/2 committed (ok 2)" in status
     assert "host genoa01: 0/2 committed (none yet)" in status
