@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import tomllib
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from snpappliance.formats.campaigndir import ENVIRONMENT_FILE, SPEC_FILE
 from snpappliance.formats.precision import MAX_SIGNIFICANT
 from snpappliance.formats.results import latest_campaign
 from snpappliance.fsutil import atomic_write_text, sha256_file, staged_dir
+from snpappliance.report.attempts import FinalAttempt, final_attempts, result_places
 from snpappliance.report.context import (
     campaign_facts,
     comparison_rows,
@@ -39,6 +41,18 @@ from snpappliance.report.context import (
     smoke_table,
     synthesis,
 )
+from snpappliance.report.evidence import (
+    INFO_KEY,
+    NOT_RECORDED,
+    Evidence,
+    collect,
+    evidence_rows,
+    expectation_lines,
+    reason_lines,
+    status_line,
+    tcbs_seen,
+    write_evidence_csv,
+)
 from snpappliance.report.figures.render import FIGURES_DIR, FigureEntry, FigureWriter
 from snpappliance.report.figures.style import make_palette
 from snpappliance.report.hosts import (
@@ -48,6 +62,7 @@ from snpappliance.report.hosts import (
     host_views,
     write_host_stats,
 )
+from snpappliance.report.hoststate import changes_note, host_changes, load_sentence
 from snpappliance.report.load import ResultSet, load_results
 from snpappliance.report.progress import Tracker
 from snpappliance.report.stack import StackRow, host_environments, stack_rows
@@ -62,6 +77,7 @@ from snpappliance.report.stats.analysis import (
     write_stats,
 )
 from snpappliance.report.stats.effect import ASYMPTOTIC_ABOVE_PAIRS
+from snpappliance.report.workers import run_tasks
 from snpappliance.resources import data_dir
 
 TEMPLATE = "report.html.j2"
@@ -222,6 +238,54 @@ class ReportInputs:
     generated_at: str
     #: Each host on its own, when the results come from several hosts.
     hosts: list[HostView] = field(default_factory=list)
+    #: The final attempt of every committed run (campaign directories only).
+    attempts: tuple[FinalAttempt, ...] = ()
+
+    @property
+    def campaign_dir(self) -> Path | None:
+        return self.source if self.source.is_dir() else None
+
+
+def campaign_attempts(source: Path, results: ResultSet) -> tuple[FinalAttempt, ...]:
+    """The final attempts of ``source``'s committed runs (() for a results file)."""
+    if not source.is_dir():
+        return ()
+    return tuple(final_attempts(source, result_places(results.frame)))
+
+
+def campaign_evidence(inputs: ReportInputs) -> Evidence:
+    """What the committed runs' attestation proved, and what campaign.json expected."""
+    campaign = inputs.results.campaign
+    expected = campaign.extra.get(INFO_KEY) if campaign is not None else None
+    return collect(inputs.attempts, expected if isinstance(expected, dict) else None)
+
+
+def evidence_context(inputs: ReportInputs, banner: str | None) -> dict[str, Any]:
+    """The "Confidentiality evidence" section's variables."""
+    evidence = campaign_evidence(inputs)
+    if inputs.campaign_dir is None:
+        status = f"{NOT_RECORDED.capitalize()}: a results file, not a campaign directory."
+    else:
+        status = status_line(evidence)
+    return {
+        "status": status,
+        "rows": evidence_rows(evidence),
+        "reasons": reason_lines(evidence),
+        "expected": expectation_lines(evidence),
+        "tcbs": tcbs_seen(evidence),
+        "label": banner,
+    }
+
+
+def host_state_line(inputs: ReportInputs) -> str:
+    """The provenance row on the host's state across the runs."""
+    recorded = [a for a in inputs.attempts if "host_state" in a.record]
+    if not recorded:
+        return "not recorded per run"
+    changes = host_changes(recorded)
+    if not changes:
+        return f"unchanged during the {len(recorded)} committed run(s) (Appendix A has it)"
+    return f"CHANGED during the campaign, {len(changes)} setting(s): see the list below"
 
 
 def _read_json(path: Path) -> Any:
@@ -294,6 +358,7 @@ def provenance_rows(inputs: ReportInputs, campaign_dir: Path | None) -> list[tup
         ("Stack", f"{stack_text} (Table 1)"),
         ("Hosts", ", ".join(hosts) or "not recorded"),
         ("Baseline scenario", f"{analysis.baseline} ({inputs.baseline_reason})"),
+        ("Host state", host_state_line(inputs)),
         ("snpapp", f"{__version__} (statistics version {STATS_VERSION})"),
         ("Generated", inputs.generated_at),
     ]
@@ -304,8 +369,12 @@ def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, 
     results, analysis = inputs.results, inputs.analysis
     title, banner = title_of(results)
     options = analysis.options
-    campaign_dir = inputs.source if inputs.source.is_dir() else None
+    campaign_dir = inputs.campaign_dir
     return {
+        "evidence": evidence_context(inputs, banner),
+        "host_changes": [c.text for c in host_changes(inputs.attempts)],
+        "load_text": load_sentence(inputs.attempts),
+        "changes_note": changes_note(inputs.attempts),
         "title": title,
         "heading": heading_of(results),
         "banner": banner,
@@ -385,6 +454,11 @@ def render_html(
         ) from exc
 
 
+def _import_pdf_renderer() -> None:
+    """Import WeasyPrint (about a second) while the figure workers draw."""
+    import weasyprint  # noqa: F401
+
+
 def write_pdf(html: str, base: Path, target: Path) -> None:
     """Render ``html`` (its relative links resolved against ``base``) to ``target``."""
     import weasyprint  # imported here: slow to import and only needed for the PDF
@@ -397,18 +471,18 @@ def _render_into(stage: Path, inputs: ReportInputs, tracker: Tracker) -> None:
     with tracker.step("writing statistics (stats/)"):
         write_stats(analysis, stage)
         write_host_stats(inputs.hosts, stage)
+        evidence = campaign_evidence(inputs)
+        if evidence.groups:
+            write_evidence_csv(evidence, stage)
     figure_dir = stage / FIGURES_DIR
     figure_dir.mkdir()
     palette = make_palette(list(analysis.scenarios), analysis.baseline)
     writer = FigureWriter(inputs.results.ok, analysis, palette, figure_dir)
-    many_hosts = bool(inputs.hosts and analysis.metrics)
-    with tracker.step("drawing figures (figures/)", total=writer.count() + many_hosts) as advance:
-        figures = []
-        for figure in writer.all():
-            figures.append(figure)
-            advance(1)
-        if many_hosts:
-            figures.append(writer.run_order_by_host([v.host for v in inputs.hosts]))
+    tasks = writer.tasks()
+    if inputs.hosts and analysis.metrics:
+        tasks.append(partial(writer.run_order_by_host, [v.host for v in inputs.hosts]))
+    with tracker.step("drawing figures (figures/)", total=len(tasks)) as advance:
+        figures = run_tasks(tasks, advance, meanwhile=_import_pdf_renderer)
     with tracker.step("rendering report.html and report.pdf"):
         context = page_context(inputs, figures)
         html = render_html(context, for_pdf=False, inline=inline_figures(stage, figures))
@@ -457,6 +531,7 @@ def _render(
         baseline_reason=baseline_reason(results, baseline),
         generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         hosts=views,
+        attempts=campaign_attempts(path, results),
     )
     try:
         with staged_dir(target) as stage:

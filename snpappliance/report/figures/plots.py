@@ -19,6 +19,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from scipy import stats
 
@@ -329,6 +331,9 @@ def _ridge(
                     linewidth=0, interpolate=True)  # fmt: skip
     left = np.flatnonzero(grid < values.min())[::-1]
     right = np.flatnonzero(grid > values.max())
+    # The fading bands of both tails as one collection (one artist, not one per band).
+    bands: list[np.ndarray] = []
+    colours: list[tuple[float, float, float, float]] = []
     for ordered in (left, right):  # each tail from the data outwards
         if ordered.size < 2:
             continue
@@ -337,8 +342,12 @@ def _ridge(
                 continue
             span = np.arange(max(band.min() - 1, 0), min(band.max() + 2, grid.size))
             alpha = RIDGE_ALPHA * (1.0 - (step + 0.5) / RIDGE_FADE_STEPS)
-            ax.fill_between(grid[span], y0, y0 + height[span], color=colour, alpha=alpha,
-                            linewidth=0)  # fmt: skip
+            top = np.column_stack([grid[span], y0 + height[span]])
+            bottom = np.column_stack([grid[span][::-1], np.full(span.size, float(y0))])
+            bands.append(np.concatenate([top, bottom]))
+            colours.append(to_rgba(colour, alpha))
+    if bands:
+        ax.add_collection(PolyCollection(bands, facecolors=colours, linewidths=0))
     ax.plot(grid[inside], y0 + height[inside], color=colour, linewidth=0.8)
 
 

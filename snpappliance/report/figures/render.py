@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -27,7 +28,7 @@ from snpappliance.report.text import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from snpappliance.formats.results import Metric
@@ -210,18 +211,14 @@ class FigureWriter:
         return [s for s in self.analysis.series if self.names[s] in present]
 
     def count(self) -> int:
-        """How many figures :meth:`all` yields."""
-        series = len(self._drawn_series())
-        return 2 * series + (3 if series else 0)
+        """How many figures :meth:`tasks` draws."""
+        return len(self.tasks())
 
-    def all(self) -> Iterator[FigureEntry]:
-        """Every figure of the report, in reading order (drawn one at a time)."""
+    def tasks(self) -> list[Callable[[], FigureEntry]]:
+        """Every figure of the report as a call that draws it, in reading order."""
         series = self._drawn_series()
-        for one in series:
-            yield self.histograms(one)
-        for one in series:
-            yield self.qq(one)
+        calls: list[Callable[[], FigureEntry]] = [partial(self.histograms, s) for s in series]
+        calls += [partial(self.qq, s) for s in series]
         if series:
-            yield self.violins()
-            yield self.ridgeline()
-            yield self.run_order()
+            calls += [self.violins, self.ridgeline, self.run_order]
+        return calls

@@ -8,6 +8,7 @@ a reason. The Mann–Whitney p-values are Holm-adjusted over the whole table.
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from snpappliance.report.stats.effect import (
 )
 from snpappliance.report.stats.frames import typed_frame
 from snpappliance.report.stats.hypothesis import FloatArray, holm, mann_whitney, welch
+from snpappliance.report.workers import run_tasks
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +48,9 @@ COMPARISON_COLUMNS = ("workload", "metric", "baseline", "scenario", "n_baseline"
                       "p_holm")  # fmt: skip
 
 #: The statistics of :data:`COMPARISON_COLUMNS` (everything after the names and counts).
+#: Bootstrap draws (resamples × values) of a table above which its comparisons run in
+#: parallel processes: about half a second of work, more than starting the workers costs.
+PARALLEL_DRAWS = 50_000_000
 COMPARISON_STATISTICS = COMPARISON_COLUMNS[COMPARISON_COLUMNS.index("median_baseline") :]
 #: (scenario or None, workload, metric, statistic, reason) of an empty cell.
 Finding = tuple[str | None, str, str, str, str]
@@ -140,7 +145,9 @@ def comparison_table(
     if not others:
         reason = f"only one scenario ({baseline}): there is nothing to compare with the baseline"
         findings = [(None, w, m, "comparisons", reason) for w, m in series]
-    rows: list[dict[str, Any]] = []
+    planned: list[tuple[str, str, str]] = []
+    tasks: list[Callable[[], tuple[dict[str, Any], list[tuple[str, str]]]]] = []
+    draws = 0
     for workload, metric in series:
         base = arms.get((baseline, workload, metric), EMPTY_ARM).values
         for scenario in others:
@@ -150,12 +157,17 @@ def comparison_table(
                 (metric, baseline, scenario, workload) if workload else (metric, baseline, scenario)
             )
             rng = comparison_rng(seed, *key)
-            row, reasons = compare(values, base, resamples=resamples, rng=rng)
-            names = {"workload": workload, "metric": metric, "baseline": baseline}
-            rows.append({**names, "scenario": scenario, **row})
-            findings += [(scenario, workload, metric, stat, why) for stat, why in reasons]
-            if advance is not None:
-                advance(1)
+            planned.append((workload, metric, scenario))
+            tasks.append(partial(compare, values, base, resamples=resamples, rng=rng))
+            if delta_ci_method(values.size, base.size) is DeltaCiMethod.BOOTSTRAP:
+                draws += resamples * (values.size + base.size)
+    # Each comparison has its own Generator, so the rows are the same in any process.
+    results = run_tasks(tasks, advance, workers=None if draws >= PARALLEL_DRAWS else 1)
+    rows: list[dict[str, Any]] = []
+    for (workload, metric, scenario), (row, reasons) in zip(planned, results, strict=True):
+        names = {"workload": workload, "metric": metric, "baseline": baseline}
+        rows.append({**names, "scenario": scenario, **row})
+        findings += [(scenario, workload, metric, stat, why) for stat, why in reasons]
     frame = typed_frame(rows, COMPARISON_COLUMNS)
     frame["p_holm"] = holm(frame["mwu_p"].to_numpy(dtype=np.float64))
     return frame, findings

@@ -95,15 +95,18 @@ def bootstrap_deltas(
     lo = np.searchsorted(ordered, scenario, side="left")
     hi = np.searchsorted(ordered, scenario, side="right")
     deltas = np.empty(resamples, dtype=np.float64)
-    running = np.zeros(nb + 1, dtype=np.int64)
+    running = np.zeros((BLOCK, nb + 1), dtype=np.int64)
+    offsets = (np.arange(BLOCK, dtype=np.int64) * nb)[:, None]
     for start in range(0, resamples, BLOCK):
         rows = min(BLOCK, resamples - start)
         b_draws = rng.integers(0, nb, size=(rows, nb))
         s_draws = rng.integers(0, ns, size=(rows, ns))
-        for row in range(rows):
-            np.cumsum(np.bincount(b_draws[row], minlength=nb), out=running[1:])
-            twice_u = (running[lo] + running[hi])[s_draws[row]].sum()
-            deltas[start + row] = twice_u / (ns * nb) - 1.0
+        # Every resample of the block at once: row r's counts are bins r·nb … r·nb + nb − 1.
+        counts = np.bincount((b_draws + offsets[:rows]).ravel(), minlength=rows * nb)
+        np.cumsum(counts.reshape(rows, nb), axis=1, out=running[:rows, 1:])
+        table = running[:rows, lo] + running[:rows, hi]
+        twice_u = np.take_along_axis(table, s_draws, axis=1).sum(axis=1)
+        deltas[start : start + rows] = twice_u / (ns * nb) - 1.0
     return deltas
 
 
