@@ -90,6 +90,8 @@ class _Watch:
         *lines, self.pending = self.pending.split("\n")
         for line in lines:
             self._line(line + "\n")
+        if lines:  # the log on disk follows the console (tail -f shows a guest as it runs)
+            self.log.flush()
 
     def flush(self) -> None:
         if self.pending:

@@ -25,21 +25,27 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.integration, pytest.mark.qemu, pytest.mark.docker, pytest.mark.slow]
 
 
-def _guest_began(root: Path) -> bool:
+def _workload_began(root: Path) -> bool:
     logs = list(root.glob("*/logs/*.log"))
-    return bool(logs) and "SNPGUEST-INIT" in logs[0].read_text(encoding="utf-8", errors="replace")
+    return bool(logs) and "===SNP-BEGIN " in logs[0].read_text(encoding="utf-8", errors="replace")
+
+
+#: A workload that runs long enough (sysbench's 10 s) for the signal to land while the guest
+#: runs, however slowly this test process is scheduled.
+LONG_WORKLOAD = "[workloads.sysbench-cpu]\nmax_prime = 2000\n"
 
 
 def test_sigterm_stops_like_ctrl_c_records_the_attempt_and_resume_keeps_its_log(
     snpapp: SnpappRunner, guest_artifacts: Path, tmp_path: Path
 ) -> None:
     root = tmp_path / "c"
-    argv = [sys.executable, "-m", "snpappliance", "campaign", "--spec", str(spec_file(tmp_path))]
+    spec = spec_file(tmp_path, workloads=LONG_WORKLOAD)
+    argv = [sys.executable, "-m", "snpappliance", "campaign", "--spec", str(spec)]
     argv += ["--campaigns", str(root), "--artifacts", str(guest_artifacts)]
     with subprocess.Popen(
         argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as child:
-        wait_for(lambda: _guest_began(root), "the first guest to boot", 180, 0.2)
+        wait_for(lambda: _workload_began(root), "the first workload to begin", 180, 0.2)
         child.send_signal(signal.SIGTERM)
         _out, err = child.communicate(timeout=60)
     assert child.returncode == 128 + signal.SIGTERM, err
