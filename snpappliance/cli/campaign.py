@@ -56,7 +56,7 @@ statistics.
 Examples:
 
   snpapp campaign                          # the local profile
-  snpapp campaign --reps 3                 # a quicker local demo
+  snpapp campaign --reps 2                 # a quicker local demo (two repetitions)
   snpapp campaign --profile genoa --host genoa01
   snpapp campaign --profile genoa --ssh-config lab/ssh_config
   snpapp campaign --profile genoa --host genoa01 --host genoa02
