@@ -1,4 +1,4 @@
-"""Wall time and peak memory of `snpapp report` on synthetic results (issue 11's targets).
+"""Wall time and peak memory of `snpapp report` on synthetic results, against the README's targets.
 
 The results are SYNTHETIC: generated here with a seeded numpy RNG (normal
 noise around fixed medians, a few planted outliers and failed runs), so the
