@@ -7,6 +7,10 @@ mypy checks field by field.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from snpappliance.attestation.nonce import RunNonce
+from snpappliance.attestation.report import parse_report
 from snpappliance.campaign.judge import RunKind
 from snpappliance.campaign.qemu import BootConfig
 from snpappliance.campaign.spec import (
@@ -45,3 +49,25 @@ def run_kind(workload: str, *, memory_mib: int = 1024, kernel_boot: bool = True)
         "pts": PtsSmoke(),
     }
     return RunKind(workloads[workload], boot_workload(memory_mib), kernel_boot=kernel_boot)
+
+
+#: Published attestation material (sources in the folder's README).
+ATTESTATION_FIXTURES = Path(__file__).parent / "fixtures" / "attestation"
+#: A real Milan ATTESTATION_REPORT, as published by virtee/sev.
+MILAN_REPORT_RAW = bytes.fromhex(
+    (ATTESTATION_FIXTURES / "virtee-sev-report_milan.hex").read_text(encoding="ascii").strip()
+)
+MILAN_REPORT = parse_report(MILAN_REPORT_RAW)
+#: That report's REPORT_DATA, standing in for the nonce the run would have sent.
+MILAN_NONCE = RunNonce("c", "r", b"", MILAN_REPORT.report_data)
+
+
+def console_around(line: str) -> str:
+    """Run r's console as the guest prints it, with ``line`` among its workload's output."""
+    return (
+        "SNPGUEST-INIT id=r uptime=1.0 nproc=1 mem_kb=1\r\n"
+        "===SNP-BEGIN id=r src=fw_cfg uptime=1.1===\r\n"
+        f"{line}\r\n"
+        "workload output\r\n"
+        "===SNP-END id=r rc=0 uptime=2.0===\r\n"
+    )

@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from snpappliance.formats.campaigndir import parse_attempts
 from snpappliance.formats.results import repair_tail
 from snpappliance.fsutil import atomic_write_text, ensure_writable_dir
 
@@ -46,25 +47,10 @@ def append_record(path: Path, record: Mapping[str, Any]) -> None:
         os.fsync(fh.fileno())
 
 
-def parse_records(text: str) -> list[dict[str, Any]]:
-    """The complete JSON lines of ``attempts.jsonl`` (a torn last line is ignored)."""
-    records = []
-    for line in text.splitlines(keepends=True):
-        if not line.endswith("\n"):
-            break
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(obj, dict):
-            records.append(obj)
-    return records
-
-
 def read_records(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
-    return parse_records(path.read_text(encoding="utf-8", errors="replace"))
+    return parse_attempts(path.read_text(encoding="utf-8", errors="replace"))
 
 
 def committed_runs(records: Iterable[Mapping[str, Any]]) -> dict[str, str]:

@@ -19,8 +19,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from snpappliance.errors import CampaignError
 
@@ -104,3 +106,22 @@ class CampaignDir:
                 msg,
                 hint="pass a directory under campaigns/ that `snpapp campaign` created",
             )
+
+
+def parse_attempts(text: str) -> list[dict[str, Any]]:
+    """The complete JSON-object lines of an ``attempts.jsonl`` text.
+
+    A torn last line (a writer killed mid-line) ends the list; a line that is
+    not a JSON object is skipped.
+    """
+    records = []
+    for line in text.splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            records.append(obj)
+    return records

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from snpappliance.formats.campaigndir import ATTEMPTS_FILE, PLAN_FILE
+from snpappliance.formats.campaigndir import ATTEMPTS_FILE, PLAN_FILE, parse_attempts
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -38,24 +38,9 @@ class FinalAttempt:
     record: Mapping[str, Any]
 
 
-def parse_jsonl(text: str) -> list[dict[str, Any]]:
-    """The complete JSON-object lines of ``text`` (a torn last line or a bad line is skipped)."""
-    found = []
-    for line in text.splitlines(keepends=True):
-        if not line.endswith("\n"):
-            break
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            found.append(obj)
-    return found
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _read_attempts(path: Path) -> list[dict[str, Any]]:
     try:
-        return parse_jsonl(path.read_text(encoding="utf-8", errors="replace"))
+        return parse_attempts(path.read_text(encoding="utf-8", errors="replace"))
     except OSError:
         return []
 
@@ -91,7 +76,7 @@ def final_attempts(
     ``places`` (see :func:`result_places`) supplies the host of one-host plans
     and the scenario of runs the plan does not name.
     """
-    records = _read_jsonl(campaign_dir / ATTEMPTS_FILE)
+    records = _read_attempts(campaign_dir / ATTEMPTS_FILE)
     if not records:
         return []
     planned = planned_runs(campaign_dir)

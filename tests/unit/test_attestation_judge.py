@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from snpappliance.attestation.guest import GuestAttestation, parse_attest_line
 from snpappliance.attestation.judge import RunExpectations, judge_run
 from snpappliance.attestation.nonce import RunNonce
-from snpappliance.attestation.report import parse_report
 from snpappliance.formats.attestation import (
     AttestationRecord,
     AttestationStatus,
@@ -21,12 +20,12 @@ from snpappliance.formats.attestation import (
     summarise_evidence,
     write_record,
 )
+from tests.factories import MILAN_NONCE as NONCE
+from tests.factories import MILAN_REPORT as REPORT
+from tests.factories import MILAN_REPORT_RAW as RAW
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "attestation"
-RAW = bytes.fromhex((FIXTURES / "virtee-sev-report_milan.hex").read_text().strip())
-REPORT = parse_report(RAW)
-#: The real report's REPORT_DATA, standing in for the nonce the run would have sent.
-NONCE = RunNonce("c", "r", b"", REPORT.report_data)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def snp(**changes: object) -> RunExpectations:

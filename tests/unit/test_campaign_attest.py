@@ -16,7 +16,6 @@ import pytest
 from snpappliance import proc
 from snpappliance.attestation.expected import LaunchInputs, expected_digest
 from snpappliance.attestation.nonce import RunNonce
-from snpappliance.attestation.report import parse_report
 from snpappliance.campaign.attest import (
     AttestationPlan,
     expected_launch,
@@ -32,23 +31,12 @@ from snpappliance.errors import CampaignError
 from snpappliance.formats.attestation import AttestationStatus
 from snpappliance.hosts.local import LocalHost
 from tests.factories import GENOA_SNP_BOOT
+from tests.factories import MILAN_NONCE as NONCE
+from tests.factories import MILAN_REPORT as REPORT
+from tests.factories import MILAN_REPORT_RAW as RAW
+from tests.factories import console_around as console
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "attestation"
-RAW = bytes.fromhex((FIXTURES / "virtee-sev-report_milan.hex").read_text().strip())
-REPORT = parse_report(RAW)
-#: The real report's REPORT_DATA, standing in for the nonce the run would have sent.
-NONCE = RunNonce("c", "r", b"", REPORT.report_data)
 OVMF = Path("/usr/share/ovmf/OVMF.fd")
-
-
-def console(line: str) -> str:
-    return (
-        "SNPGUEST-INIT id=r uptime=1.0 nproc=1 mem_kb=1\r\n"
-        "===SNP-BEGIN id=r src=fw_cfg uptime=1.1===\r\n"
-        f"{line}\r\n"
-        "workload output\r\n"
-        "===SNP-END id=r rc=0 uptime=2.0===\r\n"
-    )
 
 
 def report_line(raw: bytes = RAW) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from snpappliance.campaign import store
 from snpappliance.campaign.plan import PlannedRun
-from snpappliance.formats.campaigndir import CampaignDir
+from snpappliance.formats.campaigndir import CampaignDir, parse_attempts
 from snpappliance.formats.results import COLUMNS, append_rows
 from snpappliance.report.load import load_results
 
@@ -58,7 +58,7 @@ def test_missing_runs_keep_the_planned_order() -> None:
 
 def test_torn_record_line_is_ignored() -> None:
     text = json.dumps(_run(PLAN[0])) + "\n" + '{"record": "run", "run_id": "r0002'
-    assert store.committed_runs(store.parse_records(text)) == {PLAN[0].run_id: "ok"}
+    assert store.committed_runs(parse_attempts(text)) == {PLAN[0].run_id: "ok"}
 
 
 def test_filter_results_drops_uncommitted_runs() -> None:

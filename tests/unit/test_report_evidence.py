@@ -14,8 +14,7 @@ import csv
 import json
 import shutil
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,8 +22,6 @@ from snpappliance import proc
 from snpappliance.attestation.guest import parse_attest_line
 from snpappliance.attestation.judge import RunExpectations, judge_run
 from snpappliance.attestation.kds import VcekChain, load_cert_chain, load_vcek
-from snpappliance.attestation.nonce import RunNonce
-from snpappliance.attestation.report import parse_report
 from snpappliance.attestation.signature import verify_report
 from snpappliance.campaign.attest import AttestationPlan, judge_console, request_step
 from snpappliance.formats.attestation import AttestationRecord, AttestationStatus
@@ -38,25 +35,18 @@ from snpappliance.report.evidence import (
     write_evidence_csv,
 )
 from snpappliance.report.text import DASH
+from tests.factories import ATTESTATION_FIXTURES as FIXTURES
+from tests.factories import MILAN_NONCE as NONCE
+from tests.factories import MILAN_REPORT as REPORT
+from tests.factories import MILAN_REPORT_RAW as RAW
+from tests.factories import console_around as console
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "attestation"
-RAW = bytes.fromhex((FIXTURES / "virtee-sev-report_milan.hex").read_text().strip())
-REPORT = parse_report(RAW)
-#: The real report's REPORT_DATA, standing in for the nonce the run would have sent.
-NONCE = RunNonce("c", "r", b"", REPORT.report_data)
+if TYPE_CHECKING:
+    from pathlib import Path
+
 SNP_PLAN = AttestationPlan(REPORT.measurement, REPORT.policy.raw)
 NO_SNP_PLAN = AttestationPlan(None, 0x30000)
 TCB = "bl=3 tee=0 snp=8 ucode=115"
-
-
-def console(line: str) -> str:
-    return (
-        "SNPGUEST-INIT id=r uptime=1.0 nproc=1 mem_kb=1\r\n"
-        "===SNP-BEGIN id=r src=fw_cfg uptime=1.1===\r\n"
-        f"{line}\r\n"
-        "workload output\r\n"
-        "===SNP-END id=r rc=0 uptime=2.0===\r\n"
-    )
 
 
 REPORT_CONSOLE = console(
