@@ -15,9 +15,9 @@ from snpappliance.campaign.runner import (
     execute_on,
     load_campaign,
     prepare_targets,
-    recorded_digest,
     recorded_ssh_config,
     remember_ssh_config,
+    resume_changes,
 )
 from snpappliance.campaign.spec import CampaignSpec, check_run_count, load_spec, with_overrides
 from snpappliance.campaign.specdump import spec_template
@@ -164,17 +164,22 @@ def _resume(
     targets = prepare_targets(spec, hosts, artifacts_root)
     recorded = json.loads(cdir.environment.read_text(encoding="utf-8"))
     for target in targets:
-        digest = target.prepared.guest.manifest.digest
-        was = recorded_digest(recorded, target.host.name)
-        if was != digest:
+        pinning = target.prepared.pinning
+        changes = resume_changes(
+            recorded,
+            target.host.name,
+            digest=target.prepared.guest.manifest.digest,
+            pinning=None if pinning is None else pinning.to_json(),
+        )
+        if changes:
             msg = (
-                f"the guest artefacts on host {target.host.name} changed since campaign "
-                f"{cdir.campaign_id} started (manifest digest {digest[:12]}, "
-                f"recorded {was[:12]})"
+                f"host {target.host.name} changed since campaign {cdir.campaign_id} started: "
+                + "; ".join(changes)
             )
             raise CampaignError(
                 msg,
-                hint="resume with the same build, or start a new campaign",
+                hint="resume with the same build on the same host set-up (CPUs online, "
+                "isolation, [guest] pin), or start a new campaign",
             )
     execute_on(cdir, spec, targets, max_failures=max_failures)
 

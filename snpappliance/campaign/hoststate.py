@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from snpappliance.formats.campaigndir import host_environment
 from snpappliance.log import console
 from snpappliance.tuning.plan import tuning_advice
 from snpappliance.tuning.state import HostState, read_host_state, state_changes
@@ -36,8 +37,7 @@ def record_state(host: Host) -> HostState:
 
 def recorded_state(environment_json: Mapping[str, Any], host: str) -> HostState | None:
     """The state ``environment.json`` recorded for ``host`` (None for older campaigns)."""
-    env = environment_json["hosts"][host] if "hosts" in environment_json else environment_json
-    state = env.get(ENV_KEY)
+    state = host_environment(environment_json, host).get(ENV_KEY)
     return {str(k): str(v) for k, v in state.items()} if isinstance(state, Mapping) else None
 
 

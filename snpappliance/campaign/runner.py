@@ -45,7 +45,7 @@ from snpappliance.campaign.spec import CampaignSpec, load_spec
 from snpappliance.campaign.specdump import dump_spec
 from snpappliance.campaign.workers import HostJob, Shared, run_host, run_parallel
 from snpappliance.errors import CampaignError, InterruptedByUser, TransportError
-from snpappliance.formats.campaigndir import CampaignDir
+from snpappliance.formats.campaigndir import CampaignDir, host_environment
 from snpappliance.formats.results import CampaignInfo
 from snpappliance.fsutil import (
     atomic_write_text,
@@ -252,10 +252,40 @@ def campaign_hosts(cdir: CampaignDir, spec: CampaignSpec) -> list[str]:
     return plan_hosts(plan) or [spec.host]
 
 
-def recorded_digest(environment_json: Mapping[str, Any], host: str) -> str:
-    """The guest manifest digest ``environment.json`` recorded for ``host``."""
-    env = environment_json["hosts"][host] if "hosts" in environment_json else environment_json
-    return str(env["guest"]["manifest_digest"])
+def _allocation(pinning: Mapping[str, Any] | None) -> str:
+    """A pinning record's CPUs in words ("off" when the boots were not pinned)."""
+    if pinning is None:
+        return "off"
+    cpus = ",".join(str(c) for c in pinning.get("vcpu_cpus", []))
+    emulator = ",".join(str(c) for c in pinning.get("emulator_cpus", []))
+    return f"node {pinning.get('node')}, vCPUs on CPUs {cpus}, QEMU on {emulator}"
+
+
+def resume_changes(
+    environment_json: Mapping[str, Any],
+    host: str,
+    *,
+    digest: str,
+    pinning: Mapping[str, Any] | None,
+) -> list[str]:
+    """What differs on ``host`` from what the campaign recorded when it started.
+
+    Every run of a campaign boots the same guest artefacts (``digest``, the
+    manifest digest) with the same CPU pinning (``pinning``, as recorded in
+    environment.json); a host whose topology or isolation changed plans
+    another pinning. A campaign from before pinning was recorded is checked
+    for its artefacts only. Empty: the campaign may resume on ``host``.
+    """
+    env = host_environment(environment_json, host)
+    changes = []
+    was = str(env["guest"]["manifest_digest"])
+    if was != digest:
+        changes.append(f"guest artefacts: manifest digest {digest[:12]}, recorded {was[:12]}")
+    if "pinning" in env:
+        before, now = _allocation(env["pinning"]), _allocation(pinning)
+        if before != now:
+            changes.append(f"CPU pinning: {now}, recorded {before}")
+    return changes
 
 
 def load_campaign(directory: Path) -> tuple[CampaignDir, CampaignSpec]:

@@ -22,9 +22,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from snpappliance.errors import CampaignError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: Where campaigns are created unless ``--campaigns`` says otherwise.
 CAMPAIGNS_DIR = Path("campaigns")
@@ -125,3 +128,12 @@ def parse_attempts(text: str) -> list[dict[str, Any]]:
         if isinstance(obj, dict):
             records.append(obj)
     return records
+
+
+def host_environment(environment_json: Mapping[str, Any], host: str) -> Mapping[str, Any]:
+    """What ``environment.json`` recorded for ``host``: a one-host campaign's whole file,
+    else its entry under ``hosts``."""
+    env: Mapping[str, Any] = (
+        environment_json["hosts"][host] if "hosts" in environment_json else environment_json
+    )
+    return env

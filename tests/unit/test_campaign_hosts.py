@@ -20,7 +20,7 @@ from snpappliance.campaign.plan import (
     plan_to_json,
 )
 from snpappliance.campaign.profiles import profile_path
-from snpappliance.campaign.runner import campaign_hosts, campaign_info, recorded_digest
+from snpappliance.campaign.runner import campaign_hosts, campaign_info, resume_changes
 from snpappliance.campaign.spec import Order, load_spec
 from snpappliance.campaign.status import campaign_status, render_status
 from snpappliance.campaign.workers import Shared
@@ -137,12 +137,39 @@ def test_one_host_campaign_resumes_on_the_spec_host(tmp_path: Path) -> None:
     assert "hosts" not in json.loads(campaign_info(SPEC, "x", 1, ["genoa07"]).to_json())
 
 
-def test_recorded_digest_of_one_and_several_hosts() -> None:
+def test_resume_checks_each_hosts_recorded_artefacts() -> None:
     one = {"guest": {"manifest_digest": "abc"}}
     many = {"hosts": {"a": {"guest": {"manifest_digest": "d1"}}, "b": one}}
-    assert recorded_digest(one, "local") == "abc"
-    assert recorded_digest(many, "a") == "d1"
-    assert recorded_digest(many, "b") == "abc"
+    assert resume_changes(one, "local", digest="abc", pinning=None) == []
+    assert resume_changes(many, "a", digest="d1", pinning=None) == []
+    assert resume_changes(many, "b", digest="abc", pinning=None) == []
+    assert resume_changes(many, "a", digest="abc", pinning=None) == [
+        "guest artefacts: manifest digest abc, recorded d1"
+    ]
+
+
+def test_resume_checks_the_recorded_pinning() -> None:
+    pinned = {"request": "auto", "node": 0, "vcpu_cpus": [2, 3], "emulator_cpus": [1],
+              "warnings": []}  # fmt: skip
+    env = {"guest": {"manifest_digest": "abc"}, "pinning": pinned}
+    # The plan made again on resume (no "request" key) equals the recorded one.
+    same = {k: v for k, v in pinned.items() if k != "request"}
+    assert resume_changes(env, "h", digest="abc", pinning=same) == []
+    moved = {**same, "vcpu_cpus": [4, 5]}
+    assert resume_changes(env, "h", digest="abc", pinning=moved) == [
+        "CPU pinning: node 0, vCPUs on CPUs 4,5, QEMU on 1, "
+        "recorded node 0, vCPUs on CPUs 2,3, QEMU on 1"
+    ]
+    assert resume_changes(env, "h", digest="abc", pinning=None) == [
+        "CPU pinning: off, recorded node 0, vCPUs on CPUs 2,3, QEMU on 1"
+    ]
+    unpinned = {"guest": {"manifest_digest": "abc"}, "pinning": None}
+    assert resume_changes(unpinned, "h", digest="abc", pinning=moved) == [
+        "CPU pinning: node 0, vCPUs on CPUs 4,5, QEMU on 1, recorded off"
+    ]
+    # A campaign from before pinning was recorded: its artefacts only.
+    assert resume_changes({"guest": {"manifest_digest": "abc"}}, "h", digest="abc",
+                          pinning=moved) == []  # fmt: skip
 
 
 def test_commits_from_several_threads_never_interleave(tmp_path: Path) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from snpappliance.campaign.pinning import memory_binding, parse_request, plan_pinning
+from snpappliance.campaign.runner import resume_changes
 from snpappliance.errors import ConfigError
 from snpappliance.tuning.topology import Topology
 
@@ -83,3 +86,12 @@ def test_requests_are_auto_or_cpu_lists() -> None:
         parse_request("fast")
     with pytest.raises(ConfigError):
         plan_pinning(THIS_VM, 0)
+
+
+def test_a_plan_made_again_matches_its_record_in_environment_json() -> None:
+    genoa = two_socket(8)
+    recorded = json.loads(json.dumps({"request": "auto", **plan_pinning(genoa, 4).to_json()}))
+    env = {"guest": {"manifest_digest": "d"}, "pinning": recorded}
+    again = plan_pinning(genoa, 4).to_json()
+    assert resume_changes(env, "h", digest="d", pinning=again) == []
+    assert resume_changes(env, "h", digest="d", pinning=plan_pinning(genoa, 2).to_json())
