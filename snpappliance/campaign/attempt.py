@@ -54,6 +54,7 @@ from snpappliance.formats.smoke import (
     failed_smoke_rows,
     smoke_rows,
 )
+from snpappliance.fsutil import atomic_write_text
 from snpappliance.hosts.base import Host
 from snpappliance.log import console
 from snpappliance.tuning.state import HostState
@@ -271,6 +272,11 @@ def _attempt(
     except TRANSIENT as exc:
         store.append_record(ctx.cdir.attempts, {**record, "status": "error", "reason": exc.message})
         raise
+    if verdict.tool_json is not None:
+        tool, text = verdict.tool_json
+        kept = ctx.cdir.tool_json_for(run.run_id, number, tool)
+        atomic_write_text(kept, text)
+        record["tool_json"] = str(kept.relative_to(ctx.cdir.path))
     store.append_record(
         ctx.cdir.attempts,
         {

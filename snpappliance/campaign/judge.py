@@ -58,6 +58,19 @@ class Verdict:
     evidence: tuple[str, ...]
     #: A PTS smoke run's results (they go to smoke.csv, never to results.csv).
     smoke: tuple[SmokeResult, ...] = ()
+    #: (tool, its JSON as the guest printed it) for fio and iperf3, kept beside the raw log.
+    tool_json: tuple[str, str] | None = None
+
+
+def _tool_json(kind: RunKind, guest: GuestOutput) -> tuple[str, str] | None:
+    """fio's or iperf3's own JSON document, when the run's workload is one of them."""
+    if isinstance(kind.workload, FioWorkload):
+        tool = "fio"
+    elif isinstance(kind.workload, Iperf3Workload):
+        tool = "iperf3"
+    else:
+        return None
+    return tool, guest.payload.replace("\r\n", "\n")
 
 
 METRIC_BOOT = "boot_s"
@@ -197,9 +210,10 @@ def judge_boot(
     smoke = isinstance(kind.workload, PtsSmoke)
     measurements = () if smoke else _measurements(boot, guest, kind, source=log)
     results = _smoke(guest, source=log) if smoke else ()
+    tool_json = _tool_json(kind, guest)
     if guest.snp_active != expects_snp:
         found = "present" if guest.snp_active else "absent"
         want = "present" if expects_snp else "absent"
         reason = f"evidence contradicts the scenario: {SNP_ACTIVE!r} is {found}, must be {want}"
-        return Verdict(STATUS_INVALID, measurements, reason, guest.evidence, results)
-    return Verdict(STATUS_OK, measurements, "", guest.evidence, results)
+        return Verdict(STATUS_INVALID, measurements, reason, guest.evidence, results, tool_json)
+    return Verdict(STATUS_OK, measurements, "", guest.evidence, results, tool_json)

@@ -346,7 +346,7 @@ class FioJob:
 class FioWorkload:
     """fio on a dedicated virtio-blk disk: a fresh, preallocated image per run, never the
     guest's root disk. Every job runs in the same boot, one after the other (stonewall);
-    fio's JSON output is kept with the run's console log."""
+    fio's JSON is kept beside the run's console log, as logs/<run>.a<attempt>.fio.json."""
 
     jobs: tuple[FioJob, ...]
     disk_size: str = field(
@@ -408,7 +408,8 @@ class NetworkKind(StrEnum):
 
 @dataclass(frozen=True)
 class Iperf3Workload:
-    """iperf3 over a virtio-net device: the server on the host, the client in the guest."""
+    """iperf3 over a virtio-net device: the server on the host, the client in the guest;
+    its -J JSON is kept beside the run's console log, as logs/<run>.a<attempt>.iperf3.json."""
 
     protocol: IperfProtocol = field(
         default=IperfProtocol.TCP, metadata=about("iperf3's protocol (-u for udp).")

@@ -12,6 +12,7 @@
     runner.lock        locked by the live runner for its whole life (its pid inside)
     guest.pid          the local QEMU of the run in flight
     logs/<run_id>.a<attempt>.log   the raw console of every attempt
+    logs/<run_id>.a<attempt>.<fio|iperf3>.json   that tool's own JSON (`snpapp import` reads it)
     work/              scripts, keys and seeds the guests use (private to the user)
 
 ``snpapp campaign`` writes it, ``campaign status`` and ``snpapp report`` read it.
@@ -101,6 +102,10 @@ class CampaignDir:
     def log_for(self, run_id: str, attempt: int) -> Path:
         """The raw log of one attempt (attempt numbers go on across resumes)."""
         return self.logs / f"{run_id}.a{attempt}.log"
+
+    def tool_json_for(self, run_id: str, attempt: int, tool: str) -> Path:
+        """fio's or iperf3's own JSON of one attempt, beside its raw log."""
+        return self.logs / f"{run_id}.a{attempt}.{tool}.json"
 
     def require_existing(self) -> None:
         if not self.plan.is_file() or not self.spec.is_file():

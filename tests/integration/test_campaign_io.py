@@ -112,6 +112,20 @@ def test_fio_iperf3_and_boot_runs_end_to_end(
     assert '"jobname" : "randread-4k"' in fio_log
     iperf_log = next(text for run, text in logs.items() if "-iperf3-" in run)
     assert '"sum_received"' in iperf_log
+    # ... and as the tool's own JSON document beside it, which `snpapp import` reads.
+    kept = {str(a["run_id"]): cdir / str(a["tool_json"]) for a in attempts_of(cdir)
+            if "tool_json" in a}  # fmt: skip
+    assert {run.split("-")[-2] for run in kept} == {"fio", "iperf3"}
+    for run, path in kept.items():
+        assert path.name.endswith((".fio.json", ".iperf3.json")), path
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert ("jobs" if "-fio-" in run else "end") in document, run
+    imported = tmp_path / "imported.csv"
+    code, _out, err = snpapp("import", *map(str, kept.values()), "--scenario", "x",
+                             "--out", str(imported))  # fmt: skip
+    assert code == 0, err
+    with imported.open(encoding="utf-8", newline="") as fh:
+        assert {r["workload"] for r in csv.DictReader(fh)} >= {"randread-4k", "iperf3-tcp"}
     # Nothing is left behind: no QEMU, no fio image, no iperf3 server.
     assert no_qemu_left(cdir)
     assert not list(cdir.rglob("*-fio.raw"))

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from snpappliance.campaign.boot import BootRecord, Outcome
 from snpappliance.campaign.console import SNP_ACTIVE, parse_console
 from snpappliance.campaign.hostinfo import cbitpos_from_ebx, cpu_facts, parse_cpuid_words
-from snpappliance.campaign.judge import judge_boot
+from snpappliance.campaign.judge import RunKind, judge_boot
 from snpappliance.campaign.pinning import PinningPlan
 from snpappliance.campaign.qemu import Pinned, qemu_argv
 from snpappliance.campaign.scripts import workload_script
-from snpappliance.campaign.spec import Accel, ScenarioKind, SysbenchCpu, SysbenchMemory
+from snpappliance.campaign.spec import (
+    Accel,
+    FioJob,
+    FioRw,
+    FioWorkload,
+    ScenarioKind,
+    SysbenchCpu,
+    SysbenchMemory,
+)
 from snpappliance.errors import GuestError, ParseError
 from tests.factories import GENOA_SNP_BOOT, run_kind
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 APPEND = "console=ttyS0 quiet panic=-1 snp.id=r0001-snp-on-sysbench-cpu-1 snp.timeout=600"
 TAIL = (
@@ -180,6 +192,23 @@ def test_judge_ok() -> None:
         ("boot_s", 2.0, "s", "boot-1024mib"),
         ("kernel_boot_s", 3.9, "s", "boot-1024mib"),
     ]
+
+
+def test_judge_keeps_fio_json_as_fio_printed_it() -> None:
+    fio_json = (FIXTURES / "fio" / "two-jobs.json").read_text(encoding="utf-8")
+    jobs = (FioJob("seq-read", FioRw.READ), FioJob("rand-write", FioRw.RANDWRITE))
+    kind = RunKind(FioWorkload(jobs), "boot-1024mib", kernel_boot=True)
+    body = fio_json.replace("\n", "\r\n")  # as the serial console carries it
+    verdict = judge_boot(boot(console(body=body)), run_id="r1", kind=kind, expects_snp=False,
+                         log="x")  # fmt: skip
+    assert verdict.tool_json is not None
+    tool, text = verdict.tool_json
+    assert tool == "fio"
+    assert json.loads(text) == json.loads(fio_json)
+    sysbench = judge_boot(
+        boot(console()), run_id="r1", kind=run_kind("sysbench-cpu"), expects_snp=False, log="x"
+    )
+    assert sysbench.tool_json is None
 
 
 def test_judge_contradicting_evidence_is_invalid() -> None:
