@@ -63,14 +63,10 @@ class Verdict:
 
 
 def _tool_json(kind: RunKind, guest: GuestOutput) -> tuple[str, str] | None:
-    """fio's or iperf3's own JSON document, when the run's workload is one of them."""
-    if isinstance(kind.workload, FioWorkload):
-        tool = "fio"
-    elif isinstance(kind.workload, Iperf3Workload):
-        tool = "iperf3"
-    else:
+    """fio's or iperf3's own JSON document (named by the workload), when the run is one."""
+    if not isinstance(kind.workload, FioWorkload | Iperf3Workload):
         return None
-    return tool, guest.payload.replace("\r\n", "\n")
+    return kind.workload.name, guest.payload.replace("\r\n", "\n")
 
 
 METRIC_BOOT = "boot_s"
