@@ -7,6 +7,7 @@ interruption during start-up also ends with one line instead of a traceback.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -43,4 +44,9 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(run_cli())
+    code = run_cli()
+    # At exit Python collects the garbage among every object still alive: with the
+    # report's libraries loaded that walk alone takes 0.4 s after the work is done.
+    # Frozen objects are left out of it, and there is nothing left to collect.
+    gc.freeze()
+    sys.exit(code)

@@ -3,6 +3,7 @@ or the comparison of several campaigns' overheads."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -10,6 +11,7 @@ import typer
 
 from snpappliance.cli.app import app
 from snpappliance.errors import InterruptedByUser
+from snpappliance.report.pdf import PdfRenderer
 
 #: The values of :class:`snpappliance.report.stats.analysis.CiMethod`, spelt out so that every other
 #: command starts without importing scipy and matplotlib (a unit test keeps them equal).
@@ -112,24 +114,31 @@ def report_command(
         ),
     ] = "t",
 ) -> None:
-    # Imported here: matplotlib, seaborn and scipy are only needed when a report is made.
-    try:
-        from snpappliance.report.publish import render_report
-        from snpappliance.report.stats.analysis import CiMethod, StatsOptions
-    except KeyboardInterrupt:
-        msg = "loading the report's libraries stopped; no report was published"
-        raise InterruptedByUser(msg) from None
-
-    options = StatsOptions(outlier_filter=not no_outlier_filter, ci=CiMethod(ci))
-    sources = results or []
-    if len(sources) > 1:
+    # WeasyPrint is imported in the PDF renderer's own process, meanwhile this one imports
+    # matplotlib, seaborn and scipy here: they are only needed when a report is made.
+    with PdfRenderer.start() as pdf:
         try:
-            from snpappliance.report.campaigns.compare import render_comparison
+            from snpappliance.report.publish import render_report
+            from snpappliance.report.stats.analysis import CiMethod, StatsOptions
         except KeyboardInterrupt:
             msg = "loading the report's libraries stopped; no report was published"
             raise InterruptedByUser(msg) from None
-        pdf = render_comparison(sources, out=out, baseline=baseline, options=options)
-    else:
-        source = sources[0] if sources else None
-        pdf = render_report(source, out=out, baseline=baseline, options=options)
-    typer.echo(str(pdf))
+        # The libraries' objects live until exit: the garbage collector need not walk
+        # them again at each full collection, and forked workers share their pages.
+        gc.freeze()
+
+        options = StatsOptions(outlier_filter=not no_outlier_filter, ci=CiMethod(ci))
+        sources = results or []
+        if len(sources) > 1:
+            try:
+                from snpappliance.report.campaigns.compare import render_comparison
+            except KeyboardInterrupt:
+                msg = "loading the report's libraries stopped; no report was published"
+                raise InterruptedByUser(msg) from None
+            target = render_comparison(
+                sources, out=out, baseline=baseline, options=options, pdf=pdf
+            )
+        else:
+            source = sources[0] if sources else None
+            target = render_report(source, out=out, baseline=baseline, options=options, pdf=pdf)
+    typer.echo(str(target))

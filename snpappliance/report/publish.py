@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import markupsafe
@@ -77,8 +78,11 @@ from snpappliance.report.stats.analysis import (
     write_stats,
 )
 from snpappliance.report.stats.effect import ASYMPTOTIC_ABOVE_PAIRS
-from snpappliance.report.workers import run_tasks
+from snpappliance.report.workers import Workers
 from snpappliance.resources import data_dir
+
+if TYPE_CHECKING:
+    from snpappliance.report.pdf import PdfRenderer
 
 TEMPLATE = "report.html.j2"
 PDF_NAME = "report.pdf"
@@ -407,18 +411,22 @@ def page_context(inputs: ReportInputs, figures: list[FigureEntry]) -> dict[str, 
 
 #: Characters after which a long key or path may wrap: the seams between its parts.
 _SEAMS = ("/", ".")
+#: Tokens up to this long fit the narrowest column that wraps keys (Appendix A's keys).
+#: Each break opportunity is an element the PDF lays out: 120 keys with one per seam
+#: cost a third of a second.
+SHORT_TOKEN = 24
 
 
 def soft_breaks(text: object) -> markupsafe.Markup:
     """``text`` escaped, with a line-break opportunity after each "/" and "." that
-    separates two parts (a hash, a word or a version never breaks inside)."""
+    separates two parts of a long token (a hash, a word or a version never breaks inside)."""
     out = []
-    value = str(text)
-    for i, char in enumerate(value):
-        out.append(str(markupsafe.escape(char)))
-        ahead = value[i + 1 : i + 2]
-        if char in _SEAMS and ahead.isalpha():
-            out.append("<wbr>")
+    for token in re.split(r"(\s+)", str(text)):
+        long = len(token) > SHORT_TOKEN
+        for i, char in enumerate(token):
+            out.append(str(markupsafe.escape(char)))
+            if long and char in _SEAMS and token[i + 1 : i + 2].isalpha():
+                out.append("<wbr>")
     return markupsafe.Markup("".join(out))
 
 
@@ -454,19 +462,7 @@ def render_html(
         ) from exc
 
 
-def _import_pdf_renderer() -> None:
-    """Import WeasyPrint (about a second) while the figure workers draw."""
-    import weasyprint  # noqa: F401
-
-
-def write_pdf(html: str, base: Path, target: Path) -> None:
-    """Render ``html`` (its relative links resolved against ``base``) to ``target``."""
-    import weasyprint  # imported here: slow to import and only needed for the PDF
-
-    weasyprint.HTML(string=html, base_url=str(base)).write_pdf(target)
-
-
-def _render_into(stage: Path, inputs: ReportInputs, tracker: Tracker) -> None:
+def _render_into(stage: Path, inputs: ReportInputs, tracker: Tracker, pdf: PdfRenderer) -> None:
     analysis = inputs.analysis
     with tracker.step("writing statistics (stats/)"):
         write_stats(analysis, stage)
@@ -481,20 +477,31 @@ def _render_into(stage: Path, inputs: ReportInputs, tracker: Tracker) -> None:
     tasks = writer.tasks()
     if inputs.hosts and analysis.metrics:
         tasks.append(partial(writer.run_order_by_host, [v.host for v in inputs.hosts]))
-    with tracker.step("drawing figures (figures/)", total=len(tasks)) as advance:
-        figures = run_tasks(tasks, advance, meanwhile=_import_pdf_renderer)
-    with tracker.step("rendering report.html and report.pdf"):
-        context = page_context(inputs, figures)
-        html = render_html(context, for_pdf=False, inline=inline_figures(stage, figures))
-        (stage / HTML_NAME).write_text(html, encoding="utf-8")
-        write_pdf(render_html(context, for_pdf=True), stage, stage / PDF_NAME)
+    with Workers[FigureEntry](tasks) as drawing:
+        with tracker.step("drawing figures (figures/)", total=len(tasks)) as advance:
+            figures = drawing.results(advance)
+        # The PDF is laid out from the PNGs while the workers write the SVG copies
+        # and this process writes report.html.
+        with tracker.step("rendering report.pdf, report.html and the figures' SVG copies"):
+            context = page_context(inputs, figures)
+            pdf.submit(render_html(context, for_pdf=True), stage, stage / PDF_NAME)
+            html = render_html(context, for_pdf=False, inline=inline_figures(stage, figures))
+            (stage / HTML_NAME).write_text(html, encoding="utf-8")
+            drawing.finish()
+            pdf.wait()
     write_manifest(stage)
 
 
 def render_report(
-    source: Path | None, *, out: Path | None, baseline: str | None, options: StatsOptions
+    source: Path | None,
+    *,
+    out: Path | None,
+    baseline: str | None,
+    options: StatsOptions,
+    pdf: PdfRenderer,
 ) -> Path:
-    """Render the report of ``source`` (latest campaign if None) into ``out``; return the PDF.
+    """Render the report of ``source`` (latest campaign if None) into ``out``; return the PDF
+    (rendered by ``pdf``).
 
     Ctrl-C at any point raises :class:`InterruptedByUser` naming the step it
     stopped; nothing is published then and ``out`` is left as it was.
@@ -503,7 +510,7 @@ def render_report(
     target = out if out is not None else default_out(path)
     tracker = Tracker()
     try:
-        return _render(path, target, baseline, options, tracker)
+        return _render(path, target, baseline, options, tracker, pdf)
     except KeyboardInterrupt:
         msg = (
             f"{tracker.current or 'starting'} stopped; no report was published "
@@ -513,7 +520,12 @@ def render_report(
 
 
 def _render(
-    path: Path, target: Path, baseline: str | None, options: StatsOptions, tracker: Tracker
+    path: Path,
+    target: Path,
+    baseline: str | None,
+    options: StatsOptions,
+    tracker: Tracker,
+    pdf: PdfRenderer,
 ) -> Path:
     size = path.stat().st_size if path.is_file() else None
     with tracker.step(f"loading results from {path}", total=size) as advance:
@@ -535,7 +547,7 @@ def _render(
     )
     try:
         with staged_dir(target) as stage:
-            _render_into(stage, inputs, tracker)
+            _render_into(stage, inputs, tracker, pdf)
             check_out(target)
     except OSError as exc:
         msg = f"cannot write the report to {target}: {exc.strerror or exc}"

@@ -14,6 +14,7 @@ from snpappliance.report.publish import (
     baseline_reason,
     check_out,
     default_out,
+    soft_breaks,
     title_of,
 )
 from snpappliance.report.stats.analysis import CiMethod
@@ -161,3 +162,14 @@ def test_help_teaches(snpapp: SnpappRunner) -> None:
     for phrase in ("campaign directory", "--baseline", "--no-outlier-filter", "--ci",
                    "report.pdf", "Examples"):  # fmt: skip
         assert phrase in text
+
+
+def test_soft_breaks_only_where_a_long_token_has_seams() -> None:
+    assert soft_breaks("campaign.name") == "campaign.name"
+    long_key = "workloads.sysbench-memory.block_size"
+    assert soft_breaks(long_key) == "workloads.<wbr>sysbench-memory.<wbr>block_size"
+    path = "/usr/share/ovmf/OVMF.fd kept as /var/lib/snpapp/releases/genoa-2025/ovmf/OVMF.fd"
+    assert soft_breaks(path).count("<wbr>") == 8  # in the long path only
+    digest = "sha256:" + "ab" * 32
+    assert soft_breaks(digest) == digest
+    assert soft_breaks("<x>/" + "y" * 30) == "&lt;x&gt;/<wbr>" + "y" * 30

@@ -48,7 +48,9 @@ def draw_all(data: pd.DataFrame, palette: Palette, out: Path) -> list[tuple[str,
     drawn.append(("ridge", figures.ridgeline(data, palette, {str(k): v for k, v in scale.items()})))
     drawn.append(("run", figures.run_order(data, palette)))
     for name, item in drawn:
-        svg, png = style.save(item, out, name)
+        saved = style.save(item, out, name)
+        saved.write_svg()
+        svg, png = saved.svg, saved.png
         assert svg.stat().st_size > 1000, svg
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     return drawn
@@ -176,10 +178,10 @@ def test_axis_labels_carry_units() -> None:
 def test_stamp_marks_the_figure_itself(tmp_path: Path) -> None:
     data = frame(normal_arms(4))
     palette = make_palette(["sev_off", "sev_on"], "sev_off")
-    _, plain = style.save(figures.histogram_kde(data, "wall_s", palette), tmp_path, "plain")
-    _, marked = style.save(
+    plain = style.save(figures.histogram_kde(data, "wall_s", palette), tmp_path, "plain").png
+    marked = style.save(
         figures.histogram_kde(data, "wall_s", palette), tmp_path, "marked", stamp="not SNP"
-    )
-    _, again = style.save(figures.histogram_kde(data, "wall_s", palette), tmp_path, "again")
+    ).png
+    again = style.save(figures.histogram_kde(data, "wall_s", palette), tmp_path, "again").png
     assert plain.read_bytes() == again.read_bytes()
     assert plain.read_bytes() != marked.read_bytes()

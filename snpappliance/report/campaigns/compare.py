@@ -44,13 +44,13 @@ from snpappliance.report.publish import (
     check_out,
     render_report,
     write_manifest,
-    write_pdf,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from snpappliance.report.campaigns.difference import Difference
+    from snpappliance.report.pdf import PdfRenderer
     from snpappliance.report.stats.analysis import StatsOptions
 
 #: Where a comparison goes without --out (a single report goes to <campaign>/report).
@@ -241,14 +241,20 @@ def page_context(
 
 
 def render_comparison(
-    sources: Sequence[Path], *, out: Path | None, baseline: str | None, options: StatsOptions
+    sources: Sequence[Path],
+    *,
+    out: Path | None,
+    baseline: str | None,
+    options: StatsOptions,
+    pdf: PdfRenderer,
 ) -> Path:
     """Compare the campaigns ``sources`` (the first is the reference) into ``out``; return
-    the PDF. Ctrl-C publishes nothing and leaves ``out`` as it was."""
+    the PDF (every PDF rendered by ``pdf``). Ctrl-C publishes nothing and leaves ``out``
+    as it was."""
     target = out if out is not None else Path(DEFAULT_OUT)
     tracker = Tracker()
     try:
-        return _render(sources, target, baseline, options, tracker)
+        return _render(sources, target, baseline, options, tracker, pdf)
     except KeyboardInterrupt:
         msg = (
             f"{tracker.current or 'starting'} stopped; nothing was published "
@@ -263,6 +269,7 @@ def _render(
     baseline: str | None,
     options: StatsOptions,
     tracker: Tracker,
+    pdf: PdfRenderer,
 ) -> Path:
     with tracker.step(f"loading {len(sources)} campaigns"):
         campaigns = load_campaigns(sources, baseline)
@@ -284,7 +291,9 @@ def _render(
     try:
         with staged_dir(target) as stage:
             for campaign, sub in zip(campaigns, dirs, strict=True):
-                render_report(campaign.source, out=stage / sub, baseline=baseline, options=options)
+                render_report(
+                    campaign.source, out=stage / sub, baseline=baseline, options=options, pdf=pdf
+                )
             with tracker.step("writing the comparison (stats/, figures/, report.pdf)"):
                 write_stats(
                     stage,
@@ -307,7 +316,8 @@ def _render(
                 (stage / HTML_NAME).write_text(
                     render_html(context, for_pdf=False), encoding="utf-8"
                 )
-                write_pdf(render_html(context, for_pdf=True), stage, stage / PDF_NAME)
+                pdf.submit(render_html(context, for_pdf=True), stage, stage / PDF_NAME)
+                pdf.wait()
             write_manifest(stage)
             check_out(target)
     except OSError as exc:

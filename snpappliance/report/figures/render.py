@@ -26,6 +26,7 @@ from snpappliance.report.text import (
     series_name,
     violin_caption,
 )
+from snpappliance.report.workers import Done
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -101,17 +102,19 @@ class FigureWriter:
         """The caption sentence of a figure drawn from ``self.drawn`` ('' if nothing was cut)."""
         return f" {sample_note(self.cut, self.analysis.options.seed)}." if self.cut else ""
 
-    def _save(self, drawn: Drawn, name: str, title: str, caption: str) -> FigureEntry:
-        save(drawn, self.directory, name, stamp=self.stamp)
-        return FigureEntry(
+    def _save(self, drawn: Drawn, name: str, title: str, caption: str) -> Done[FigureEntry]:
+        """The figure's entry once its PNG is written; its SVG is written after (see Done)."""
+        saved = save(drawn, self.directory, name, stamp=self.stamp)
+        entry = FigureEntry(
             name=name,
             title=title,
             caption=caption,
             svg=f"{FIGURES_DIR}/{name}.svg",
             png=f"{FIGURES_DIR}/{name}.png",
         )
+        return Done(entry, saved.write_svg)
 
-    def histograms(self, series: tuple[str, str]) -> FigureEntry:
+    def histograms(self, series: tuple[str, str]) -> Done[FigureEntry]:
         metric = self.names[series]
         drawn = figures.histogram_kde(self.drawn, metric, self.palette)
         caption = (
@@ -128,7 +131,7 @@ class FigureWriter:
             drawn, f"hist_{self.slugs[metric]}", f"{metric}: histogram and KDE", caption
         )
 
-    def qq(self, series: tuple[str, str]) -> FigureEntry:
+    def qq(self, series: tuple[str, str]) -> Done[FigureEntry]:
         metric = self.names[series]
         drawn = figures.qq_plot(self.data, metric, self.palette)
         rows = self.data[self.data["metric"] == metric]
@@ -139,7 +142,7 @@ class FigureWriter:
         caption = qq_caption(self.metric(metric), fits, drawn.notes)
         return self._save(drawn, f"qq_{self.slugs[metric]}", f"{metric}: normal Q–Q plots", caption)
 
-    def violins(self) -> FigureEntry:
+    def violins(self) -> Done[FigureEntry]:
         drawn = figures.violin_swarm(self.drawn, self.palette, _relabelled(self.analysis.outliers))
         counts = {
             (str(r["scenario"]), str(r["metric"])): (
@@ -156,7 +159,7 @@ class FigureWriter:
             violin_caption(counts, drawn.notes) + self.sampled(),
         )
 
-    def ridgeline(self) -> FigureEntry:
+    def ridgeline(self) -> Done[FigureEntry]:
         baseline = self.analysis.baseline
         medians = {
             self.names[s]: _medians(self.analysis, s, self.palette) for s in self.analysis.series
@@ -176,13 +179,13 @@ class FigureWriter:
             ridgeline_caption(baseline, percents, drawn.notes) + self.sampled(),
         )
 
-    def run_order(self) -> FigureEntry:
+    def run_order(self) -> Done[FigureEntry]:
         drawn = figures.run_order(self.drawn, self.palette)
         drifts = figures.drift(self.data, self.palette)
         caption = run_order_caption(drifts, self.analysis.options.alpha) + self.sampled()
         return self._save(drawn, "run_order", "Run order", caption)
 
-    def run_order_by_host(self, hosts: Sequence[str]) -> FigureEntry:
+    def run_order_by_host(self, hosts: Sequence[str]) -> Done[FigureEntry]:
         """The run-order plot again, one row of panels per host (multi-host results only)."""
         drawn = figures_hosts.run_order_by_host(self.drawn, self.palette, hosts)
         alpha = self.analysis.options.alpha
@@ -214,10 +217,10 @@ class FigureWriter:
         """How many figures :meth:`tasks` draws."""
         return len(self.tasks())
 
-    def tasks(self) -> list[Callable[[], FigureEntry]]:
+    def tasks(self) -> list[Callable[[], Done[FigureEntry]]]:
         """Every figure of the report as a call that draws it, in reading order."""
         series = self._drawn_series()
-        calls: list[Callable[[], FigureEntry]] = [partial(self.histograms, s) for s in series]
+        calls: list[Callable[[], Done[FigureEntry]]] = [partial(self.histograms, s) for s in series]
         calls += [partial(self.qq, s) for s in series]
         if series:
             calls += [self.violins, self.ridgeline, self.run_order]

@@ -7,10 +7,12 @@ clears them so their memory goes as soon as the caller drops them.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
@@ -28,8 +30,6 @@ from snpappliance.formats.results import Metric, metric_info
 from snpappliance.report.text import series_name, split_series
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from matplotlib.axes import Axes
 
 #: A4 text width is about 17 cm; figures are drawn at that size so 8 pt stays 8 pt.
@@ -177,25 +177,46 @@ def stamp_margin(fig: Figure, stamp: str) -> None:
     fig.text(0.005, strip / 2, stamp, ha="left", va="center", fontsize=6.5, color="#b3261e")
 
 
-def save(
-    drawn: Drawn, directory: Path, name: str, *, stamp: str | None = None
-) -> tuple[Path, Path]:
-    """Write ``name``.svg and ``name``.png under ``directory``, then release the figure.
-
-    ``stamp`` is printed in the figure's corner, so that a figure taken out of
-    the report still says what it is (e.g. a local emulated profile).
-    """
-    svg, png = directory / f"{name}.svg", directory / f"{name}.png"
-    if stamp:
-        stamp_margin(drawn.figure, stamp)
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """The report's rc settings, and quiet about what seaborn only warns of."""
     with warnings.catch_warnings(), matplotlib.rc_context(RC):
         # seaborn places swarm dots at draw time; a swarm wider than its slot still
         # draws every point (overlapping) and only warns that some "cannot be placed".
         warnings.filterwarnings("ignore", message=".*cannot be placed.*", category=UserWarning)
-        drawn.figure.savefig(svg, format="svg", metadata={"Date": None})
-        # The layout is settled: laying it out again for the PNG would cost a third of
-        # the drawing time of a many-panel figure and move nothing.
-        drawn.figure.set_layout_engine("none")
-        drawn.figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
-    drawn.figure.clear()
-    return svg, png
+        yield
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A figure whose PNG is written; its SVG is written by :attr:`write_svg`."""
+
+    png: Path
+    svg: Path
+    #: Writes ``svg`` and releases the figure.
+    write_svg: Callable[[], None]
+
+
+def save(drawn: Drawn, directory: Path, name: str, *, stamp: str | None = None) -> Saved:
+    """Write ``name``.png under ``directory`` now; ``name``.svg waits for
+    :attr:`Saved.write_svg` (the PDF needs only the PNG: the SVG can be written meanwhile).
+
+    ``stamp`` is printed in the figure's corner, so that a figure taken out of
+    the report still says what it is (e.g. a local emulated profile).
+    """
+    figure = drawn.figure
+    png, svg = directory / f"{name}.png", directory / f"{name}.svg"
+    if stamp:
+        stamp_margin(figure, stamp)
+    with _writing():
+        figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    # The layout is settled: laying it out again for the SVG would cost a third of
+    # the drawing time of a many-panel figure and move nothing.
+    figure.set_layout_engine("none")
+
+    def write_svg() -> None:
+        with _writing():
+            figure.savefig(svg, format="svg", metadata={"Date": None})
+        figure.clear()
+
+    return Saved(png, svg, write_svg)
