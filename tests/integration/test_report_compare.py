@@ -13,17 +13,15 @@ import csv
 import hashlib
 import io
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from snpappliance import proc
 from snpappliance.cli import run_cli
 from snpappliance.formats.results import COLUMNS
-from tests.conftest import require_program
+from tests.pdftext import pdf_pages, spaced
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +58,6 @@ class Compared:
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> Compared:
-    pdftotext = require_program("pdftotext")
     base = tmp_path_factory.mktemp("compare")
     make_campaign(base / "host-sysbench-reps-01-10", range(1, 11), FIRST)
     make_campaign(base / SECOND_DIR, range(11, 21), None)
@@ -70,8 +67,8 @@ def compared(tmp_path_factory: pytest.TempPathFactory) -> Compared:
         code = run_cli(["report", str(base / "host-sysbench-reps-01-10"), str(base / SECOND_DIR),
                         "--out", str(out)])  # fmt: skip
     assert code == 0, stderr.getvalue()
-    text = proc.run([pdftotext, str(out / "report.pdf"), "-"]).stdout
-    return Compared(base, out, stdout.getvalue(), re.sub(r"\s+", " ", text))
+    text = " ".join(pdf_pages(out / "report.pdf", layout=False))
+    return Compared(base, out, stdout.getvalue(), spaced(text))
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

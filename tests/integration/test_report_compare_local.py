@@ -8,17 +8,17 @@ the name its spec gives it.
 from __future__ import annotations
 
 import csv
-import re
 from typing import TYPE_CHECKING
 
 import pytest
 
-from snpappliance import proc
-from tests.conftest import SnpappRunner, require_program
 from tests.integration.test_campaign_runs import run_campaign, spec_file
+from tests.pdftext import pdf_pages, spaced
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from tests.conftest import SnpappRunner
 
 pytestmark = [pytest.mark.integration, pytest.mark.qemu, pytest.mark.docker, pytest.mark.slow]
 
@@ -26,9 +26,9 @@ LABEL = "local emulated profile — not an SNP measurement"
 COMPARISON_LABEL = "Local emulated profile (every campaign): not SNP measurements"
 
 
-def _pages(pdftotext: str, pdf: Path) -> list[str]:
-    pages = proc.run([pdftotext, str(pdf), "-"]).stdout.split("\f")
-    return [re.sub(r"\s+", " ", page) for page in pages if page.strip()]
+def _pages(pdf: Path) -> list[str]:
+    """The non-empty pages, each with its whitespace as single spaces."""
+    return [spaced(page) for page in pdf_pages(pdf, layout=False) if page.strip()]
 
 
 def _campaign(snpapp: SnpappRunner, tmp_path: Path, guest_artifacts: Path, name: str) -> Path:
@@ -46,7 +46,6 @@ def _campaign(snpapp: SnpappRunner, tmp_path: Path, guest_artifacts: Path, name:
 def test_two_local_campaigns_compare(
     snpapp: SnpappRunner, guest_artifacts: Path, tmp_path: Path
 ) -> None:
-    pdftotext = require_program("pdftotext")
     first = _campaign(snpapp, tmp_path, guest_artifacts, "local-a")
     second = _campaign(snpapp, tmp_path, guest_artifacts, "local-b")
     out = tmp_path / "compared"
@@ -65,13 +64,13 @@ def test_two_local_campaigns_compare(
         differences = list(csv.DictReader(fh))
     assert {(r["reference"], r["campaign"]) for r in differences} == {("local-a", "local-b")}
 
-    pages = _pages(pdftotext, out / "report.pdf")
+    pages = _pages(out / "report.pdf")
     text = " ".join(pages)
     for phrase in ("Difference of overheads", "Overheads per campaign",
                    "Campaign local-a", "Campaign local-b", "Holm"):  # fmt: skip
         assert phrase in text, phrase
     assert all(COMPARISON_LABEL in page for page in pages)
     for name in ("1-local-a", "2-local-b"):
-        campaign_pages = _pages(pdftotext, out / "campaigns" / name / "report.pdf")
+        campaign_pages = _pages(out / "campaigns" / name / "report.pdf")
         assert campaign_pages, name
         assert all(LABEL in page for page in campaign_pages), name

@@ -12,11 +12,10 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -26,7 +25,10 @@ from snpappliance.attestation.nonce import RunNonce
 from snpappliance.attestation.report import parse_report
 from snpappliance.campaign.attest import AttestationPlan, judge_console, request_step
 from snpappliance.formats.attestation import AttestationRecord, AttestationStatus
-from tests.conftest import SnpappRunner, require_program
+from tests.pdftext import pdf_text, squash
+
+if TYPE_CHECKING:
+    from tests.conftest import SnpappRunner
 
 pytestmark = pytest.mark.integration
 
@@ -114,10 +116,6 @@ def assemble(campaign: Path, tmp: Path) -> None:
     (campaign / "environment.json").write_text(json.dumps(env), encoding="utf-8")
 
 
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
 def test_the_evidence_and_the_host_changes_are_in_the_pdf(
     snpapp: SnpappRunner, tmp_path: Path
 ) -> None:
@@ -125,8 +123,7 @@ def test_the_evidence_and_the_host_changes_are_in_the_pdf(
     assemble(campaign, tmp_path)
     code, _, err = snpapp("report", str(campaign))
     assert code == 0, err
-    exe = require_program("pdftotext")
-    text = squash(proc.run([exe, "-layout", str(campaign / "report" / "report.pdf"), "-"]).stdout)
+    text = pdf_text(campaign / "report" / "report.pdf")
     section = text[text.index("3Confidentialityevidence") : text.index("4Setupandmethodology")]
     assert DIGEST in section  # whole, never broken
     assert squash("Expected guest policy 0x30000, VMPL 0.") in section

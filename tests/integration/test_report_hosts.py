@@ -19,7 +19,8 @@ from snpappliance.cli import run_cli
 from snpappliance.formats.names import file_slug
 from snpappliance.formats.results import COLUMNS
 from snpappliance.report.text import fmt_at, fmt_pct, pct_digits
-from tests.integration.test_report_pdf import pdf_text, read_csv, series_decimals, squash
+from tests.integration.test_report_pdf import read_csv, series_decimals
+from tests.pdftext import pdf_text, squash
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -17,6 +17,7 @@ from snpappliance import proc
 from snpappliance.fsutil import sha256_file
 from snpappliance.report.stats.analysis import EMULATED_LABEL
 from tests.conftest import SnpappRunner, require_program
+from tests.pdftext import pdf_pages
 from tests.unit.test_report_workloads import write_results
 
 pytestmark = pytest.mark.integration
@@ -42,11 +43,6 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return campaign
 
 
-def _pages(pdf: Path) -> list[str]:
-    text = proc.run(["pdftotext", "-layout", str(pdf), "-"]).stdout
-    return text.split("\f")[:-1]
-
-
 def _body(page: str) -> str:
     """A page's text without its running header (the label, on a line of its own)."""
     lines = page.lstrip().splitlines()
@@ -69,7 +65,7 @@ def test_the_pdf_reads_right(report: Path, snpapp: SnpappRunner, tmp_path: Path)
     code, _, err = snpapp("report", str(report))
     assert code == 0, err
     pdf = report / "report" / "report.pdf"
-    pages = _pages(pdf)
+    pages = pdf_pages(pdf)
     text = "\n".join(pages)
     flat = re.sub(r"\s+", " ", text)
     # Table 1 with the stack's versions

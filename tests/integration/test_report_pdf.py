@@ -36,6 +36,7 @@ from snpappliance.report.text import (
     series_name,
 )
 from tests.conftest import SnpappRunner, require_program
+from tests.pdftext import pdf_text, squash
 
 pytestmark = pytest.mark.integration
 
@@ -86,17 +87,6 @@ def write_results(path: Path) -> None:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-
-
-def pdf_text(pdf: Path) -> str:
-    """pdftotext output with all whitespace removed (line breaks fall anywhere)."""
-    exe = require_program("pdftotext")
-    text = proc.run([exe, "-layout", str(pdf), "-"]).stdout
-    return squash(text)
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -21,7 +21,8 @@ from snpappliance.formats.smoke import (
     smoke_rows,
 )
 from snpappliance.report.text import fmt_pct
-from tests.integration.test_report_pdf import pdf_text, read_csv, squash, write_results
+from tests.integration.test_report_pdf import read_csv, write_results
+from tests.pdftext import pdf_text, squash
 
 if TYPE_CHECKING:
     from pathlib import Path
