@@ -12,11 +12,11 @@ process when a PDF is asked for.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from snpappliance.errors import ReportError
+from snpappliance.report.forks import can_fork, died, fork_child
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -45,9 +45,8 @@ def _outcome(html: str, base: str, target: str) -> tuple[Any, ...] | None:
     return None
 
 
-def _serve(conn: Connection, parent_end: Connection) -> None:
+def _serve(conn: Connection) -> None:
     """The renderer: import WeasyPrint, then render each job the parent sends until None."""
-    parent_end.close()  # so that the parent's end closing (it died) reads as EOF here
     try:
         # Imported now, while the parent imports the rest; a failed import is told per job.
         with contextlib.suppress(ImportError):
@@ -65,21 +64,16 @@ class PdfRenderer:
     """Renders report PDFs, one at a time, in a child process (see the module's text)."""
 
     def __init__(self) -> None:
-        self._conn: Connection | None = None
-        self._process: BaseProcess | None = None
+        #: The child's pipe end and process; None without fork, or once closed.
+        self._child: tuple[Connection, BaseProcess] | None = None
         self._pending: Path | None = None
 
     @classmethod
     def start(cls) -> PdfRenderer:
         """A renderer whose child has begun importing WeasyPrint (in-process without fork)."""
         renderer = cls()
-        if "fork" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("fork")
-            parent, child = context.Pipe()
-            process = context.Process(target=_serve, args=(child, parent), daemon=True)
-            process.start()
-            child.close()
-            renderer._conn, renderer._process = parent, process
+        if can_fork():
+            renderer._child = fork_child(_serve)
         return renderer
 
     def __enter__(self) -> PdfRenderer:
@@ -96,25 +90,27 @@ class PdfRenderer:
     def submit(self, html: str, base: Path, target: Path) -> None:
         """Begin rendering ``html`` into ``target``; :meth:`wait` waits for it."""
         self.wait()
-        if self._conn is None:
+        if self._child is None:
             write_pdf(html, base, target)
             return
+        conn, process = self._child
         job: Job = (html, str(base), str(target))
         try:
-            self._conn.send(job)
+            conn.send(job)
         except OSError:  # the child is gone: its end of the pipe is closed
-            raise self._died(target) from None
+            raise _died(process, target) from None
         self._pending = target
 
     def wait(self) -> None:
         """Wait for the PDF in progress; raise what kept it from being written."""
-        if self._pending is None or self._conn is None:
+        if self._pending is None or self._child is None:
             return
+        conn, process = self._child
         target, self._pending = self._pending, None
         try:
-            outcome: tuple[Any, ...] | None = self._conn.recv()
+            outcome: tuple[Any, ...] | None = conn.recv()
         except EOFError:
-            raise self._died(target) from None
+            raise _died(process, target) from None
         if outcome is None:
             return
         if outcome[0] == "os":
@@ -127,22 +123,12 @@ class PdfRenderer:
             "reinstall snpapp's Python packages (make venv) if WeasyPrint itself is broken",
         )
 
-    def _died(self, target: Path) -> ReportError:
-        status = None
-        if self._process is not None:
-            self._process.join()
-            status = self._process.exitcode
-        msg = f"the PDF renderer process died while rendering {target.name} (exit status {status})"
-        return ReportError(
-            msg, hint="check free memory (dmesg shows the OOM killer), then run it again"
-        )
-
     def close(self, *, abandon: bool = False) -> None:
         """Stop the child: after the PDF in progress, or at once when ``abandon``."""
-        if self._conn is None or self._process is None:
+        if self._child is None:
             return
-        conn, process = self._conn, self._process
-        self._conn = self._process = None
+        conn, process = self._child
+        self._child = None
         self._pending = None
         if abandon:
             process.kill()
@@ -153,3 +139,7 @@ class PdfRenderer:
                 process.kill()
         process.join()
         conn.close()
+
+
+def _died(process: BaseProcess, target: Path) -> ReportError:
+    return died(process, f"the PDF renderer process died while rendering {target.name}")

@@ -17,7 +17,6 @@ the other in this process.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from snpappliance.errors import ReportError
+from snpappliance.report.forks import can_fork, died, fork_child
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -114,7 +114,7 @@ class Workers(Generic[T]):
     def __init__(self, tasks: Sequence[Callable[[], T | Done[T]]], *, workers: int | None = None):
         self.tasks = tasks
         self.count = min(workers or default_workers(), len(tasks))
-        self.forked = self.count > 1 and "fork" in multiprocessing.get_all_start_methods()
+        self.forked = self.count > 1 and can_fork()
         self._afters: list[Callable[[], None]] = []
         self._conns: dict[Connection, BaseProcess] = {}
         self._running: set[Connection] = set()
@@ -156,13 +156,9 @@ class Workers(Generic[T]):
             _TASKS = ()
 
     def _collect(self, advance: Callable[[float], None] | None) -> list[T]:
-        context = multiprocessing.get_context("fork")
         pending = list(range(len(self.tasks)))  # popped from the end: last first
         for _ in range(self.count):
-            parent, child = context.Pipe()
-            process = context.Process(target=_serve, args=(child,), daemon=True)
-            process.start()
-            child.close()
+            parent, process = fork_child(_serve)
             self._conns[parent] = process
             parent.send(pending.pop())
         self._running = set(self._conns)
@@ -187,12 +183,7 @@ class Workers(Generic[T]):
         try:
             message: tuple[str, Any, Any] = conn.recv()
         except EOFError:
-            process = self._conns[conn]
-            process.join()
-            msg = f"a report worker process died (exit status {process.exitcode})"
-            raise ReportError(
-                msg, hint="check free memory (dmesg shows the OOM killer), then run it again"
-            ) from None
+            raise died(self._conns[conn], "a report worker process died") from None
         return message
 
     def finish(self) -> None:

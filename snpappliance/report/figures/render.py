@@ -213,10 +213,6 @@ class FigureWriter:
         present = set(pd.unique(self.data["metric"]))
         return [s for s in self.analysis.series if self.names[s] in present]
 
-    def count(self) -> int:
-        """How many figures :meth:`tasks` draws."""
-        return len(self.tasks())
-
     def tasks(self) -> list[Callable[[], Done[FigureEntry]]]:
         """Every figure of the report as a call that draws it, in reading order."""
         series = self._drawn_series()
